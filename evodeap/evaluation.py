@@ -1,0 +1,134 @@
+"""The evaluation contract: what a fitness function receives and returns.
+
+A fitness function is any picklable callable ``fitness(genome, context) -> EvalResult``.
+The engine wraps every call in :func:`run_evaluation`, which times it and turns an
+exception into a recorded ``error`` result, so a failing model never stops a run.
+"""
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Mapping, Protocol
+
+import numpy as np
+
+from evodeap.genome import Genome
+
+STATUSES = ("ok", "invalid", "nan", "oom", "error")
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """What an evaluation may know besides the genome.
+
+    Attributes:
+        seed: the evaluation's seed, derived from (run seed, generation, index) — never
+            from the worker — so results do not depend on how work is distributed.
+        generation: generation number (0 = initial population).
+        index: position of the genome in the generation's evaluation batch.
+    """
+
+    seed: int
+    generation: int = 0
+    index: int = 0
+
+
+@dataclass
+class EvalResult:
+    """The outcome of one evaluation; every outcome, failures included, is one of these.
+
+    Attributes:
+        fitness: fitness value(s) as a tuple (one value, or (A, -T, R) for multi-objective).
+        status: ``ok``, ``invalid`` (cannot build), ``nan`` (diverged), ``oom`` or ``error``.
+        message: why it failed (empty when ok).
+        metrics: e.g. ``{"val_accuracy": .., "test_f1": ..}`` (split-prefixed names).
+        components: the fitness terms, e.g. ``{"A": .., "T": .., "R": ..}``.
+        wall_time: seconds spent in the evaluation.
+        n_params: parameter count of the model (0 when not built).
+        seed: the seed the evaluation used.
+        extra: any further JSON-able details (budget used, epochs run ...).
+    """
+
+    fitness: tuple[float, ...]
+    status: str = "ok"
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    components: dict[str, float] = field(default_factory=dict)
+    wall_time: float = 0.0
+    n_params: int = 0
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.fitness = tuple(float(v) for v in self.fitness)
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}; one of {STATUSES}")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["fitness"] = list(self.fitness)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "EvalResult":
+        return cls(**{**data, "fitness": tuple(data["fitness"])})
+
+    @classmethod
+    def failure(
+        cls, status: str, message: str, penalty: tuple[float, ...], seed: int = 0, **kwargs: Any
+    ) -> "EvalResult":
+        """A failed evaluation with the penalty fitness."""
+        return cls(fitness=penalty, status=status, message=message, seed=seed, **kwargs)
+
+
+class Fitness(Protocol):
+    """Anything that evaluates a genome. ``n_objectives`` defaults to 1."""
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult: ...
+
+
+def evaluation_seed(run_seed: int, generation: int, index: int) -> int:
+    """Seed of evaluation ``index`` in ``generation``: a hash of the three numbers.
+
+    ``SeedSequence([run_seed, 0xE7A1, generation, index])`` — independent of worker identity,
+    so serial and parallel runs give identical results.
+    """
+    seq = np.random.SeedSequence([int(run_seed), 0xE7A1, int(generation), int(index)])
+    return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+
+def run_evaluation(
+    fitness: Callable[[Genome, EvalContext], EvalResult],
+    genome: Genome,
+    context: EvalContext,
+    penalty: tuple[float, ...] = (-1.0,),
+) -> EvalResult:
+    """Call ``fitness`` safely: time it, and record any exception as an ``error`` result.
+
+    A non-finite fitness from an ``ok`` evaluation becomes status ``nan`` with the penalty.
+    """
+    start = time.perf_counter()
+    try:
+        result = fitness(genome, context)
+    except MemoryError as exc:
+        result = EvalResult.failure("oom", f"MemoryError: {exc}", penalty, seed=context.seed)
+    except Exception as exc:  # a failing model is a result, never a crashed run
+        last = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
+        where = f" at {last[0].filename}:{last[0].lineno}" if last[0] else ""
+        result = EvalResult.failure(
+            "error", f"{type(exc).__name__}: {exc}{where}", penalty, seed=context.seed
+        )
+    if result.status == "ok" and not all(math.isfinite(v) for v in result.fitness):
+        result = EvalResult.failure(
+            "nan", f"non-finite fitness {result.fitness}", penalty, seed=context.seed,
+            metrics=result.metrics, components=result.components, n_params=result.n_params,
+        )
+    if not result.wall_time:
+        result.wall_time = time.perf_counter() - start
+    return result
