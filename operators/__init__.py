@@ -1,0 +1,44 @@
+"""Pluggable DEAP operators for evodeap genomes.
+
+One module per family (crossover, mutation, selection, schedules, refinement), each
+operator registered by name so experiments can name them as strings::
+
+    from operators import CROSSOVERS
+    toolbox.register("mate", CROSSOVERS.get("two_point"), space=space, rng=rng)
+"""
+from operators import crossover, mutation, selection  # noqa: F401  (fill the registries)
+from operators.crossover import cut_and_splice, cx_one_point, cx_two_point, cx_uniform, two_point_splice, uniform_swap
+from operators.mutation import (
+    gaussian_step,
+    mut_add_layer,
+    mut_change_activation,
+    mut_change_kernel,
+    mut_change_units,
+    mut_hyperparameters,
+    mut_remove_layer,
+    mut_split,
+    mut_structure,
+)
+from operators.refinement import Refinement, refine_space
+from operators.registry import CROSSOVERS, MUTATIONS, SCHEDULES, SELECTIONS, Registry
+from operators.repair import repair
+from operators.schedules import (
+    Constant,
+    ConvergenceDriven,
+    ExponentialDecay,
+    ExponentialIncrease,
+    LinearIncrease,
+    PopulationStats,
+    make_schedule,
+)
+from operators.selection import boltzmann_probabilities, sel_aging, sel_best, sel_boltzmann, sel_nsga2, sel_tournament
+
+__all__ = [
+    "CROSSOVERS", "MUTATIONS", "SCHEDULES", "SELECTIONS", "Constant", "ConvergenceDriven",
+    "ExponentialDecay", "ExponentialIncrease", "LinearIncrease", "PopulationStats", "Refinement",
+    "Registry", "boltzmann_probabilities", "cut_and_splice", "cx_one_point", "cx_two_point",
+    "cx_uniform", "gaussian_step", "make_schedule", "mut_add_layer", "mut_change_activation",
+    "mut_change_kernel", "mut_change_units", "mut_hyperparameters", "mut_remove_layer", "mut_split",
+    "mut_structure", "refine_space", "repair", "sel_aging", "sel_best", "sel_boltzmann", "sel_nsga2",
+    "sel_tournament", "two_point_splice", "uniform_swap",
+]
