@@ -1,0 +1,394 @@
+"""The evolutionary engine: DEAP toolbox construction and the generational loop.
+
+One generation ``t ≥ 1`` of :func:`evolve`:
+
+1. statistics of the current population give ``μ(t)`` and ``β(t)`` (schedules), which are
+   bound into ``toolbox.mutate`` (``indpb``) and ``toolbox.select`` (``beta``);
+2. every ``k`` generations the search space is refined around the top ``q`` (and the
+   variation operators are rebound to the new space);
+3. ``elitism`` best individuals are copied unchanged; parents are selected, cloned,
+   recombined with probability ``cxpb`` per pair and mutated with probability ``mutpb``;
+4. changed offspring are evaluated through ``toolbox.map`` — a genome whose key was seen
+   before in the run is not evaluated again (cache) — with per-evaluation seeds derived
+   from (run seed, generation, index);
+5. the next population is elites + offspring (or ``survival(parents + offspring, n)``);
+   the hall of fame, logbook and callback see it.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from deap import base, tools
+from scipy.spatial.distance import pdist
+
+from evodeap.config import ExperimentConfig, resolve_fitness
+from evodeap.errors import ConfigError
+from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, run_evaluation
+from evodeap.executors import make_executor
+from evodeap.genome import Genome
+from evodeap.individual import individual_class
+from evodeap.space import SearchSpace
+from operators.refinement import Refinement, refine_space
+from operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from operators.schedules import PopulationStats, describe_schedule, make_schedule
+
+LOGBOOK_FIELDS = (
+    "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
+    "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed",
+)
+
+
+# -- operator resolution ------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResolvedOperators:
+    mate: Callable
+    mutate: Callable
+    select: Callable
+    survive: Callable | None
+    mutation_rate: Callable
+    selection_pressure: Callable | None
+
+
+def _resolve(registry, spec, params: dict, role: str) -> Callable:
+    fn = registry.get(spec) if isinstance(spec, str) else spec
+    if not callable(fn):
+        raise ConfigError(f"{role} must be a registered name or a callable, got {spec!r}")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    unknown = [k for k in params if k not in signature.parameters and not accepts_any]
+    if unknown:
+        known = [n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY and n not in ("space", "rng")]
+        raise ConfigError(f"{role} {spec!r} has no parameter(s) {unknown}; it takes {known}")
+    return fn
+
+
+def resolve_operators(config: ExperimentConfig) -> ResolvedOperators:
+    """Look up every operator and schedule of ``config`` (clear errors for unknown names/params)."""
+    return ResolvedOperators(
+        mate=_resolve(CROSSOVERS, config.crossover, config.crossover_params, "crossover"),
+        mutate=_resolve(MUTATIONS, config.mutation, config.mutation_params, "mutation"),
+        select=_resolve(SELECTIONS, config.selection, config.selection_params, "selection"),
+        survive=None if config.survival is None
+        else _resolve(SELECTIONS, config.survival, config.survival_params, "survival"),
+        mutation_rate=make_schedule(config.mutation_rate),
+        selection_pressure=None if config.selection_pressure is None else make_schedule(config.selection_pressure),
+    )
+
+
+def _accepts(fn: Callable, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _bind(toolbox: base.Toolbox, alias: str, fn: Callable, params: dict, **context: Any) -> None:
+    extra = {k: v for k, v in context.items() if _accepts(fn, k)}
+    toolbox.register(alias, fn, **{**extra, **params})
+
+
+# -- toolbox ---------------------------------------------------------------------------------
+def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, penalty: tuple) -> tuple:
+    """DEAP-style ``evaluate(ind) -> fitness tuple`` (seed derived from the genome key)."""
+    context = EvalContext(seed=evaluation_seed(seed, -1, int(individual.key(), 16) % (2**31)))
+    return run_evaluation(fitness, individual.plain(), context, penalty).fitness
+
+
+def build_toolbox(
+    config: ExperimentConfig,
+    *,
+    space: SearchSpace | None = None,
+    rng: np.random.Generator | None = None,
+    fitness: Callable | None = None,
+    mu: float | None = None,
+    beta: float | None = None,
+) -> base.Toolbox:
+    """A DEAP toolbox with ``individual``, ``population``, ``mate``, ``mutate``, ``select``,
+    ``survive`` (if configured), ``evaluate``, ``map`` and ``clone``.
+
+    It works unchanged with ``deap.algorithms`` (e.g. ``eaMuPlusLambda``). ``mu``/``beta``
+    override the schedules' generation-0 values.
+    """
+    ops = resolve_operators(config)
+    space = space or config.space
+    rng = rng if rng is not None else np.random.default_rng(config.seed)
+    fitness = fitness if fitness is not None else resolve_fitness(config)
+    n_objectives = getattr(fitness, "n_objectives", 1)
+    individual = individual_class(n_objectives)
+    penalty = _penalty(config, n_objectives)
+
+    toolbox = base.Toolbox()
+    toolbox.register("individual", space.sample_genome, rng, cls=individual)
+    toolbox.register("population", tools.initRepeat, list, toolbox.individual)
+    _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=rng)
+    mu = ops.mutation_rate(0, None) if mu is None else mu
+    mutation_params = {**({"indpb": mu} if _accepts(ops.mutate, "indpb") else {}), **config.mutation_params}
+    _bind(toolbox, "mutate", ops.mutate, mutation_params, space=space, rng=rng)
+    selection_params = dict(config.selection_params)
+    if _accepts(ops.select, "beta"):
+        if beta is not None:
+            selection_params["beta"] = beta
+        elif ops.selection_pressure is not None:
+            selection_params["beta"] = ops.selection_pressure(0, None)
+    _bind(toolbox, "select", ops.select, selection_params, rng=rng)
+    if ops.survive is not None:
+        _bind(toolbox, "survive", ops.survive, config.survival_params, rng=rng)
+    toolbox.register("evaluate", deap_evaluate, fitness=fitness, seed=config.seed, penalty=penalty)
+    toolbox.register("map", map)
+    return toolbox
+
+
+def _penalty(config: ExperimentConfig, n_objectives: int) -> tuple[float, ...]:
+    return (float(config.failure_fitness),) * n_objectives
+
+
+# -- records ------------------------------------------------------------------------------------
+@dataclass
+class EvaluationRecord:
+    """One genome's evaluation in a run (``cached`` when its key was evaluated before)."""
+
+    generation: int
+    index: int
+    genome: Genome
+    result: EvalResult
+    cached: bool = False
+
+
+@dataclass
+class GenerationReport:
+    """What the per-generation callback receives."""
+
+    generation: int
+    population: list
+    record: dict[str, Any]
+    evaluations: list[EvaluationRecord]
+    space: SearchSpace
+    hall_of_fame: Any
+    refinement: Refinement | None = None
+
+
+@dataclass
+class EvolutionResult:
+    """Everything :func:`evolve` produced."""
+
+    population: list
+    logbook: tools.Logbook
+    hall_of_fame: Any
+    space: SearchSpace
+    evaluations: list[EvaluationRecord] = field(default_factory=list)
+    refinements: list[tuple[int, Refinement]] = field(default_factory=list)
+
+    @property
+    def best(self) -> Genome:
+        return self.hall_of_fame[0]
+
+
+def genotype_vector(genome: Genome, space: SearchSpace) -> np.ndarray:
+    """Unit-space coordinates of a genome: hyperparameters, layer count, kind fractions."""
+    values = [dom.to_unit(dom.clip(genome.hyperparameters[name])) for name, dom in space.hyperparameters.items()]
+    span = max(1, space.max_layers - space.min_layers)
+    values.append((len(genome) - space.min_layers) / span)
+    n = max(1, len(genome))
+    values += [sum(g.kind == kind for g in genome) / n for kind in space.kinds]
+    return np.asarray(values, dtype=float)
+
+
+def diversity(population: Sequence[Genome], space: SearchSpace) -> float:
+    """Mean pairwise Euclidean distance of genotype vectors divided by √dims (0 = all equal)."""
+    if len(population) < 2:
+        return 0.0
+    vectors = np.stack([genotype_vector(g, space) for g in population])
+    return float(pdist(vectors).mean() / np.sqrt(vectors.shape[1]))
+
+
+def population_stats(population: Sequence, space: SearchSpace) -> PopulationStats:
+    f = np.array([ind.fitness.values[0] for ind in population], dtype=float)
+    return PopulationStats(best=float(f.max()), mean=float(f.mean()), std=float(f.std()),
+                           worst=float(f.min()), diversity=diversity(population, space))
+
+
+# -- the loop -------------------------------------------------------------------------------------
+class _Evolution:
+    """State of one run of :func:`evolve` (kept in one object so the loop reads plainly)."""
+
+    def __init__(self, config: ExperimentConfig, fitness: Callable, map_fn: Callable,
+                 callback: Callable[[GenerationReport], None] | None) -> None:
+        self.config = config.validate()
+        self.ops = resolve_operators(config)
+        self.fitness = fitness
+        self.map = map_fn
+        self.callback = callback
+        self.n_objectives = getattr(fitness, "n_objectives", 1)
+        self.penalty = _penalty(config, self.n_objectives)
+        init_seq, variation_seq = np.random.SeedSequence(config.seed).spawn(2)
+        self.init_rng = np.random.default_rng(init_seq)
+        self.rng = np.random.default_rng(variation_seq)
+        self.space = config.space
+        self.cache: dict[str, EvalResult] = {}
+        self.evaluations: list[EvaluationRecord] = []
+        self.refinements: list[tuple[int, Refinement]] = []
+        self.logbook = tools.Logbook()
+        self.logbook.header = LOGBOOK_FIELDS
+        self.hof = tools.ParetoFront() if self.n_objectives > 1 else tools.HallOfFame(config.hall_of_fame_size)
+        self.start = time.perf_counter()
+        self.mu = self.ops.mutation_rate(0, None)
+        self.beta = self._beta(0, None)
+        self.toolbox = self._toolbox()
+
+    def _beta(self, generation: int, stats: PopulationStats | None) -> float | None:
+        if self.ops.selection_pressure is not None and _accepts(self.ops.select, "beta"):
+            return float(self.ops.selection_pressure(generation, stats))
+        return self.config.selection_params.get("beta")
+
+    def _toolbox(self) -> base.Toolbox:
+        toolbox = build_toolbox(self.config, space=self.space, rng=self.rng, fitness=self.fitness,
+                                mu=self.mu, beta=self.beta)
+        toolbox.register("individual", self.space.sample_genome, self.init_rng,
+                         cls=individual_class(self.n_objectives))
+        toolbox.register("population", tools.initRepeat, list, toolbox.individual)
+        return toolbox
+
+    # evaluation with the cache
+    def evaluate(self, individuals: list, generation: int) -> tuple[list[EvaluationRecord], int]:
+        pending = [ind for ind in individuals if not ind.fitness.valid]
+        tasks, owners, new_records, hits = [], {}, [], 0
+        for ind in pending:
+            key = ind.key()
+            if key in self.cache:
+                hits += 1
+                continue
+            if key not in owners:
+                index = len(tasks)
+                owners[key] = index
+                tasks.append((ind.plain(), EvalContext(evaluation_seed(self.config.seed, generation, index), generation, index)))
+        run = partial(_run_task, self.fitness, self.penalty)
+        for (genome, context), result in zip(tasks, self.map(run, tasks)):
+            self.cache[genome.key()] = result
+            new_records.append(EvaluationRecord(generation, context.index, genome, result))
+        for ind in pending:
+            ind.fitness.values = self.cache[ind.key()].fitness
+        self.evaluations += new_records
+        return new_records, hits
+
+    def record(self, generation: int, population: list, new: list[EvaluationRecord], hits: int,
+               refinement: Refinement | None = None) -> dict[str, Any]:
+        self.hof.update(population)
+        stats = population_stats(population, self.space)
+        lengths = np.array([len(ind) for ind in population])
+        record = {
+            "gen": generation, "nevals": len(new), "cache_hits": hits,
+            "failures": sum(not r.result.ok for r in new),
+            "best": stats.best, "mean": stats.mean, "std": stats.std, "min": stats.worst,
+            "diversity": stats.diversity, "unique": len({ind.key() for ind in population}),
+            "mu": self.mu, "beta": self.beta, "layers_mean": float(lengths.mean()),
+            "layers_min": int(lengths.min()), "layers_max": int(lengths.max()),
+            "elapsed": time.perf_counter() - self.start,
+        }
+        self.logbook.record(**record)
+        if self.callback is not None:
+            self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement))
+        return record
+
+    def refine(self, generation: int, population: list) -> Refinement | None:
+        every = self.config.refine_every
+        if not every or generation % every:
+            return None
+        ranked = sorted(population, key=lambda ind: ind.fitness.wvalues[0], reverse=True)
+        elites = ranked[: max(2, int(round(self.config.refine_top * len(population))))]
+        refinement = refine_space(self.space, elites, self.config.space,
+                                  self.config.refine_epsilon, self.config.refine_min_width)
+        self.space = refinement.space
+        self.refinements.append((generation, refinement))
+        return refinement
+
+    def vary(self, parents: list, generation: int) -> list:
+        toolbox = self.toolbox
+        offspring = [toolbox.clone(ind) for ind in parents]
+        for i in range(1, len(offspring), 2):
+            if self.rng.random() < self.config.cxpb:
+                toolbox.mate(offspring[i - 1], offspring[i])
+                for child in (offspring[i - 1], offspring[i]):
+                    del child.fitness.values
+        for child in offspring:
+            if self.rng.random() < self.config.mutpb:
+                toolbox.mutate(child)
+                del child.fitness.values
+        for child, parent in zip(offspring, parents):
+            if not child.fitness.valid:
+                if child == parent:  # variation left it unchanged: keep its known fitness
+                    child.fitness.values = parent.fitness.values
+                else:
+                    child.birth = generation
+        return offspring
+
+    def step(self, generation: int, population: list) -> list:
+        stats = population_stats(population, self.space)
+        self.mu = float(self.ops.mutation_rate(generation, stats))
+        self.beta = self._beta(generation, stats)
+        refinement = self.refine(generation, population)
+        self.toolbox = self._toolbox()
+        n = len(population)
+        if self.ops.survive is None:
+            elite_count = self.config.elitism
+            elites = [self.toolbox.clone(ind) for ind in tools.selBest(population, elite_count)] if elite_count else []
+            offspring = self.vary(self.toolbox.select(population, n - elite_count), generation)
+            new, hits = self.evaluate(offspring, generation)
+            next_population = elites + offspring
+        else:
+            offspring = self.vary(self.toolbox.select(population, n), generation)
+            new, hits = self.evaluate(offspring, generation)
+            next_population = [self.toolbox.clone(ind) for ind in self.toolbox.survive(population + offspring, n)]
+        self.record(generation, next_population, new, hits, refinement)
+        return next_population
+
+    def run(self) -> EvolutionResult:
+        population = self.toolbox.population(self.config.population_size)
+        new, hits = self.evaluate(population, 0)
+        self.record(0, population, new, hits)
+        for generation in range(1, self.config.generations + 1):
+            population = self.step(generation, population)
+        return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluations, self.refinements)
+
+
+def _run_task(fitness: Callable, penalty: tuple, task: tuple[Genome, EvalContext]) -> EvalResult:
+    genome, context = task
+    return run_evaluation(fitness, genome, context, penalty)
+
+
+def evolve(
+    config: ExperimentConfig,
+    *,
+    fitness: Callable | None = None,
+    callback: Callable[[GenerationReport], None] | None = None,
+    map_fn: Callable | None = None,
+) -> EvolutionResult:
+    """Run the generational loop of ``config`` and return the final state.
+
+    Args:
+        config: the experiment (validated here).
+        fitness: overrides ``config.fitness``.
+        callback: called with a :class:`GenerationReport` after every generation (0 included).
+        map_fn: overrides the configured executor's ``map`` (e.g. a Ray or custom pool map).
+    """
+    fitness = fitness if fitness is not None else resolve_fitness(config)
+    if map_fn is not None:
+        return _Evolution(config, fitness, map_fn, callback).run()
+    with make_executor(config.executor, config.workers) as executor:
+        return _Evolution(config, fitness, executor.map, callback).run()
+
+
+def describe_operators(config: ExperimentConfig) -> dict[str, Any]:
+    """Names of the operators and schedules in use (for logs and config.json)."""
+    ops = resolve_operators(config)
+    return {
+        "mutation_rate": describe_schedule(ops.mutation_rate),
+        "selection_pressure": None if ops.selection_pressure is None else describe_schedule(ops.selection_pressure),
+    }

@@ -1,0 +1,125 @@
+"""A cheap, deterministic stand-in fitness with a known optimum.
+
+The landscape scores a genome in [0, 1] as a weighted mean of terms that each peak at 1,
+with interactions between hyperparameters and structure, so the whole evolutionary loop
+can be exercised in milliseconds per evaluation:
+
+* learning rate: ``exp(−(log10 lr − log10 lr*)² / (2·0.35²))`` with
+  ``lr* = base(optimizer)·sqrt(batch_size / 32)`` (adam 1e-3, rmsprop 5e-4, sgd 2e-2),
+  times the optimizer's quality (adam 1, rmsprop 0.9, sgd 0.85) — weight 3;
+* batch size: ``exp(−(log2 b − 6)² / 2)`` (best at 64) — weight 1;
+* depth: ``exp(−(n − 5)² / (2·1.2²))`` over all layers — weight 2;
+* dropout hyperparameter: ``exp(−(d − d*)² / (2·0.08²))``, ``d* = min(0.5, 0.06·w)`` with
+  ``w`` the number of weighted (conv/rnn/dense) layers — weight 1;
+* width: mean over weighted layers of ``exp(−(log2 units − 6)² / 2)`` (best at 64) — weight 2;
+* activation: fraction of weighted layers with the kind's best activation (relu for
+  conv and dense, tanh for SimpleRNN) — weight 1;
+* convolution details: fraction of conv blocks with kernel 3 and max pooling — weight 0.5;
+* epochs: ``exp(−(e − 8)² / (2·2.5²))`` — weight 1;
+* dropout layers: mean over dropout layers of ``exp(−(r − 0.2)² / (2·0.1²))`` — weight 0.5
+  (1 when there are none).
+
+:func:`landscape_optimum` builds a genome that scores exactly 1.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from evodeap.evaluation import EvalContext, EvalResult
+from evodeap.genes import ConvBlock, DenseLayer, RecurrentLayer
+from evodeap.genome import Genome
+
+LR_BASE = {"adam": 1e-3, "rmsprop": 5e-4, "sgd": 2e-2}
+OPTIMIZER_QUALITY = {"adam": 1.0, "rmsprop": 0.9, "sgd": 0.85}
+BEST_ACTIVATION = {"conv": "relu", "dense": "relu", "rnn": "tanh"}
+WEIGHTED = ("conv", "rnn", "dense")
+
+
+def _bell(x: float, centre: float, width: float) -> float:
+    return math.exp(-((x - centre) ** 2) / (2 * width**2))
+
+
+def landscape_terms(genome: Genome) -> dict[str, float]:
+    """Each term of the landscape (all in [0, 1])."""
+    h = genome.hyperparameters
+    weighted = [g for g in genome if g.kind in WEIGHTED]
+    convs = [g for g in genome if g.kind == "conv"]
+    drops = [g for g in genome if g.kind == "dropout"]
+    optimizer = h.get("optimizer", "adam")
+    batch = float(h.get("batch_size", 32))
+    lr_star = LR_BASE.get(optimizer, 1e-3) * math.sqrt(batch / 32)
+    quality = OPTIMIZER_QUALITY.get(optimizer, 0.5)
+    widths = [g.filters if g.kind == "conv" else g.units for g in weighted]
+    return {
+        "learning_rate": quality * _bell(math.log10(h.get("learning_rate", 1e-3)), math.log10(lr_star), 0.35),
+        "batch_size": _bell(math.log2(batch), 6.0, 1.0),
+        "depth": _bell(len(genome), 5.0, 1.2),
+        "dropout": _bell(float(h.get("dropout", 0.0)), min(0.5, 0.06 * len(weighted)), 0.08),
+        "width": sum(_bell(math.log2(w), 6.0, 1.0) for w in widths) / len(widths) if widths else 0.0,
+        "activation": (
+            sum(g.activation == BEST_ACTIVATION[g.kind] for g in weighted) / len(weighted) if weighted else 0.0
+        ),
+        "conv_details": (
+            sum((g.kernel_size == 3) * 0.5 + (g.pooling == "max") * 0.5 for g in convs) / len(convs)
+            if convs else 1.0
+        ),
+        "epochs": _bell(float(h.get("epochs", 1)), 8.0, 2.5),
+        "dropout_layers": sum(_bell(g.rate, 0.2, 0.1) for g in drops) / len(drops) if drops else 1.0,
+    }
+
+
+TERM_WEIGHTS = {
+    "learning_rate": 3.0, "batch_size": 1.0, "depth": 2.0, "dropout": 1.0, "width": 2.0,
+    "activation": 1.0, "conv_details": 0.5, "epochs": 1.0, "dropout_layers": 0.5,
+}
+
+
+def landscape_value(genome: Genome) -> float:
+    """The weighted mean of :func:`landscape_terms` — 1.0 exactly at the optimum."""
+    terms = landscape_terms(genome)
+    return sum(TERM_WEIGHTS[k] * v for k, v in terms.items()) / sum(TERM_WEIGHTS.values())
+
+
+def landscape_optimum(family: str = "cnn") -> Genome:
+    """A genome with landscape value 1 (five weighted layers of width 64, adam, batch 64 ...)."""
+    conv = ConvBlock(filters=64, kernel_size=3, activation="relu", pooling="max")
+    rnn = RecurrentLayer(units=64, activation="tanh")
+    dense = DenseLayer(units=64, activation="relu")
+    layers = {
+        "cnn": [conv, conv, conv, dense, dense],
+        "rnn": [rnn, rnn, rnn, dense, dense],
+        "cnn+rnn": [conv, conv, rnn, rnn, dense],
+    }[family]
+    hyper = {
+        "learning_rate": LR_BASE["adam"] * math.sqrt(2.0), "batch_size": 64,
+        "optimizer": "adam", "dropout": 0.3, "epochs": 8,
+    }
+    return Genome(layers, hyper, family=family)
+
+
+@dataclass(frozen=True)
+class LandscapeFitness:
+    """Stand-in fitness: the landscape value, reported like a real evaluation.
+
+    ``components`` holds each term; ``metrics`` holds ``val_score``. With ``noise > 0``
+    a seeded Gaussian (from the evaluation seed) is added, to study noisy fitness.
+    """
+
+    noise: float = 0.0
+    n_objectives: int = 1
+
+    @property
+    def penalty(self) -> tuple[float, ...]:
+        return (-1.0,) * self.n_objectives
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        import numpy as np
+
+        value = landscape_value(genome)
+        if self.noise:
+            value += self.noise * float(np.random.default_rng(context.seed).standard_normal())
+        return EvalResult(
+            fitness=(value,), metrics={"val_score": value}, components=landscape_terms(genome),
+            seed=context.seed,
+        )
