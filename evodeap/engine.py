@@ -28,7 +28,7 @@ from scipy.spatial.distance import pdist
 
 from evodeap.config import ExperimentConfig, resolve_fitness
 from evodeap.errors import ConfigError
-from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, run_evaluation
+from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, genome_seed, run_evaluation
 from evodeap.executors import make_executor
 from evodeap.genome import Genome
 from evodeap.individual import individual_class
@@ -98,7 +98,7 @@ def _bind(toolbox: base.Toolbox, alias: str, fn: Callable, params: dict, **conte
 # -- toolbox ---------------------------------------------------------------------------------
 def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, penalty: tuple) -> tuple:
     """DEAP-style ``evaluate(ind) -> fitness tuple`` (seed derived from the genome key)."""
-    context = EvalContext(seed=evaluation_seed(seed, -1, int(individual.key(), 16) % (2**31)))
+    context = EvalContext(seed=genome_seed(seed, individual.key()))
     return run_evaluation(fitness, individual.plain(), context, penalty).fitness
 
 

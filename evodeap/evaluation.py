@@ -103,6 +103,15 @@ def evaluation_seed(run_seed: int, generation: int, index: int) -> int:
     return int(seq.generate_state(1, dtype=np.uint32)[0])
 
 
+def genome_seed(run_seed: int, key: str) -> int:
+    """Seed for evaluating a genome outside the engine's loop (e.g. in ``deap.algorithms``).
+
+    Derived from the run seed and the genome's key, so the same genome always gets the same seed.
+    """
+    seq = np.random.SeedSequence([int(run_seed), 0xDEA9, int(key, 16) % (2**63)])
+    return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+
 def run_evaluation(
     fitness: Callable[[Genome, EvalContext], EvalResult],
     genome: Genome,

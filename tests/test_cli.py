@@ -1,0 +1,89 @@
+"""The command line: the demo runs, bad input gets one line and exit status 2."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evodeap.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = str(ROOT / "experiments" / "landscape_demo.py")
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_demo_runs_and_writes_a_run_directory(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    code, out, err = run_cli(capsys, "run", DEMO, "--set", "generations=3", "--set", "population_size=10",
+                             "--out", str(out_dir), "--seed", "4")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["gen", "nevals", "hits"]
+    assert [line.split()[0] for line in lines[1:5]] == ["0", "1", "2", "3"]
+    assert {p.name for p in out_dir.iterdir()} >= {"config.json", "logbook.csv", "hall_of_fame.json", "space.json"}
+    config = json.loads((out_dir / "config.json").read_text())
+    assert config["seed"] == 4 and config["generations"] == 3 and config["space"]["family"] == "cnn"
+    rows = list(csv.DictReader((out_dir / "logbook.csv").open()))
+    assert [int(r["gen"]) for r in rows] == [0, 1, 2, 3]
+    best = json.loads((out_dir / "hall_of_fame.json").read_text())[0]
+    assert float(rows[-1]["best"]) == pytest.approx(best["fitness"][0])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--set", "crossover=bogus"], "unknown crossover 'bogus'; known: one_point, two_point, uniform"),
+        (["--set", "space.learning_rate.low=1.0"], "inverted range"),
+        (["--set", "space.min_layers=9"], "min_layers (9) > max_layers (7)"),
+        (["--set", "nonsense=1"], "unknown setting 'nonsense'"),
+        (["--set", "noequals"], "--set expects key=value"),
+        (["--set", "mutation_params.bogus=1"], "has no parameter(s) ['bogus']"),
+        (["--set", "cxpb=1.5"], "cxpb must be in [0, 1]"),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(capsys, argv, message):
+    code, out, err = run_cli(capsys, "run", DEMO, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err
+    assert "Traceback" not in err
+
+
+def test_missing_and_broken_experiment_files(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "run", str(tmp_path / "nope.py"))
+    assert code == 2 and "experiment file not found" in err
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise ValueError('oops')\n")
+    code, _, err = run_cli(capsys, "run", str(broken))
+    assert code == 2 and "failed to load: ValueError: oops" in err
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    code, _, err = run_cli(capsys, "run", str(empty))
+    assert code == 2 and "must define CONFIG" in err
+
+
+def test_existing_run_directory_is_never_overwritten(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    out_dir.mkdir()
+    (out_dir / "precious.txt").write_text("keep me")
+    code, _, err = run_cli(capsys, "run", DEMO, "--set", "generations=1", "--out", str(out_dir))
+    assert code == 2 and "already exists" in err
+    assert [p.name for p in out_dir.iterdir()] == ["precious.txt"]
+    assert (out_dir / "precious.txt").read_text() == "keep me"
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "evodeap", "run", DEMO, "--set", "generations=1", "--set", "population_size=6", "--quiet"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("best fitness")
