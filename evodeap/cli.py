@@ -1,7 +1,14 @@
 """The ``evodeap`` command line (also ``python -m evodeap``).
 
-Bad input (a malformed experiment, unknown operator, inverted range, bad data file)
-prints one line on stderr and exits with status 2; nothing on disk is overwritten.
+    evodeap run EXPERIMENT.py [--set key=value ...] [--out DIR] [--seed N]
+                              [--executor serial|process|ray] [--workers N] [--quiet | --verbose]
+    evodeap resume DIR
+    evodeap report DIR
+    evodeap data generate|show|export ...
+
+Bad input (a malformed experiment, unknown operator, inverted range, corrupt checkpoint
+or data file) prints one line on stderr and exits with status 2; nothing on disk is
+overwritten. Ctrl-C saves what is finished and prints the resume command (status 130).
 """
 from __future__ import annotations
 
@@ -10,34 +17,28 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from evodeap.errors import ConfigError, EvodeapError
-
-# (logbook field, heading, width, format)
-TABLE_COLUMNS = (
-    ("gen", "gen", 4, "d"), ("nevals", "nevals", 6, "d"), ("cache_hits", "hits", 5, "d"),
-    ("failures", "fail", 5, "d"), ("best", "best", 8, ".4f"), ("mean", "mean", 8, ".4f"),
-    ("std", "std", 7, ".4f"), ("diversity", "divers", 7, ".3f"), ("unique", "unique", 6, "d"),
-    ("mu", "mu", 7, ".4f"), ("beta", "beta", 7, ".3g"), ("layers_mean", "layers", 6, ".2f"),
-)
+from evodeap.errors import EvodeapError
 
 
-def format_header() -> str:
-    return " ".join(heading.rjust(width) for _, heading, width, _ in TABLE_COLUMNS)
+def _progress(args: argparse.Namespace, config):
+    from evodeap.progress import ConsoleProgress
+
+    return ConsoleProgress(config.generations, config.population_size, quiet=args.quiet, verbose=args.verbose)
 
 
-def format_row(record: dict) -> str:
-    """One line of the per-generation table (``-`` for a missing value)."""
-    cells = []
-    for name, _, width, fmt in TABLE_COLUMNS:
-        value = record.get(name)
-        cells.append(("-" if value is None else format(value, fmt)).rjust(width))
-    return " ".join(cells)
+def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
+    from evodeap.progress import summary
+
+    if not args.quiet:
+        print()
+    print(summary(result, out))
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config import parse_assignments
     from evodeap.experiment import load_experiment
-    from evodeap.run import run
+    from evodeap.run import RunDirectory, run
 
     config = load_experiment(args.experiment)["CONFIG"]
     overrides = parse_assignments(args.set or [])
@@ -46,22 +47,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
             overrides[flag] = getattr(args, flag)
     config = config.with_overrides(overrides).validate()
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"{out} already exists and is not empty; choose another --out")
+    experiment = {"file": str(Path(args.experiment).resolve()), "overrides": overrides}
+    if out is not None:  # refuse before any work is done
+        RunDirectory(out).create(config, experiment)
+    progress = _progress(args, config)
+    try:
+        if out is None:
+            result = run(config, on_generation=progress.generation, on_evaluation=progress.evaluation)
+        else:
+            from evodeap.run import _execute
 
-    def echo(report) -> None:
-        if not args.quiet:
-            if report.generation == 0:
-                print(format_header())
-            print(format_row(report.record), flush=True)
+            result = _execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None)
+    finally:
+        progress.close()
+    return _finish(result, out, args)
 
-    result = run(config, out=out, on_generation=echo)
-    best = result.hall_of_fame[0]
-    print(f"best fitness {best.fitness.values[0]:.6f}: {best.describe()}")
-    print(f"hyperparameters: {best.hyperparameters}")
-    if out is not None:
-        print(f"run directory: {out}")
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from evodeap.run import RunDirectory, resume, resume_config
+
+    out = Path(args.directory)
+    config = resume_config(out)
+    state = RunDirectory(out).load_checkpoint()
+    if state is not None and state["generation"] >= config.generations:
+        print(f"{out} is already complete ({state['generation']} generations)")
+        return 0
+    progress = _progress(args, config)
+    try:
+        result = resume(out, config, on_generation=progress.generation, on_evaluation=progress.evaluation)
+    finally:
+        progress.close()
+    return _finish(result, out, args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from evodeap.report import write_report
+
+    for path in write_report(Path(args.directory)):
+        print(path)
     return 0
+
+
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", action="store_true", help="print only the final summary")
+    noise.add_argument("--verbose", action="store_true", help="also print one line per evaluation")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,10 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a setting (repeatable), e.g. --set population_size=20")
     run_p.add_argument("--out", help="run directory to create (must not exist or be empty)")
     run_p.add_argument("--seed", type=int)
-    run_p.add_argument("--executor", choices=("serial", "process"))
+    run_p.add_argument("--executor", choices=("serial", "process", "ray"))
     run_p.add_argument("--workers", type=int)
-    run_p.add_argument("--quiet", action="store_true", help="do not print the per-generation table")
+    _add_output_flags(run_p)
     run_p.set_defaults(handler=_cmd_run)
+
+    resume_p = sub.add_parser("resume", help="continue a stopped run")
+    resume_p.add_argument("directory")
+    _add_output_flags(resume_p)
+    resume_p.set_defaults(handler=_cmd_resume)
+
+    report_p = sub.add_parser("report", help="regenerate tables and figures from a run's database")
+    report_p.add_argument("directory")
+    report_p.set_defaults(handler=_cmd_report)
 
     try:
         from evodeap.data.cli import add_data_commands
@@ -95,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except EvodeapError as exc:
         print(f"evodeap: error: {exc}", file=sys.stderr)
-        return 2
+        return 130 if type(exc).__name__ == "RunInterrupted" else 2
     except KeyboardInterrupt:
         print("evodeap: interrupted", file=sys.stderr)
         return 130

@@ -7,11 +7,13 @@ schedules and the fitness may be given by registry name (strings, recorded as su
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from evodeap.errors import ConfigError, EvodeapError, UnknownNameError
+from evodeap.executors import EXECUTORS
 from evodeap.space import SearchSpace
 
 OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
@@ -43,7 +45,11 @@ class ExperimentConfig:
         hall_of_fame_size: how many best genomes to keep.
         failure_fitness: fitness of a failed evaluation (``invalid``, ``nan``, ``error`` ...).
         seed: the run seed (root of every random stream).
-        executor, workers: how evaluations are mapped (``serial`` or ``process``).
+        executor, workers: how evaluations are run (``serial``, ``process`` or ``ray``) and on
+            how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
+            ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
+        tensorboard: write per-generation scalars (and training curves, when the fitness
+            reports them) under ``tensorboard/`` in the run directory.
     """
 
     name: str = "experiment"
@@ -76,6 +82,8 @@ class ExperimentConfig:
     seed: int = 0
     executor: str = "serial"
     workers: int = 1
+    executor_params: dict[str, Any] = field(default_factory=dict)
+    tensorboard: bool = False
 
     def validate(self) -> "ExperimentConfig":
         """Check every field; raise :class:`ConfigError` (or a registry error) with a clear message."""
@@ -100,8 +108,10 @@ class ExperimentConfig:
         _require(isinstance(self.hall_of_fame_size, int) and self.hall_of_fame_size >= 1,
                  "hall_of_fame_size must be an integer >= 1")
         _require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
-        _require(self.executor in ("serial", "process"), f"executor must be 'serial' or 'process', got {self.executor!r}")
+        _require(self.executor in EXECUTORS, f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
         _require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
+        if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
+            raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         resolve_operators(self)
         return self
 
@@ -166,14 +176,29 @@ def _apply_override(config: ExperimentConfig, key: str, value: Any) -> Experimen
         raise ConfigError(f"unknown setting {head!r}; settings: {', '.join(sorted(names))}")
     current = getattr(config, head)
     if not rest:
-        if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        return dataclasses.replace(config, **{head: value})
+        return dataclasses.replace(config, **{head: _coerce(head, current, value)})
     if head == "space":
         return dataclasses.replace(config, space=_override_space(current, rest, value))
     if isinstance(current, Mapping):
         return dataclasses.replace(config, **{head: _set_nested(dict(current), rest, value)})
     raise ConfigError(f"cannot set {key!r}: {head!r} is not a mapping")
+
+
+def _coerce(name: str, current: Any, value: Any) -> Any:
+    """Check a ``--set`` value against the type of the setting it replaces."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} expects true or false, got {value!r}")
+    elif isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} expects an integer, got {value!r}")
+    elif isinstance(current, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name} expects a number, got {value!r}")
+        value = float(value)
+    elif isinstance(current, str) and not isinstance(value, (str, dict)) and value is not None:
+        raise ConfigError(f"{name} expects a name, got {value!r}")
+    return value
 
 
 def _set_nested(mapping: dict, path: str, value: Any) -> dict:

@@ -29,7 +29,7 @@ from scipy.spatial.distance import pdist
 from evodeap.config import ExperimentConfig, resolve_fitness
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, genome_seed, run_evaluation
-from evodeap.executors import make_executor
+from evodeap.executors import make_executor, worker_name
 from evodeap.genome import Genome
 from evodeap.individual import individual_class
 from evodeap.space import SearchSpace
@@ -39,7 +39,7 @@ from operators.schedules import PopulationStats, describe_schedule, make_schedul
 
 LOGBOOK_FIELDS = (
     "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
-    "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed",
+    "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
 )
 
 
@@ -216,28 +216,64 @@ def population_stats(population: Sequence, space: SearchSpace) -> PopulationStat
 
 
 # -- the loop -------------------------------------------------------------------------------------
+def _individual_to_dict(ind) -> dict[str, Any]:
+    return {"genome": ind.to_dict(), "fitness": list(ind.fitness.values) if ind.fitness.valid else None}
+
+
+def _individual_from_dict(data: dict[str, Any], cls: type):
+    genome = Genome.from_dict(data["genome"])
+    ind = cls(genome, genome.hyperparameters, family=genome.family, birth=genome.birth)
+    if data.get("fitness") is not None:
+        ind.fitness.values = tuple(data["fitness"])
+    return ind
+
+
+@dataclass
+class ResumeState:
+    """What a resumed run starts from.
+
+    Attributes:
+        checkpoint: the engine state saved after the last completed generation
+            (``None`` when the run stopped before generation 0 completed).
+        evaluations: every evaluation stored in the results database, as
+            (generation, index, genome, result). Those of completed generations fill the
+            cache; those of the interrupted generation are *replayed* — used as the result
+            of the same (generation, index) instead of training again.
+    """
+
+    checkpoint: dict[str, Any] | None
+    evaluations: list[tuple[int, int, Genome, EvalResult]] = field(default_factory=list)
+
+
 class _Evolution:
     """State of one run of :func:`evolve` (kept in one object so the loop reads plainly)."""
 
-    def __init__(self, config: ExperimentConfig, fitness: Callable, map_fn: Callable,
-                 callback: Callable[[GenerationReport], None] | None) -> None:
+    def __init__(self, config: ExperimentConfig, fitness: Callable, executor: Any,
+                 callback: Callable[[GenerationReport], None] | None,
+                 on_evaluation: Callable[[EvaluationRecord], None] | None = None,
+                 on_checkpoint: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.config = config.validate()
         self.ops = resolve_operators(config)
         self.fitness = fitness
-        self.map = map_fn
+        self.executor = executor
         self.callback = callback
+        self.on_evaluation = on_evaluation
+        self.on_checkpoint = on_checkpoint
         self.n_objectives = getattr(fitness, "n_objectives", 1)
+        self.individual = individual_class(self.n_objectives)
         self.penalty = _penalty(config, self.n_objectives)
         init_seq, variation_seq = np.random.SeedSequence(config.seed).spawn(2)
         self.init_rng = np.random.default_rng(init_seq)
         self.rng = np.random.default_rng(variation_seq)
         self.space = config.space
         self.cache: dict[str, EvalResult] = {}
+        self.replay: dict[tuple[int, int], tuple[str, EvalResult]] = {}
         self.evaluations: list[EvaluationRecord] = []
         self.refinements: list[tuple[int, Refinement]] = []
         self.logbook = tools.Logbook()
         self.logbook.header = LOGBOOK_FIELDS
         self.hof = tools.ParetoFront() if self.n_objectives > 1 else tools.HallOfFame(config.hall_of_fame_size)
+        self.elapsed_before = 0.0
         self.start = time.perf_counter()
         self.mu = self.ops.mutation_rate(0, None)
         self.beta = self._beta(0, None)
@@ -251,26 +287,89 @@ class _Evolution:
     def _toolbox(self) -> base.Toolbox:
         toolbox = build_toolbox(self.config, space=self.space, rng=self.rng, fitness=self.fitness,
                                 mu=self.mu, beta=self.beta)
-        toolbox.register("individual", self.space.sample_genome, self.init_rng,
-                         cls=individual_class(self.n_objectives))
+        toolbox.register("individual", self.space.sample_genome, self.init_rng, cls=self.individual)
         toolbox.register("population", tools.initRepeat, list, toolbox.individual)
+        toolbox.register("map", self.executor.map)
         return toolbox
 
-    # evaluation with the cache
+    # -- state ---------------------------------------------------------------------------
+    def state_dict(self, generation: int, population: list) -> dict[str, Any]:
+        """Everything needed to continue after ``generation`` exactly (plain JSON)."""
+        schedules = {}
+        for name, schedule in (("mutation_rate", self.ops.mutation_rate), ("selection_pressure", self.ops.selection_pressure)):
+            if schedule is not None and hasattr(schedule, "state_dict"):
+                schedules[name] = schedule.state_dict()
+        return {
+            "format": 1,
+            "generation": generation,
+            "population": [_individual_to_dict(ind) for ind in population],
+            "hall_of_fame": [_individual_to_dict(ind) for ind in self.hof],
+            "logbook": [dict(row) for row in self.logbook],
+            "rng": {"init": self.init_rng.bit_generator.state, "variation": self.rng.bit_generator.state},
+            "schedules": schedules,
+            "mu": self.mu,
+            "beta": self.beta,
+            "space": self.space.to_dict(),
+            "refinements": [{"generation": g, **r.to_dict()} for g, r in self.refinements],
+            "elapsed": self.elapsed(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> list:
+        """Restore :meth:`state_dict` output; returns the population."""
+        self.space = SearchSpace.from_dict(state["space"])
+        self.init_rng.bit_generator.state = state["rng"]["init"]
+        self.rng.bit_generator.state = state["rng"]["variation"]
+        for name, schedule_state in state.get("schedules", {}).items():
+            getattr(self.ops, name).load_state_dict(schedule_state)
+        self.mu, self.beta = state["mu"], state["beta"]
+        for row in state["logbook"]:
+            self.logbook.record(**row)
+        hof_items = [_individual_from_dict(d, self.individual) for d in state["hall_of_fame"]]
+        self.hof.items = hof_items
+        self.hof.keys = [ind.fitness for ind in reversed(hof_items)]
+        self.refinements = [
+            (r["generation"], Refinement(self.space, {k: (tuple(o), tuple(n)) for k, (o, n) in r["changes"].items()}))
+            for r in state.get("refinements", [])
+        ]
+        self.elapsed_before = float(state.get("elapsed", 0.0))
+        self.toolbox = self._toolbox()
+        return [_individual_from_dict(d, self.individual) for d in state["population"]]
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.start
+
+    # -- evaluation with the cache ------------------------------------------------------
     def evaluate(self, individuals: list, generation: int) -> tuple[list[EvaluationRecord], int]:
         pending = [ind for ind in individuals if not ind.fitness.valid]
-        tasks, owners, new_records, hits = [], {}, [], 0
+        tasks, owners, hits = [], set(), 0
         for ind in pending:
             key = ind.key()
             if key in self.cache:
                 hits += 1
-                continue
-            if key not in owners:
+            elif key not in owners:
+                owners.add(key)
                 index = len(tasks)
-                owners[key] = index
-                tasks.append((ind.plain(), EvalContext(evaluation_seed(self.config.seed, generation, index), generation, index)))
+                seed = evaluation_seed(self.config.seed, generation, index)
+                tasks.append((ind.plain(), EvalContext(seed, generation, index)))
+        results: dict[int, EvalResult] = {}
+        to_run = []
+        for task in tasks:
+            genome, context = task
+            replayed = self.replay.pop((generation, context.index), None)
+            if replayed is not None and replayed[0] == genome.key():
+                results[context.index] = replayed[1]
+            else:
+                to_run.append(task)
         run = partial(_run_task, self.fitness, self.penalty)
-        for (genome, context), result in zip(tasks, self.map(run, tasks)):
+        lost = partial(_lost_result, self.penalty)
+        for position, result in self.executor.imap_unordered(run, to_run, lost):
+            genome, context = to_run[position]
+            results[context.index] = result
+            if self.on_evaluation is not None:
+                self.on_evaluation(EvaluationRecord(generation, context.index, genome, result))
+        new_records = []
+        for genome, context in tasks:
+            result = results[context.index]
             self.cache[genome.key()] = result
             new_records.append(EvaluationRecord(generation, context.index, genome, result))
         for ind in pending:
@@ -283,6 +382,7 @@ class _Evolution:
         self.hof.update(population)
         stats = population_stats(population, self.space)
         lengths = np.array([len(ind) for ind in population])
+        best = max(population, key=lambda ind: ind.fitness.wvalues[0])
         record = {
             "gen": generation, "nevals": len(new), "cache_hits": hits,
             "failures": sum(not r.result.ok for r in new),
@@ -290,11 +390,13 @@ class _Evolution:
             "diversity": stats.diversity, "unique": len({ind.key() for ind in population}),
             "mu": self.mu, "beta": self.beta, "layers_mean": float(lengths.mean()),
             "layers_min": int(lengths.min()), "layers_max": int(lengths.max()),
-            "elapsed": time.perf_counter() - self.start,
+            "elapsed": self.elapsed(), "best_key": best.key(),
         }
         self.logbook.record(**record)
         if self.callback is not None:
             self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement))
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(self.state_dict(generation, population))
         return record
 
     def refine(self, generation: int, population: list) -> Refinement | None:
@@ -349,18 +451,50 @@ class _Evolution:
         self.record(generation, next_population, new, hits, refinement)
         return next_population
 
-    def run(self) -> EvolutionResult:
-        population = self.toolbox.population(self.config.population_size)
-        new, hits = self.evaluate(population, 0)
-        self.record(0, population, new, hits)
-        for generation in range(1, self.config.generations + 1):
+    def run(self, resume: ResumeState | None = None) -> EvolutionResult:
+        first = 1
+        population = None
+        if resume is not None:
+            if resume.checkpoint is not None:
+                population = self.load_state(resume.checkpoint)
+                first = resume.checkpoint["generation"] + 1
+            done = first - 1 if resume.checkpoint is not None else -1
+            for gen, idx, genome, result in resume.evaluations:
+                if gen <= done:
+                    self.cache[genome.key()] = result
+                    self.evaluations.append(EvaluationRecord(gen, idx, genome, result))
+                else:
+                    self.replay[(gen, idx)] = (genome.key(), result)
+        if population is None:
+            population = self.toolbox.population(self.config.population_size)
+            new, hits = self.evaluate(population, 0)
+            stats = population_stats(population, self.space)
+            self.mu, self.beta = float(self.ops.mutation_rate(0, stats)), self._beta(0, stats)
+            self.record(0, population, new, hits)
+        for generation in range(first, self.config.generations + 1):
             population = self.step(generation, population)
         return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluations, self.refinements)
 
 
 def _run_task(fitness: Callable, penalty: tuple, task: tuple[Genome, EvalContext]) -> EvalResult:
     genome, context = task
-    return run_evaluation(fitness, genome, context, penalty)
+    result = run_evaluation(fitness, genome, context, penalty)
+    result.extra.setdefault("worker", worker_name())
+    return result
+
+
+def _lost_result(penalty: tuple, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
+    return EvalResult.failure("error", message, penalty, seed=task[1].seed)
+
+
+class _MapExecutor:
+    """Adapts a plain ``map`` function (e.g. a user's pool) to the executor interface."""
+
+    def __init__(self, map_fn: Callable) -> None:
+        self.map = map_fn
+
+    def imap_unordered(self, fn, items, on_lost=None):
+        return enumerate(self.map(fn, items))
 
 
 def evolve(
@@ -369,6 +503,10 @@ def evolve(
     fitness: Callable | None = None,
     callback: Callable[[GenerationReport], None] | None = None,
     map_fn: Callable | None = None,
+    executor: Any = None,
+    on_evaluation: Callable[[EvaluationRecord], None] | None = None,
+    on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
+    resume: ResumeState | None = None,
 ) -> EvolutionResult:
     """Run the generational loop of ``config`` and return the final state.
 
@@ -376,13 +514,20 @@ def evolve(
         config: the experiment (validated here).
         fitness: overrides ``config.fitness``.
         callback: called with a :class:`GenerationReport` after every generation (0 included).
-        map_fn: overrides the configured executor's ``map`` (e.g. a Ray or custom pool map).
+        map_fn: a plain ``map`` to evaluate with (e.g. a custom pool's), instead of an executor.
+        executor: an entered executor from :mod:`evodeap.executors` (overrides ``config.executor``).
+        on_evaluation: called with each :class:`EvaluationRecord` as soon as it completes.
+        on_checkpoint: called with the engine's JSON state after every generation.
+        resume: continue from a checkpoint and stored evaluations (see :class:`ResumeState`).
     """
     fitness = fitness if fitness is not None else resolve_fitness(config)
+    hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint)
     if map_fn is not None:
-        return _Evolution(config, fitness, map_fn, callback).run()
-    with make_executor(config.executor, config.workers) as executor:
-        return _Evolution(config, fitness, executor.map, callback).run()
+        executor = _MapExecutor(map_fn)
+    if executor is not None:
+        return _Evolution(config, fitness, executor, **hooks).run(resume)
+    with make_executor(config.executor, config.workers, **config.executor_params) as owned:
+        return _Evolution(config, fitness, owned, **hooks).run(resume)
 
 
 def describe_operators(config: ExperimentConfig) -> dict[str, Any]:

@@ -1,58 +1,290 @@
-"""Executors: how a batch of evaluations is mapped (serially or over spawned processes).
+"""Executors: how a batch of evaluations is run — serially, in spawned processes, or on Ray.
 
-An executor is a context manager exposing ``map(fn, items) -> list``, which is what the
-engine registers as ``toolbox.map``. Results come back in input order, and every
-evaluation's seed comes from (run seed, generation, index), so results do not depend
-on the executor or on the number of workers.
+Every executor is a context manager with
+``imap_unordered(fn, items, on_lost) -> iterator of (index, result)``, yielding each
+result as soon as it completes (so the engine can store it at once), and ``map`` for
+DEAP (ordered list). Evaluation seeds come from (run seed, generation, index), never from
+the worker, so results are identical whichever executor and however many workers.
+
+A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one retry;
+if the retry dies too, ``on_lost(item, message)`` supplies the recorded result.
 """
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Iterable
+import os
+import socket
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from evodeap.errors import ConfigError
 
+LostHandler = Callable[[Any, str], Any]
 
-class SerialExecutor:
-    """Evaluate in this process, one after another."""
 
-    def __enter__(self) -> "SerialExecutor":
+def _default_lost(item: Any, message: str) -> Any:
+    raise RuntimeError(message)
+
+
+class _Executor:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
         return None
 
+    def imap_unordered(self, fn: Callable, items: Sequence, on_lost: LostHandler = _default_lost) -> Iterator:
+        raise NotImplementedError
+
     def map(self, fn: Callable, items: Iterable) -> list:
-        return [fn(item) for item in items]
+        """Ordered results, for ``toolbox.map`` and ``deap.algorithms``."""
+        items = list(items)
+        results: list[Any] = [None] * len(items)
+        for index, result in self.imap_unordered(fn, items):
+            results[index] = result
+        return results
 
 
-class ProcessExecutor:
-    """Evaluate in ``workers`` spawned processes (spawn: safe with TensorFlow and threads)."""
+class SerialExecutor(_Executor):
+    """Evaluate in this process, one after another."""
 
-    def __init__(self, workers: int = 2) -> None:
+    name = "serial"
+
+    def imap_unordered(self, fn, items, on_lost=_default_lost):
+        for index, item in enumerate(items):
+            yield index, fn(item)
+
+
+# -- process pool ---------------------------------------------------------------------------
+def worker_environment(index: int, threads: int | None, gpus: Sequence[str] | None) -> dict[str, str]:
+    """Environment of worker ``index``: thread limits and its GPU (round robin over ``gpus``)."""
+    env = {}
+    if threads:
+        for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[var] = str(threads)
+        env["TF_NUM_INTEROP_THREADS"] = "1"
+    if gpus:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpus[index % len(gpus)])
+    elif gpus is not None:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def _worker_main(conn, env: dict[str, str]) -> None:
+    os.environ.update(env)  # before anything imports TensorFlow
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        fn, item = message
+        conn.send(fn(item))
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: Any
+    conn: Any
+    done: int = 0
+    task: tuple | None = field(default=None)
+
+
+class ProcessExecutor(_Executor):
+    """Evaluate in ``workers`` spawned processes, each with its own pipe.
+
+    Args:
+        workers: number of processes.
+        threads_per_worker: CPU threads each worker's TensorFlow/BLAS may use (None = default).
+        recycle_after: restart a worker after this many evaluations (bounds leaked memory).
+        gpus: GPU ids; worker *i* sees only ``gpus[i % len(gpus)]`` via ``CUDA_VISIBLE_DEVICES``.
+        retries: how often an evaluation whose worker died is tried again.
+    """
+
+    name = "process"
+
+    def __init__(self, workers: int = 2, threads_per_worker: int | None = None,
+                 recycle_after: int | None = None, gpus: Sequence[str] | None = None, retries: int = 1) -> None:
+        if workers < 1:
+            raise ConfigError(f"workers must be >= 1, got {workers}")
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+        self.threads = threads_per_worker
+        self.recycle_after = recycle_after
+        self.gpus = list(gpus) if gpus is not None else None
+        self.retries = retries
+        self._context = multiprocessing.get_context("spawn")
+        self._pool: list[_Worker] = []
+        self.started = 0  # processes started in total (recycling included)
+
+    def _start(self, index: int) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_worker_main, args=(child, worker_environment(index, self.threads, self.gpus)),
+            daemon=True, name=f"evodeap-worker-{index}",
+        )
+        process.start()
+        child.close()
+        self.started += 1
+        return _Worker(index, process, parent)
+
+    def _stop(self, worker: _Worker, kill: bool = False) -> None:
+        try:
+            if not kill:
+                worker.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        worker.process.join(timeout=0 if kill else 10)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
+
+    def _restart(self, worker: _Worker, kill: bool = False) -> None:
+        self._stop(worker, kill)
+        self._pool[worker.index] = self._start(worker.index)
 
     def __enter__(self) -> "ProcessExecutor":
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = [self._start(i) for i in range(self.workers)]
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self) -> None:
+        for worker in self._pool:
+            self._stop(worker)
+        self._pool = []
 
-    def map(self, fn: Callable, items: Iterable) -> list:
-        if self._pool is None:
+    def imap_unordered(self, fn, items, on_lost=_default_lost):
+        if not self._pool:
             raise RuntimeError("ProcessExecutor must be used as a context manager")
-        return list(self._pool.map(fn, list(items)))
+        pending = deque(enumerate(items))
+        attempts: dict[int, int] = {}
+        while pending or any(w.task for w in self._pool):
+            for worker in self._pool:
+                if worker.task is None and pending:
+                    worker.task = pending.popleft()
+                    worker.conn.send((fn, worker.task[1]))
+            busy = [w for w in self._pool if w.task is not None]
+            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            for worker in busy:
+                index, item = worker.task
+                result = None
+                if worker.conn in ready:
+                    try:
+                        result = (index, worker.conn.recv())
+                    except (EOFError, OSError):
+                        result = None
+                elif worker.process.sentinel not in ready:
+                    continue
+                worker.task = None
+                if result is not None:
+                    worker.done += 1
+                    if self.recycle_after and worker.done >= self.recycle_after:
+                        self._restart(worker)
+                    yield result
+                    continue
+                code = worker.process.exitcode
+                self._restart(worker, kill=True)
+                attempts[index] = attempts.get(index, 0) + 1
+                if attempts[index] <= self.retries:
+                    pending.appendleft((index, item))
+                else:
+                    yield index, on_lost(item, f"worker died during the evaluation (exit code {code}), "
+                                               f"{attempts[index]} attempts")
 
 
-def make_executor(name: str, workers: int = 1) -> SerialExecutor | ProcessExecutor:
-    """``serial`` or ``process`` (with ``workers`` processes)."""
+# -- Ray ----------------------------------------------------------------------------------------
+def _ray_call(fn, item):
+    return fn(item)
+
+
+class RayExecutor(_Executor):
+    """Evaluate as Ray tasks on a local cluster (default) or an existing one (``address``).
+
+    Args:
+        address: ``None`` starts a local cluster with ``workers`` CPUs; ``"auto"`` or
+            ``"ray://host:port"`` joins an existing one.
+        workers: CPUs of the local cluster (ignored when joining one).
+        num_cpus, num_gpus: resources per evaluation (fractional GPUs allowed, e.g. 0.5).
+        retries: Ray retries of a task whose worker died, before it is recorded as ``error``.
+
+    The evaluation function (which holds the fitness and its data spec) is put in Ray's
+    object store once per batch; each Ray worker process builds the dataset once.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, workers: int = 2, num_cpus: float = 1,
+                 num_gpus: float = 0, retries: int = 1) -> None:
+        self.address = address
+        self.workers = workers
+        self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
+        self.retries = retries
+        self._started = False
+        self._ray = None
+
+    def __enter__(self) -> "RayExecutor":
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("the ray executor needs Ray: pip install 'evodeap[ray]'") from None
+        self._ray = ray
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "configure_logging": False}
+            if self.address is None:
+                kwargs["num_cpus"] = self.workers
+            else:
+                kwargs["address"] = self.address
+            ray.init(**kwargs)
+            self._started = True
+        return self
+
+    def close(self) -> None:
+        if self._started and self._ray is not None:
+            self._ray.shutdown()
+            self._started = False
+
+    def imap_unordered(self, fn, items, on_lost=_default_lost):
+        ray = self._ray
+        if ray is None:
+            raise RuntimeError("RayExecutor must be used as a context manager")
+        remote = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus,
+                            max_retries=self.retries, retry_exceptions=False)(_ray_call)
+        fn_ref = ray.put(fn)
+        items = list(items)
+        refs = {remote.remote(fn_ref, item): index for index, item in enumerate(items)}
+        while refs:
+            done, _ = ray.wait(list(refs), num_returns=1)
+            for ref in done:
+                index = refs.pop(ref)
+                try:
+                    yield index, ray.get(ref)
+                except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError,
+                        ray.exceptions.RaySystemError) as exc:
+                    yield index, on_lost(items[index], f"Ray worker failed: {type(exc).__name__}")
+
+
+EXECUTORS = ("serial", "process", "ray")
+
+
+def make_executor(name: str, workers: int = 1, **options: Any) -> _Executor:
+    """``serial``, ``process`` or ``ray``; ``options`` go to the executor's constructor."""
     if name == "serial":
         return SerialExecutor()
     if name == "process":
-        return ProcessExecutor(workers)
-    raise ConfigError(f"unknown executor {name!r}; known: serial, process")
+        return ProcessExecutor(workers, **options)
+    if name == "ray":
+        return RayExecutor(workers=workers, **options)
+    raise ConfigError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
+
+
+def worker_name() -> str:
+    """``host:pid`` of the current process (recorded with each evaluation)."""
+    return f"{socket.gethostname()}:{os.getpid()}"

@@ -16,6 +16,8 @@ def load_experiment(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"experiment file not found: {path}")
     try:
         namespace = runpy.run_path(str(path), run_name="evodeap_experiment")
+    except SyntaxError as exc:
+        raise ConfigError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
     except EvodeapError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except Exception as exc:  # the user's file is broken: one clear line

@@ -68,8 +68,13 @@ class Genome(list):
 
     # -- serialisation ----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; :meth:`from_dict` inverts it exactly."""
-        return {**self.canonical(), "birth": self.birth}
+        """JSON-ready form; :meth:`from_dict` inverts it exactly (hyperparameter order included)."""
+        return {
+            "family": self.family,
+            "layers": [gene_to_dict(g) for g in self],
+            "hyperparameters": dict(self.hyperparameters),
+            "birth": self.birth,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Genome":
@@ -89,7 +94,7 @@ class Genome(list):
         )
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
+        return json.dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str) -> "Genome":

@@ -103,10 +103,12 @@ class LandscapeFitness:
     """Stand-in fitness: the landscape value, reported like a real evaluation.
 
     ``components`` holds each term; ``metrics`` holds ``val_score``. With ``noise > 0``
-    a seeded Gaussian (from the evaluation seed) is added, to study noisy fitness.
+    a seeded Gaussian (from the evaluation seed) is added, to study noisy fitness;
+    ``delay`` seconds of sleep stand in for training time (executor tests and benchmarks).
     """
 
     noise: float = 0.0
+    delay: float = 0.0
     n_objectives: int = 1
 
     @property
@@ -114,8 +116,12 @@ class LandscapeFitness:
         return (-1.0,) * self.n_objectives
 
     def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        import time
+
         import numpy as np
 
+        if self.delay:
+            time.sleep(self.delay)
         value = landscape_value(genome)
         if self.noise:
             value += self.noise * float(np.random.default_rng(context.seed).standard_normal())

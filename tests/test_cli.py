@@ -75,7 +75,7 @@ def test_existing_run_directory_is_never_overwritten(tmp_path, capsys):
     out_dir.mkdir()
     (out_dir / "precious.txt").write_text("keep me")
     code, _, err = run_cli(capsys, "run", DEMO, "--set", "generations=1", "--out", str(out_dir))
-    assert code == 2 and "already exists" in err
+    assert code == 2 and "exists and is not empty" in err
     assert [p.name for p in out_dir.iterdir()] == ["precious.txt"]
     assert (out_dir / "precious.txt").read_text() == "keep me"
 

@@ -1,0 +1,48 @@
+"""Optional TensorBoard logs of a run (``ExperimentConfig(tensorboard=True)``).
+
+Written by the master process only, under ``<run>/tensorboard/``:
+
+* ``generations/`` — one step per generation: every numeric logbook field
+  (best, mean, std, diversity, μ, β, layer counts, evaluations, cache hits, failures);
+* ``evaluations/g<generation>_i<index>/`` — the training curves an evaluation reports in
+  ``result.extra["history"]`` (``{"loss": [...], "val_accuracy": [...], ...}``, one value
+  per epoch), so curves from worker processes still land in one place.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from evodeap.engine import EvaluationRecord, GenerationReport
+
+
+class TensorBoardWriter:
+    """Writes TensorBoard event files with ``tf.summary`` (TensorFlow imported lazily)."""
+
+    def __init__(self, directory: Path) -> None:
+        import tensorflow as tf
+
+        self._tf = tf
+        self.directory = Path(directory)
+        self._generations = tf.summary.create_file_writer(str(self.directory / "generations"))
+
+    def generation(self, report: GenerationReport) -> None:
+        with self._generations.as_default():
+            for name, value in report.record.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "gen":
+                    self._tf.summary.scalar(name, float(value), step=report.generation)
+        self._generations.flush()
+
+    def evaluation(self, record: EvaluationRecord) -> None:
+        history = record.result.extra.get("history")
+        if not isinstance(history, dict) or not history:
+            return
+        writer = self._tf.summary.create_file_writer(
+            str(self.directory / "evaluations" / f"g{record.generation}_i{record.index}"))
+        with writer.as_default():
+            for name, values in history.items():
+                for epoch, value in enumerate(values or []):
+                    self._tf.summary.scalar(name, float(value), step=epoch)
+        writer.close()
+
+    def close(self) -> None:
+        self._generations.close()

@@ -1,0 +1,38 @@
+"""Module-level fitness functions for executor tests (picklable into spawned workers)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from evodeap.evaluation import EvalContext, EvalResult
+from evodeap.genome import Genome
+from evodeap.landscape import landscape_value
+
+
+@dataclass(frozen=True)
+class CrashingFitness:
+    """Kills its worker process (like a segfault or an OOM kill) for genomes with ``crash_layers``
+    layers; ``marker_dir`` set: crash only on the first attempt (a marker file remembers it)."""
+
+    crash_layers: int = 4
+    marker_dir: str | None = None
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        if len(genome) == self.crash_layers:
+            marker = None if self.marker_dir is None else os.path.join(self.marker_dir, genome.key())
+            if marker is None or not os.path.exists(marker):
+                if marker is not None:
+                    open(marker, "w").close()
+                os._exit(9)
+        return EvalResult(fitness=(landscape_value(genome),), seed=context.seed)
+
+
+@dataclass(frozen=True)
+class EnvironmentFitness:
+    """Reports the worker's CUDA_VISIBLE_DEVICES and thread settings in ``extra``."""
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        return EvalResult(fitness=(landscape_value(genome),), seed=context.seed, extra={
+            "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"), "omp": os.environ.get("OMP_NUM_THREADS"),
+            "pid": os.getpid(),
+        })
