@@ -35,9 +35,14 @@ def videos_to_inputs(videos: np.ndarray, frames: int, stride: int, downsample: i
     for lo in range(0, n, CHUNK):
         v = np.asarray(videos[lo:lo + CHUNK, :frames:stride])
         m = len(v)
-        if f > 1:
-            v = v.reshape(m, t, CANVAS_H // f, f, CANVAS_W // f, f).mean(axis=(3, 5), dtype=np.float32)
-        out[lo:lo + m, ..., 0] = v / np.float32(255.0)
+        if f == 1:
+            out[lo:lo + m, ..., 0] = v * np.float32(1.0 / 255.0)
+            continue
+        acc = np.zeros((m, t, CANVAS_H // f, CANVAS_W // f), dtype=np.float32)
+        for a in range(f):  # f² strided adds: much faster than a mean over two axes
+            for b in range(f):
+                acc += v[:, :, a::f, b::f]
+        out[lo:lo + m, ..., 0] = acc * np.float32(1.0 / (255.0 * f * f))
     return out
 
 
