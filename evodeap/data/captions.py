@@ -45,7 +45,8 @@ class Caption:
         digits: digit classes in caption order (one or two).
         steps: ``steps[t][d]`` is the displacement ``(dx, dy)`` of digit ``d`` in step
             ``t``, or ``None`` when the caption says it moved out of frame.
-        consistently: True for easy-style wording (``consistently moves``).
+        consistently: True for easy-style wording (``consistently moves``); a caption
+            with no step line (one frame) always parses as False.
     """
 
     digits: tuple[int, ...]

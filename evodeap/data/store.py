@@ -129,6 +129,12 @@ def write_set(path: Path, params: GenerationParams) -> StoredSet:
     path = Path(path)
     if path.exists():
         raise DataError(f"{path} already exists; not overwriting it")
+    return _write_atomically(path, params)
+
+
+def _write_atomically(path: Path, params: GenerationParams) -> StoredSet:
+    """Write into a hidden temporary folder, then rename it to ``path``; if another
+    process renamed its copy first, use that one (after checking it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".tmp-{path.name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -264,4 +270,4 @@ def cached_set(params: GenerationParams, cache_dir: Path) -> StoredSet:
             except OSError:
                 pass
             shutil.rmtree(aside, ignore_errors=True)
-    return write_set(path, params)
+    return _write_atomically(path, params)

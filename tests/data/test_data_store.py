@@ -125,3 +125,21 @@ def test_not_a_set(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"format": "other"}))
     with pytest.raises(CorruptSetError, match="not an evodeap"):
         open_set(tmp_path)
+
+
+def test_concurrent_writer_uses_the_first_sound_copy(cache, monkeypatch):
+    """Two workers filling the same cache entry: the loser of the rename uses the winner's set."""
+    winner = cached_set(PARAMS, cache)
+    reference = np.array(winner.splits["val"].videos)
+    original_rename = store.os.rename
+    calls = []
+
+    def rename(src, dst):
+        calls.append(dst)
+        raise OSError(39, "Directory not empty")
+
+    monkeypatch.setattr(store.os, "rename", rename)
+    again = store._write_atomically(cache_path(PARAMS, cache), PARAMS)
+    monkeypatch.setattr(store.os, "rename", original_rename)
+    assert calls and np.array_equal(again.splits["val"].videos, reference)
+    assert not any(p.name.startswith(".tmp") for p in cache.iterdir())
