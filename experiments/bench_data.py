@@ -62,7 +62,6 @@ def bench_generation(n: int, frames: int, seed: int) -> None:
 
 def bench_pipeline(n: int, frames: int, downsample: int, batch_size: int, seed: int) -> None:
     import keras
-    import tensorflow as tf
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = DataSpec(version="hard", task="digits", videos=(n, max(1, n // 10), 0), frames=frames,
@@ -97,7 +96,6 @@ def bench_pipeline(n: int, frames: int, downsample: int, batch_size: int, seed: 
         rate = n / (time.perf_counter() - t0)
         print(f"training step:       {rate:10.0f} samples/s consumed by a small CNN+GRU "
               f"({model.count_params()} parameters) -> pipeline/consumption = {np.median(rates) / rate:.1f}x")
-        del tf
 
 
 def main() -> None:

@@ -56,3 +56,13 @@ def test_bad_sources(tmp_path):
     x = np.zeros((4, 28, 28), np.uint8)
     with pytest.raises(DataError, match="at least 3"):
         split_pools(x, np.array([0, 0, 1, 1]), np.random.default_rng(0))
+
+
+def test_keras_cache_source(tmp_path, monkeypatch):
+    import evodeap.data.digits as digits
+
+    monkeypatch.setattr(digits, "_keras_cache_path", lambda: tmp_path / "mnist.npz")
+    with pytest.raises(DataError, match="no such file"):
+        load_digits("keras")
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((3, 28, 28), np.uint8), y_train=np.array([1, 2, 3]))
+    assert load_digits("keras")[1].tolist() == [1, 2, 3]

@@ -143,3 +143,9 @@ def test_concurrent_writer_uses_the_first_sound_copy(cache, monkeypatch):
     monkeypatch.setattr(store.os, "rename", original_rename)
     assert calls and np.array_equal(again.splits["val"].videos, reference)
     assert not any(p.name.startswith(".tmp") for p in cache.iterdir())
+
+
+def test_generated_splits_use_disjoint_digit_images(cache):
+    s = cached_set(GenerationParams("medium", (40, 20, 20), 2, 5), cache)
+    ids = {split: set(part.labels["image_ids"].ravel().tolist()) for split, part in s.splits.items()}
+    assert not ids["train"] & ids["val"] and not ids["train"] & ids["test"] and not ids["val"] & ids["test"]
