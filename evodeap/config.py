@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from evodeap.errors import ConfigError, EvodeapError, UnknownNameError
-from evodeap.executors import EXECUTORS
+from evodeap.executors import EXECUTORS, check_executor_params
 from evodeap.space import SearchSpace
 
 OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
@@ -110,6 +110,7 @@ class ExperimentConfig:
         _require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
         _require(self.executor in EXECUTORS, f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
         _require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
+        check_executor_params(self.executor, self.executor_params)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         resolve_operators(self)

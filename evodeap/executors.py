@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -239,7 +240,9 @@ class RayExecutor(_Executor):
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "configure_logging": False}
             if self.address is None:
+                # local workers import what this process can, as spawned processes do
                 kwargs["num_cpus"] = self.workers
+                kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}}
             else:
                 kwargs["address"] = self.address
             ray.init(**kwargs)
@@ -272,6 +275,18 @@ class RayExecutor(_Executor):
 
 
 EXECUTORS = ("serial", "process", "ray")
+
+
+def check_executor_params(name: str, params: dict[str, Any]) -> None:
+    """Raise :class:`ConfigError` for ``executor_params`` the executor does not take."""
+    import inspect
+
+    cls = {"process": ProcessExecutor, "ray": RayExecutor}.get(name)
+    allowed = set() if cls is None else set(inspect.signature(cls).parameters) - {"workers"}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ConfigError(f"executor_params {unknown} are not taken by the {name} executor; "
+                          f"it takes {sorted(allowed) or 'none'}")
 
 
 def make_executor(name: str, workers: int = 1, **options: Any) -> _Executor:

@@ -52,13 +52,16 @@ class Genome(list):
         Two genomes have the same key exactly when they have the same family, the same
         layers in the same order and the same hyperparameter values.
         """
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return hashlib.sha256(self._canonical_text().encode()).hexdigest()[:16]
+
+    def _canonical_text(self) -> str:
+        return json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
 
     def __eq__(self, other: object) -> bool:
+        """Equal exactly when the keys are equal (so ``1`` and ``1.0`` differ, as in JSON)."""
         if not isinstance(other, Genome):
             return NotImplemented
-        return self.canonical() == other.canonical()
+        return self._canonical_text() == other._canonical_text()
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
@@ -86,11 +89,14 @@ class Genome(list):
             raise GenomeError(f"genome is missing {sorted(missing)}")
         if not isinstance(data["layers"], list) or not isinstance(data["hyperparameters"], Mapping):
             raise GenomeError("genome 'layers' must be a list and 'hyperparameters' an object")
+        birth = data.get("birth", 0)
+        if isinstance(birth, bool) or not isinstance(birth, int):
+            raise GenomeError(f"genome 'birth' must be an integer generation, got {birth!r}")
         return cls(
             [gene_from_dict(d) for d in data["layers"]],
             data["hyperparameters"],
             family=data["family"],
-            birth=int(data.get("birth", 0)),
+            birth=birth,
         )
 
     def to_json(self) -> str:

@@ -250,10 +250,10 @@ class SearchSpace:
             raise SearchSpaceError(
                 f"min_layers ({self.min_layers}) > max_layers ({self.max_layers})"
             )
-        if self.max_layers < len(fam.required):
+        if self.min_layers < len(fam.required):
             raise SearchSpaceError(
-                f"max_layers ({self.max_layers}) cannot hold the {fam.name} family's "
-                f"required kinds {list(fam.required)}"
+                f"min_layers ({self.min_layers}) is below the {len(fam.required)} layers the {fam.name} "
+                f"family needs (one of each of {list(fam.required)})"
             )
         for name, dom in self.hyperparameters.items():
             _check_domain(f"hyperparameter {name!r}", dom)
@@ -372,16 +372,20 @@ class SearchSpace:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "SearchSpace":
         try:
+            if not all(type(data[k]) is int for k in ("min_layers", "max_layers")):
+                raise SearchSpaceError(
+                    f"malformed search space: min_layers and max_layers must be integers, "
+                    f"got {data['min_layers']!r} and {data['max_layers']!r}")
             return cls(
                 family=data["family"],
-                min_layers=int(data["min_layers"]),
-                max_layers=int(data["max_layers"]),
+                min_layers=data["min_layers"],
+                max_layers=data["max_layers"],
                 hyperparameters={k: domain_from_dict(d) for k, d in data["hyperparameters"].items()},
                 layers={
                     k: {f: domain_from_dict(d) for f, d in v.items()} for k, v in data["layers"].items()
                 },
             )
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise SearchSpaceError(f"malformed search space: missing or bad {exc}") from None
 
 

@@ -34,6 +34,9 @@ def boltzmann_probabilities(fitness: Sequence[float], beta: float) -> np.ndarray
         raise ValueError("cannot select from an empty population")
     if not np.all(np.isfinite(f)):
         raise ValueError("Boltzmann selection needs finite fitness values")
+    if np.isinf(beta):  # the limit: uniform over the best (β = +∞) or the worst (β = −∞)
+        mask = f == (f.max() if beta > 0 else f.min())
+        return mask / mask.sum()
     z = beta * (f - f.max()) if beta >= 0 else beta * (f - f.min())
     weights = np.exp(z)
     return weights / weights.sum()

@@ -1,0 +1,93 @@
+"""Executors: identical results for any executor and worker count; dead workers; recycling; GPUs; Ray."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from evodeap.config import ExperimentConfig
+from evodeap.engine import evolve
+from evodeap.executors import ProcessExecutor, RayExecutor, SerialExecutor, make_executor, worker_environment
+from evodeap.errors import ConfigError
+from helpers_fitness import CrashingFitness, EnvironmentFitness
+
+
+def config(**changes) -> ExperimentConfig:
+    return dataclasses.replace(ExperimentConfig(population_size=10, generations=2, seed=11, refine_every=2), **changes)
+
+
+def rows(result) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "elapsed"} for row in result.logbook]
+
+
+def outcome(result) -> list[tuple]:
+    return [(r.generation, r.index, r.genome.key(), r.result.seed, r.result.fitness, r.result.status)
+            for r in result.evaluations]
+
+
+def test_worker_environment_pins_gpus_round_robin_and_limits_threads():
+    assert worker_environment(0, None, None) == {}
+    env = worker_environment(3, 2, ["0", "1"])
+    assert env["CUDA_VISIBLE_DEVICES"] == "1" and env["OMP_NUM_THREADS"] == "2"
+    assert env["TF_NUM_INTRAOP_THREADS"] == "2"
+    assert worker_environment(2, None, [])["CUDA_VISIBLE_DEVICES"] == ""
+
+
+def test_process_workers_get_their_environment():
+    with ProcessExecutor(workers=2, threads_per_worker=1, gpus=["0", "1"]) as executor:
+        result = evolve(config(generations=0), fitness=EnvironmentFitness(), executor=executor)
+    seen = {(r.result.extra["pid"], r.result.extra["cuda"]) for r in result.evaluations}
+    assert {cuda for _, cuda in seen} == {"0", "1"}
+    assert len({pid for pid, _ in seen}) == 2
+    assert {r.result.extra["omp"] for r in result.evaluations} == {"1"}
+
+
+def test_workers_are_recycled_after_k_evaluations():
+    with ProcessExecutor(workers=2, recycle_after=3) as executor:
+        result = evolve(config(generations=0), fitness=EnvironmentFitness(), executor=executor)
+        assert executor.started >= 2 + 10 // 3 - 1
+    assert len({r.result.extra["pid"] for r in result.evaluations}) >= 4
+
+
+def test_dead_worker_is_retried_once_then_recorded_as_error():
+    serial_ok = evolve(config(), fitness=CrashingFitness(crash_layers=-1), executor=SerialExecutor())
+    with ProcessExecutor(workers=2) as executor:
+        result = evolve(config(), fitness=CrashingFitness(crash_layers=4), executor=executor)
+    crashed = [r for r in result.evaluations if len(r.genome) == 4]
+    assert crashed, "the test needs some 4-layer genomes"
+    assert all(r.result.status == "error" and "worker died" in r.result.message for r in crashed)
+    others = [r for r in result.evaluations if len(r.genome) != 4]
+    assert all(r.result.ok for r in others)
+    assert len(result.logbook) == 3  # the run went on
+    assert outcome(serial_ok)[0][:4] == outcome(result)[0][:4]
+
+
+def test_a_worker_that_dies_once_succeeds_on_the_retry(tmp_path):
+    reference = evolve(config(), fitness=CrashingFitness(crash_layers=-1), executor=SerialExecutor())
+    with ProcessExecutor(workers=2) as executor:
+        result = evolve(config(), fitness=CrashingFitness(crash_layers=4, marker_dir=str(tmp_path)),
+                        executor=executor)
+    assert any(tmp_path.iterdir()), "some evaluation must have crashed once"
+    assert rows(result) == rows(reference)
+
+
+@pytest.mark.slow
+def test_ray_local_cluster_gives_the_same_run_as_serial():
+    reference = evolve(config(), executor=SerialExecutor())
+    with RayExecutor(workers=2) as executor:
+        result = evolve(config(), executor=executor)
+        crashed = evolve(config(generations=0), fitness=CrashingFitness(crash_layers=4), executor=executor)
+    assert rows(result) == rows(reference)
+    assert outcome(result) == outcome(reference)
+    dead = [r for r in crashed.evaluations if len(r.genome) == 4]
+    assert dead and all(r.result.status == "error" for r in dead)
+    assert all(r.result.ok for r in crashed.evaluations if len(r.genome) != 4)
+
+
+def test_unknown_executor_and_bad_parameters_are_clear_errors():
+    with pytest.raises(ConfigError, match="unknown executor 'gpu'"):
+        make_executor("gpu")
+    with pytest.raises(ConfigError, match="executor must be one of serial, process, ray"):
+        config(executor="threads").validate()
+    with pytest.raises(ConfigError, match="executor_params"):
+        config(executor="process", executor_params={"bogus": 1}).validate()
