@@ -74,7 +74,7 @@ def mut_hyperparameters(
     """Mutate each hyperparameter gene independently with probability ``indpb``."""
     hyper = dict(ind.hyperparameters)
     for name, dom in space.hyperparameters.items():
-        if rng.random() < indpb:
+        if rng.random() < indpb and name in hyper:  # a missing gene is filled in by repair
             hyper[name] = mutate_value(dom, hyper[name], rng, sigma)
     ind.hyperparameters = hyper
     repair(ind, space, rng)
