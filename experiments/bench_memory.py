@@ -8,19 +8,17 @@ The target is under 100 MB.
 
 TensorFlow leaks memory across ``Model.fit`` calls even after
 ``keras.backend.clear_session()`` (tensorflow/tensorflow#61791). ``--recycle N``
-evaluates in a spawned worker process that is replaced after every N evaluations (a new
-one-worker ``ProcessPoolExecutor`` per chunk of N), which bounds the growth.
+evaluates in evodeap's process executor with one spawned worker that is replaced after
+every N evaluations (``ProcessExecutor(workers=1, recycle_after=N)``), which bounds the growth.
 
     python experiments/bench_memory.py [--evaluations 50] [--recycle N] [--seed 0]
 """
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import platform
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -79,14 +77,14 @@ def main() -> None:
           f"{args.evaluations} evaluations in {mode}; data {COUNTS} videos of {SHAPE}")
     start = time.perf_counter()
     if args.recycle:
-        # a fresh spawned worker for every chunk of N evaluations (CPython 3.11's
-        # ``max_tasks_per_child`` can hang the pool when a worker is replaced)
+        # evodeap's own process executor: one spawned worker, replaced after N evaluations
+        from evodeap.executors import ProcessExecutor
+
         outcomes = []
-        for first in range(0, len(tasks), args.recycle):
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                for outcome in pool.map(evaluate, tasks[first:first + args.recycle]):
-                    outcomes.append(outcome)
-                    _report(len(outcomes) - 1, outcome[1], start)
+        with ProcessExecutor(workers=1, recycle_after=args.recycle) as executor:
+            for _, outcome in executor.imap_unordered(evaluate, tasks):
+                outcomes.append(outcome)
+                _report(len(outcomes) - 1, outcome[1], start)
     else:
         outcomes = []
         for i, task in enumerate(tasks):
