@@ -48,6 +48,9 @@ def test_demo_runs_and_writes_a_run_directory(tmp_path, capsys):
         (["--set", "noequals"], "--set expects key=value"),
         (["--set", "mutation_params.bogus=1"], "has no parameter(s) ['bogus']"),
         (["--set", "cxpb=1.5"], "cxpb must be in [0, 1]"),
+        (["--set", "population_size=many"], "population_size expects an integer, got 'many'"),
+        (["--set", "tensorboard=3"], "tensorboard expects true or false"),
+        (["--set", "executor_params.bogus=1", "--executor", "process"], "not taken by the process executor"),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(capsys, argv, message):
@@ -64,6 +67,10 @@ def test_missing_and_broken_experiment_files(tmp_path, capsys):
     broken.write_text("raise ValueError('oops')\n")
     code, _, err = run_cli(capsys, "run", str(broken))
     assert code == 2 and "failed to load: ValueError: oops" in err
+    syntax = tmp_path / "syntax.py"
+    syntax.write_text("x = 1\nCONFIG = (\n")
+    code, _, err = run_cli(capsys, "run", str(syntax))
+    assert code == 2 and f"{syntax}:2: syntax error" in err
     empty = tmp_path / "empty.py"
     empty.write_text("x = 1\n")
     code, _, err = run_cli(capsys, "run", str(empty))

@@ -34,7 +34,7 @@ def test_two_generations_of_four_real_keras_models(tmp_path, family):
     config = ExperimentConfig(
         name=f"e2e-{family}", space=tiny_space(family), fitness="keras",
         fitness_params={"data": TINY_DATA, "metric": "auc"},
-        population_size=4, generations=2, seed=3, elitism=1,
+        population_size=4, generations=2, seed=3, elitism=1, tensorboard=family == "cnn",
     )
     result = run(config, tmp_path / "run")
     evals = storage.evaluations(tmp_path / "run")
@@ -45,5 +45,8 @@ def test_two_generations_of_four_real_keras_models(tmp_path, family):
         assert column in evals.columns and evals[column].notna().all(), column
     assert (evals["n_params"] > 0).all()
     assert len(storage.generations(tmp_path / "run")) == 3
+    if family == "cnn":  # training curves reach TensorBoard from the evaluations' history
+        curves = list((tmp_path / "run" / "tensorboard" / "evaluations").glob("g*_i*/events.out.tfevents.*"))
+        assert len(curves) == len(result.evaluations)
     best = result.hall_of_fame[0]
     assert best.fitness.values[0] == max(r.result.fitness[0] for r in result.evaluations)

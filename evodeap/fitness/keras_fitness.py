@@ -319,6 +319,7 @@ class KerasFitness:
             "forward_flops": plan.forward_flops,
             "cost_measure": self.cost_measure,
             "losses": [float(v) for v in losses],
+            "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         }
         common = {"seed": context.seed, "n_params": plan.n_params, "extra": extra}
         if epochs_run == 0 or not np.all(np.isfinite(losses)):
