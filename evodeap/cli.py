@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from evodeap.errors import EvodeapError
+from evodeap.errors import ConfigError, EvodeapError
 
 
 def _progress(args: argparse.Namespace, config):
@@ -41,14 +41,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.experiment import load_experiment
     from evodeap.run import RunDirectory, run
 
-    config = load_experiment(args.experiment)["CONFIG"]
+    from evodeap.study import is_study
+
+    namespace = load_experiment(args.experiment)
     overrides = parse_assignments(args.set or [])
-    for flag in ("seed", "executor", "workers"):
+    for flag in ("executor", "workers"):
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
-    config = config.with_overrides(overrides).validate()
     out = Path(args.out) if args.out else None
     experiment = {"file": str(Path(args.experiment).resolve()), "overrides": overrides}
+    if is_study(namespace):
+        return _run_study(namespace, out, experiment, args)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    config = namespace["CONFIG"].with_overrides(overrides).validate()
     if out is not None:  # refuse before any work is done
         RunDirectory(out).create(config, experiment)
     progress = _progress(args, config)
@@ -64,10 +70,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return _finish(result, out, args)
 
 
+def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Namespace, resume: bool = False) -> int:
+    from evodeap.progress import ConsoleProgress, summary
+    from evodeap.study import run_study
+
+    if out is None:
+        raise ConfigError("this experiment declares VARIANTS/SEEDS: give the study directory with --out")
+    progress: list[ConsoleProgress] = []
+
+    def start(arm, config):
+        if not args.quiet:
+            print(f"== {arm.variant} seed {arm.seed} -> {arm.path}", flush=True)
+        progress.append(ConsoleProgress(config.generations, config.population_size,
+                                        quiet=not args.verbose, verbose=False))
+        return progress[-1].generation, progress[-1].evaluation
+
+    def done(arm, result):
+        progress[-1].close()
+        if not args.quiet:
+            best = result.hall_of_fame[0]
+            print(f"   best {best.fitness.values[0]:.4f}: {best.describe()}", flush=True)
+
+    arms = run_study(namespace, out, experiment, seed_override=args.seed if not resume else None,
+                     on_arm_start=start, on_arm_done=done, resume=resume)
+    print(f"study directory: {out} ({len(arms)} runs); compare them with: evodeap report {out}")
+    return 0
+
+
 def _cmd_resume(args: argparse.Namespace) -> int:
     from evodeap.run import RunDirectory, resume, resume_config
 
     out = Path(args.directory)
+    if (out / "study.json").exists():
+        from evodeap.experiment import load_experiment
+        from evodeap.study import read_study
+
+        info = read_study(out)
+        namespace = load_experiment(info["experiment"]["file"])
+        args.seed = None
+        return _run_study(namespace, out, info["experiment"], args, resume=True)
     config = resume_config(out)
     state = RunDirectory(out).load_checkpoint()
     if state is not None and state["generation"] >= config.generations:
@@ -83,8 +124,11 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from evodeap.report import write_report
+    from evodeap.study_report import write_study_report
 
-    for path in write_report(Path(args.directory)):
+    directory = Path(args.directory)
+    writer = write_study_report if (directory / "study.json").exists() else write_report
+    for path in writer(directory):
         print(path)
     return 0
 

@@ -206,8 +206,21 @@ def resume_config(out: str | Path) -> ExperimentConfig:
     if not source.get("file"):
         raise RunDirectoryError(f"{out} was started from Python, not from an experiment file; "
                                 f"resume it with evodeap.resume(dir, config)")
-    config = load_experiment(source["file"])["CONFIG"].with_overrides(source.get("overrides", {}))
+    config = build_config(load_experiment(source["file"]), source)
     check_same_config(config, recorded, directory.path)
+    return config
+
+
+def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> ExperimentConfig:
+    """The config an ``experiment.json`` record describes: the file's ``CONFIG`` with the
+    recorded overrides, then (for a study's sub-run) its variant and seed."""
+    from evodeap.study import apply_variant
+
+    config = namespace["CONFIG"].with_overrides(source.get("overrides", {}))
+    if source.get("variant") is not None:
+        config = apply_variant(config, namespace, source["variant"])
+    if source.get("seed") is not None:
+        config = config.with_overrides({"seed": source["seed"]})
     return config
 
 

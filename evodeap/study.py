@@ -1,0 +1,155 @@
+"""Studies: every variant × seed of an experiment, each in its own sub-run of one directory.
+
+An experiment file may declare, beside ``CONFIG``::
+
+    VARIANTS = {                                  # named config changes
+        "beta0": {"selection_params.beta": 0.0},  # --set-style overrides ...
+        "aging": lambda c: dataclasses.replace(c, survival="aging"),   # ... or a function
+    }
+    SEEDS = [0, 1, 2, 3, 4]                        # every arm runs on the same seeds
+    REFERENCE = "beta5"                            # optional: the arm others are tested against
+
+``evodeap run FILE --out DIR`` then writes ``DIR/study.json`` and one ordinary run
+directory per arm and seed, ``DIR/<variant>/seed-<seed>/``. ``evodeap resume DIR``
+finishes what is missing (complete sub-runs are skipped, interrupted ones resumed), and
+``evodeap report DIR`` writes the comparison (:mod:`evodeap.study_report`).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from evodeap.config import ExperimentConfig
+from evodeap.errors import ConfigError, RunDirectoryError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+BASELINE = "base"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One sub-run of a study."""
+
+    variant: str
+    seed: int
+    path: Path
+
+
+def is_study(namespace: Mapping[str, Any]) -> bool:
+    return "VARIANTS" in namespace or "SEEDS" in namespace
+
+
+def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -> tuple[list[str], list[int]]:
+    """Variant names and seeds of an experiment namespace (validated)."""
+    variants = namespace.get("VARIANTS", {BASELINE: {}})
+    if not isinstance(variants, Mapping) or not variants:
+        raise ConfigError("VARIANTS must be a non-empty dict of name -> overrides or function")
+    for name, change in variants.items():
+        if not isinstance(name, str) or not NAME.match(name):
+            raise ConfigError(f"variant name {name!r} must be letters, digits, '_', '.', '+', '-'")
+        if not (isinstance(change, Mapping) or callable(change)):
+            raise ConfigError(f"variant {name!r} must be a dict of overrides or a function, got {change!r}")
+    seeds = [seed_override] if seed_override is not None else list(namespace.get("SEEDS", [namespace["CONFIG"].seed]))
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise ConfigError(f"SEEDS must be a non-empty list of integers >= 0, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"SEEDS has duplicates: {seeds}")
+    reference = namespace.get("REFERENCE")
+    if reference is not None and reference not in variants:
+        raise ConfigError(f"REFERENCE {reference!r} is not a variant; variants: {', '.join(variants)}")
+    return list(variants), seeds
+
+
+def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: str) -> ExperimentConfig:
+    """``config`` changed by variant ``name`` (overrides dict or function)."""
+    variants = namespace.get("VARIANTS", {BASELINE: {}})
+    if name not in variants:
+        raise RunDirectoryError(f"variant {name!r} is no longer defined in the experiment file")
+    change: Mapping[str, Any] | Callable = variants[name]
+    if isinstance(change, Mapping):
+        return config.with_overrides(dict(change))
+    new = change(config)
+    if not isinstance(new, ExperimentConfig):
+        raise ConfigError(f"variant {name!r} must return an ExperimentConfig, got {type(new).__name__}")
+    return new
+
+
+def arms(directory: str | Path) -> list[Arm]:
+    """Every (variant, seed) sub-run of a study directory, in plan order."""
+    directory = Path(directory)
+    info = read_study(directory)
+    return [Arm(v, s, directory / v / f"seed-{s}") for v in info["variants"] for s in info["seeds"]]
+
+
+def read_study(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / "study.json"
+    try:
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunDirectoryError(f"{directory} is not a study directory (no study.json)") from None
+    except json.JSONDecodeError as exc:
+        raise RunDirectoryError(f"{path} is corrupt: {exc}") from None
+    if not isinstance(info, dict) or not {"variants", "seeds"} <= set(info):
+        raise RunDirectoryError(f"{path} is corrupt: missing variants or seeds")
+    return info
+
+
+def sub_run_source(experiment: dict[str, Any], variant: str, seed: int) -> dict[str, Any]:
+    """The ``experiment.json`` record of one sub-run."""
+    return {**experiment, "variant": variant, "seed": seed}
+
+
+def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[str, Any],
+              seed_override: int | None = None, on_arm_start: Callable[[Arm, ExperimentConfig], Any] | None = None,
+              on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False) -> list[Arm]:
+    """Run (or, with ``resume``, finish) every variant × seed; returns the arms.
+
+    ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
+    """
+    from evodeap.run import RunDirectory, _execute, build_config, check_same_config
+
+    out = Path(out)
+    if resume:
+        info = read_study(out)
+        variants, seeds = info["variants"], info["seeds"]
+    else:
+        variants, seeds = study_plan(namespace, seed_override)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            hint = f"; continue it with 'evodeap resume {out}'" if (out / "study.json").exists() else ""
+            raise RunDirectoryError(f"{out} exists and is not empty{hint}")
+        configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
+        for config in configs.values():
+            config.validate()
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "study.json").write_text(json.dumps({
+            "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
+            "reference": namespace.get("REFERENCE", variants[0]),
+        }, indent=1))
+    done = []
+    for variant in variants:
+        for seed in seeds:
+            arm = Arm(variant, seed, out / variant / f"seed-{seed}")
+            source = sub_run_source(experiment, variant, seed)
+            config = build_config(namespace, source).validate()
+            directory = RunDirectory(arm.path)
+            hooks = on_arm_start(arm, config) if on_arm_start else None
+            on_generation, on_evaluation = hooks if hooks else (None, None)
+            if (arm.path / "config.json").exists():
+                check_same_config(config, directory.read_json("config.json"), arm.path)
+                state = directory.load_checkpoint()
+                if state is not None and state["generation"] >= config.generations:
+                    done.append(arm)
+                    continue
+                from evodeap.engine import ResumeState
+
+                result = _execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
+            else:
+                directory.create(config, source)
+                result = _execute(directory, config, None, on_generation, on_evaluation, None)
+            if on_arm_done:
+                on_arm_done(arm, result)
+            done.append(arm)
+    return done
