@@ -1,6 +1,6 @@
 """The ``evodeap`` command line (also ``python -m evodeap``).
 
-    evodeap run EXPERIMENT.py [--set key=value ...] [--out DIR] [--seed N]
+    evodeap run EXPERIMENT.py [--preset NAME] [--set key=value ...] [--out DIR] [--seed N]
                               [--executor serial|process|ray] [--workers N] [--quiet | --verbose]
     evodeap resume DIR
     evodeap report DIR
@@ -44,7 +44,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.study import is_study
 
     namespace = load_experiment(args.experiment)
-    overrides = parse_assignments(args.set or [])
+    overrides = {**preset_overrides(namespace, args.preset), **parse_assignments(args.set or [])}
     for flag in ("executor", "workers"):
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
@@ -68,6 +68,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     return _finish(result, out, args)
+
+
+def preset_overrides(namespace: dict, name: str | None) -> dict:
+    """The overrides of preset ``name`` (or of ``DEFAULT_PRESET``) from the experiment's ``PRESETS``."""
+    presets = namespace.get("PRESETS", {})
+    if name is None:
+        name = namespace.get("DEFAULT_PRESET")
+        if name is None:
+            return {}
+    if name not in presets:
+        known = ", ".join(presets) or "none (the experiment defines no PRESETS)"
+        raise ConfigError(f"unknown preset {name!r}; presets: {known}")
+    return dict(presets[name])
 
 
 def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Namespace, resume: bool = False) -> int:
@@ -127,8 +140,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from evodeap.study_report import write_study_report
 
     directory = Path(args.directory)
-    writer = write_study_report if (directory / "study.json").exists() else write_report
-    for path in writer(directory):
+    if not (directory / "study.json").exists():
+        paths = write_report(directory)
+    else:
+        from evodeap.paper_report import REPORTS
+        from evodeap.study import read_study
+
+        paths = write_study_report(directory)
+        for name in read_study(directory).get("reports", []):
+            if name not in REPORTS:
+                raise ConfigError(f"unknown report {name!r}; known: {', '.join(REPORTS)}")
+            paths += REPORTS[name](directory)
+    for path in paths:
         print(path)
     return 0
 
@@ -149,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a setting (repeatable), e.g. --set population_size=20")
     run_p.add_argument("--out", help="run directory to create (must not exist or be empty)")
     run_p.add_argument("--seed", type=int)
+    run_p.add_argument("--preset", help="a named group of settings from the experiment's PRESETS (e.g. quick, paper)")
     run_p.add_argument("--executor", choices=("serial", "process", "ray"))
     run_p.add_argument("--workers", type=int)
     _add_output_flags(run_p)

@@ -50,6 +50,9 @@ class ExperimentConfig:
             ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
         tensorboard: write per-generation scalars (and training curves, when the fitness
             reports them) under ``tensorboard/`` in the run directory.
+        strategy: ``evolve`` (the genetic algorithm) or ``fixed``: train ``fixed_genome`` (a
+            genome in JSON form) ``population_size`` times per generation with fresh seeds —
+            a hand-picked baseline given the same compute per generation as evolution.
     """
 
     name: str = "experiment"
@@ -84,6 +87,8 @@ class ExperimentConfig:
     workers: int = 1
     executor_params: dict[str, Any] = field(default_factory=dict)
     tensorboard: bool = False
+    strategy: str = "evolve"
+    fixed_genome: dict[str, Any] | None = None
 
     def validate(self) -> "ExperimentConfig":
         """Check every field; raise :class:`ConfigError` (or a registry error) with a clear message."""
@@ -111,6 +116,9 @@ class ExperimentConfig:
         _require(self.executor in EXECUTORS, f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
         _require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
         check_executor_params(self.executor, self.executor_params)
+        _require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
+        if self.strategy == "fixed":
+            _check_fixed_genome(self.fixed_genome, self.space)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         resolve_operators(self)
@@ -130,6 +138,20 @@ class ExperimentConfig:
         for key, value in assignments.items():
             config = _apply_override(config, key, value)
         return config
+
+
+def _check_fixed_genome(data: Any, space: SearchSpace) -> None:
+    from evodeap.families import get_family
+    from evodeap.genome import Genome
+
+    _require(isinstance(data, Mapping), "strategy 'fixed' needs fixed_genome (a genome as a JSON object)")
+    genome = Genome.from_dict(data)
+    _require(genome.family == space.family,
+             f"fixed_genome is a {genome.family} genome but the space's family is {space.family}")
+    problems = get_family(genome.family).violations(genome)
+    _require(not problems and len(genome) > 0, f"fixed_genome is not a valid {genome.family} genome: {problems}")
+    missing = sorted(set(space.hyperparameters) - set(genome.hyperparameters))
+    _require(not missing, f"fixed_genome lacks hyperparameters {missing}")
 
 
 def _require(condition: bool, message: str) -> None:

@@ -339,18 +339,27 @@ class _Evolution:
         return self.elapsed_before + time.perf_counter() - self.start
 
     # -- evaluation with the cache ------------------------------------------------------
-    def evaluate(self, individuals: list, generation: int) -> tuple[list[EvaluationRecord], int]:
+    def evaluate(self, individuals: list, generation: int, use_cache: bool = True) -> tuple[list[EvaluationRecord], int]:
+        """Evaluate every individual without a valid fitness; returns the new records and cache hits.
+
+        With ``use_cache`` a genome evaluated earlier in the run takes the stored result and a
+        genome repeated within the batch is evaluated once; without it (the ``fixed``
+        strategy) every individual is a separate training with its own seed.
+        """
         pending = [ind for ind in individuals if not ind.fitness.valid]
-        tasks, owners, hits = [], set(), 0
+        tasks, owner_of, sources, hits = [], {}, [], 0
         for ind in pending:
             key = ind.key()
-            if key in self.cache:
+            if use_cache and key in self.cache:
                 hits += 1
-            elif key not in owners:
-                owners.add(key)
-                index = len(tasks)
+                sources.append(("cache", key))
+            elif use_cache and key in owner_of:
+                sources.append(("task", owner_of[key]))
+            else:
+                index = owner_of[key] = len(tasks)
                 seed = evaluation_seed(self.config.seed, generation, index)
                 tasks.append((ind.plain(), EvalContext(seed, generation, index)))
+                sources.append(("task", index))
         results: dict[int, EvalResult] = {}
         to_run = []
         for task in tasks:
@@ -370,10 +379,10 @@ class _Evolution:
         new_records = []
         for genome, context in tasks:
             result = results[context.index]
-            self.cache[genome.key()] = result
+            self.cache.setdefault(genome.key(), result)
             new_records.append(EvaluationRecord(generation, context.index, genome, result))
-        for ind in pending:
-            ind.fitness.values = self.cache[ind.key()].fitness
+        for ind, (kind, ref) in zip(pending, sources):
+            ind.fitness.values = (self.cache[ref] if kind == "cache" else results[ref]).fitness
         self.evaluations += new_records
         return new_records, hits
 
@@ -465,6 +474,8 @@ class _Evolution:
                     self.evaluations.append(EvaluationRecord(gen, idx, genome, result))
                 else:
                     self.replay[(gen, idx)] = (genome.key(), result)
+        if self.config.strategy == "fixed":
+            return self.run_fixed(first if resume is not None and resume.checkpoint is not None else 0)
         if population is None:
             population = self.toolbox.population(self.config.population_size)
             new, hits = self.evaluate(population, 0)
@@ -473,6 +484,20 @@ class _Evolution:
             self.record(0, population, new, hits)
         for generation in range(first, self.config.generations + 1):
             population = self.step(generation, population)
+        return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluations, self.refinements)
+
+    def run_fixed(self, first: int) -> EvolutionResult:
+        """The ``fixed`` strategy: train ``config.fixed_genome`` ``population_size`` times per
+        generation, each with its own evaluation seed — a hand-picked configuration given
+        the same compute per generation as evolution (no selection, no variation)."""
+        genome = Genome.from_dict(self.config.fixed_genome)
+        population: list = []
+        for generation in range(first, self.config.generations + 1):
+            population = [self.individual(genome, genome.hyperparameters, family=genome.family, birth=generation)
+                          for _ in range(self.config.population_size)]
+            new, hits = self.evaluate(population, generation, use_cache=False)
+            self.mu, self.beta = None, None
+            self.record(generation, population, new, hits)
         return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluations, self.refinements)
 
 

@@ -8,6 +8,7 @@ An experiment file may declare, beside ``CONFIG``::
     }
     SEEDS = [0, 1, 2, 3, 4]                        # every arm runs on the same seeds
     REFERENCE = "beta5"                            # optional: the arm others are tested against
+    REPORTS = ["paper"]                            # optional: extra reports (evodeap.paper_report)
 
 ``evodeap run FILE --out DIR`` then writes ``DIR/study.json`` and one ordinary run
 directory per arm and seed, ``DIR/<variant>/seed-<seed>/``. ``evodeap resume DIR``
@@ -127,6 +128,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
         (out / "study.json").write_text(json.dumps({
             "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
             "reference": namespace.get("REFERENCE", variants[0]),
+            "reports": list(namespace.get("REPORTS", [])),
         }, indent=1))
     done = []
     for variant in variants:

@@ -1,0 +1,144 @@
+"""The paper's tables and figures from a ``paper_replication`` study directory.
+
+Every number is read from the sub-runs' ``results.sqlite`` (first seed of the study for
+the per-generation tables). Written under ``DIR/tables`` and ``DIR/figures``:
+
+* ``table2_before`` / ``table3_after`` — per family and generation: best fitness, best
+  hyperparameters, best structure (before = the hand-picked arm, after = evolution);
+* ``table4_metrics`` — per family and generation, the best individual's *test* accuracy,
+  precision, AUC and F1 (evolution arms);
+* ``table5_cnn_vs_rnn`` — test accuracy, precision, recall, F1 of the final best individual
+  of every arm;
+* ``figure2_best_fitness`` — best fitness per generation, before vs after (bars), per family;
+* ``figure3_metrics`` — test metrics of the best individual across generations (after arms);
+* ``figure4_cnn_vs_rnn`` — Table 5 as bars.
+
+The best individual of a generation is the population's best (``best_key`` in the logbook);
+its metrics are those of the evaluation that produced its fitness.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from evodeap.report import best_per_generation_table, write_table
+from evodeap.storage import evaluations, generations
+from evodeap.study import arms, read_study
+
+METRICS = ("accuracy", "precision", "recall", "auc", "f1")
+
+
+def _family(variant: str) -> str:
+    return variant.split("-")[0]
+
+
+def _phase(variant: str) -> str:
+    return variant.split("-", 1)[1] if "-" in variant else variant
+
+
+def best_evaluations(run_dir: Path):
+    """Per generation: the evaluation row of the population's best individual."""
+    import pandas as pd
+
+    gens, evals = generations(run_dir), evaluations(run_dir)
+    rows = []
+    for _, row in gens.iterrows():
+        g = int(row["gen"])
+        candidates = evals[(evals["key"] == row["best_key"]) & (evals["generation"] <= g)]
+        exact = candidates[(candidates["fitness"] - row["best"]).abs() < 1e-12]
+        chosen = (exact if not exact.empty else candidates).iloc[-1]
+        rows.append({**chosen.to_dict(), "evaluated_in": int(chosen["generation"]), "generation": g})
+    return pd.DataFrame(rows)
+
+
+def _first_seed_arms(directory: Path) -> dict[str, Path]:
+    info = read_study(directory)
+    first = info["seeds"][0]
+    return {arm.variant: arm.path for arm in arms(directory)
+            if arm.seed == first and (arm.path / "results.sqlite").exists()}
+
+
+def paper_tables(directory: str | Path) -> dict:
+    """The paper's tables as DataFrames: table2_before, table3_after, table4_metrics, table5_cnn_vs_rnn."""
+    import pandas as pd
+
+    directory = Path(directory)
+    runs = _first_seed_arms(directory)
+    per_phase: dict[str, list] = {"before": [], "after": []}
+    metric_rows, final_rows = [], []
+    for variant, path in runs.items():
+        family, phase = _family(variant), _phase(variant)
+        table = best_per_generation_table(path)
+        table.insert(0, "family", family)
+        per_phase.setdefault(phase, []).append(table)
+        best = best_evaluations(path)
+        for _, row in best.iterrows():
+            if phase == "after":
+                metric_rows.append({"family": family, "generation": int(row["generation"]),
+                                    **{m: row.get(f"metric.test_{m}") for m in ("accuracy", "precision", "auc", "f1")}})
+        last = best.iloc[-1]
+        final_rows.append({"family": family, "arm": phase, "fitness": float(last["fitness"]),
+                           **{m: last.get(f"metric.test_{m}") for m in ("accuracy", "precision", "recall", "f1")}})
+    concat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
+    return {
+        "table2_before": concat(per_phase.get("before", [])),
+        "table3_after": concat(per_phase.get("after", [])),
+        "table4_metrics": pd.DataFrame(metric_rows),
+        "table5_cnn_vs_rnn": pd.DataFrame(final_rows),
+    }
+
+
+def write_paper_report(directory: str | Path) -> list[Path]:
+    """Write Tables 2–5 (CSV + Markdown) and Figures 2–4 (PNG + SVG); returns the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    directory = Path(directory)
+    tables = paper_tables(directory)
+    written: list[Path] = []
+    for name, frame in tables.items():
+        if not frame.empty:
+            written += write_table(frame, directory / "tables", name)
+    figures = directory / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    sns.set_theme(style="whitegrid")
+
+    def save(fig, name: str) -> None:
+        fig.tight_layout()
+        for ext in ("png", "svg"):
+            path = figures / f"{name}.{ext}"
+            fig.savefig(path, dpi=120)
+            written.append(path)
+        plt.close(fig)
+
+    best = pd.concat([tables["table2_before"].assign(arm="before"), tables["table3_after"].assign(arm="after")],
+                     ignore_index=True)
+    if not best.empty:
+        families = list(dict.fromkeys(best["family"]))
+        fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
+        for ax, family in zip(axes[0], families):
+            sns.barplot(data=best[best["family"] == family], x="generation", y="best_fitness", hue="arm", ax=ax)
+            ax.set(title=f"Figure 2 — best fitness per generation ({family})", ylabel="best fitness F")
+        save(fig, "figure2_best_fitness")
+    metrics = tables["table4_metrics"]
+    if not metrics.empty:
+        long = metrics.melt(id_vars=["family", "generation"], var_name="metric", value_name="value")
+        fig, axes = plt.subplots(1, metrics["family"].nunique(), figsize=(12, 4), squeeze=False)
+        for ax, (family, group) in zip(axes[0], long.groupby("family", sort=False)):
+            sns.lineplot(data=group, x="generation", y="value", hue="metric", marker="o", ax=ax)
+            ax.set(title=f"Figure 3 — test metrics of the best individual ({family}, after)", ylim=(0, 1))
+        save(fig, "figure3_metrics")
+    final = tables["table5_cnn_vs_rnn"]
+    if not final.empty:
+        long = final.melt(id_vars=["family", "arm", "fitness"], var_name="metric", value_name="value")
+        fig, ax = plt.subplots(figsize=(9, 4))
+        sns.barplot(data=long[long["arm"] == "after"], x="metric", y="value", hue="family", ax=ax)
+        ax.set(title="Figure 4 — CNN vs RNN (final best individual, test split)", ylim=(0, 1))
+        save(fig, "figure4_cnn_vs_rnn")
+    return written
+
+
+REPORTS = {"paper": write_paper_report}
