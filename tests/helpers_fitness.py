@@ -36,3 +36,14 @@ class EnvironmentFitness:
             "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"), "omp": os.environ.get("OMP_NUM_THREADS"),
             "pid": os.getpid(),
         })
+
+
+@dataclass(frozen=True)
+class MetricStubFitness:
+    """Landscape value as fitness plus deterministic stand-in test metrics (seed-dependent)."""
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        value = landscape_value(genome) + (context.seed % 1000) * 1e-6
+        metrics = {f"test_{m}": value * k for m, k in
+                   (("accuracy", 0.5), ("precision", 0.6), ("recall", 0.7), ("auc", 0.9), ("f1", 0.65))}
+        return EvalResult(fitness=(value,), metrics=metrics, seed=context.seed)

@@ -1,0 +1,80 @@
+"""The paper replication: fixed-genome arms, the study layout, Tables 2–5 and Figures 2–4."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evodeap import storage
+from evodeap.cli import main
+from evodeap.config import ExperimentConfig
+from evodeap.engine import evolve
+from evodeap.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = ROOT / "experiments" / "paper_replication.py"
+
+STUDY = f'''
+import dataclasses, runpy
+from tests.helpers_fitness import MetricStubFitness
+ns = runpy.run_path({str(PAPER)!r})
+CONFIG = dataclasses.replace(ns["CONFIG"], fitness=MetricStubFitness(), fitness_params={{}}, population_size=4,
+                             generations=2, executor="serial", workers=1, executor_params={{}}, refine_every=2)
+VARIANTS, SEEDS, REFERENCE, REPORTS = ns["VARIANTS"], [0], ns["REFERENCE"], ns["REPORTS"]
+'''
+
+
+def test_fixed_strategy_trains_the_same_genome_n_times_per_generation_with_fresh_seeds():
+    from tests.helpers_fitness import MetricStubFitness
+    import runpy
+
+    hand_picked = runpy.run_path(str(PAPER))["hand_picked"]
+    config = ExperimentConfig(population_size=5, generations=2, seed=4, strategy="fixed",
+                              fixed_genome=hand_picked("cnn", 3))
+    result = evolve(config, fitness=MetricStubFitness())
+    assert len(result.evaluations) == 5 * 3
+    assert len({r.genome.key() for r in result.evaluations}) == 1
+    assert len({r.result.seed for r in result.evaluations}) == 15
+    assert [row["nevals"] for row in result.logbook] == [5, 5, 5]
+    assert result.evaluations[0].genome.hyperparameters["learning_rate"] == 0.01
+
+
+def test_fixed_strategy_needs_a_valid_genome():
+    with pytest.raises(ConfigError, match="needs fixed_genome"):
+        ExperimentConfig(strategy="fixed").validate()
+    bad = {"family": "cnn", "layers": [{"kind": "dense", "units": 8, "activation": "relu"}],
+           "hyperparameters": {k: 1 for k in ("learning_rate", "batch_size", "optimizer", "dropout", "epochs")}}
+    with pytest.raises(ConfigError, match="not a valid cnn genome"):
+        ExperimentConfig(strategy="fixed", fixed_genome=bad).validate()
+
+
+def test_presets_are_applied_and_unknown_presets_rejected(capsys):
+    assert main(["run", str(PAPER), "--preset", "fast", "--out", "/nonexistent/x"]) == 2
+    assert "unknown preset 'fast'; presets: quick, paper" in capsys.readouterr().err
+
+
+def test_paper_tables_and_figures_come_from_the_databases(tmp_path, capsys):
+    experiment = tmp_path / "paper_tiny.py"
+    experiment.write_text(STUDY)
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(out)]) == 0
+    tables = out / "tables"
+    before = pd.read_csv(tables / "table2_before.csv")
+    after = pd.read_csv(tables / "table3_after.csv")
+    assert list(before["family"].unique()) == ["cnn", "rnn"] and len(before) == 6
+    assert set(before["structure"]) == {"conv32k3relu-max > conv32k3relu-max", "rnn32tanh > rnn32tanh"}
+    for family in ("cnn", "rnn"):
+        gens = storage.generations(out / f"{family}-after" / "seed-0")
+        assert list(after.loc[after["family"] == family, "best_fitness"]) == list(gens["best"])
+    metrics = pd.read_csv(tables / "table4_metrics.csv")
+    assert list(metrics.loc[metrics["family"] == "cnn", "generation"]) == [0, 1, 2]
+    final = pd.read_csv(tables / "table5_cnn_vs_rnn.csv")
+    assert len(final) == 4
+    for _, row in final.iterrows():  # the stub's metrics are fixed multiples of the fitness
+        assert row["accuracy"] == pytest.approx(0.5 * row["fitness"])
+        assert row["f1"] == pytest.approx(0.65 * row["fitness"])
+    for name in ("figure2_best_fitness", "figure3_metrics", "figure4_cnn_vs_rnn"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (out / "figures" / f"{name}.svg").exists()
