@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evodeap.report import best_per_generation_table, write_table
+from evodeap.report import best_per_generation_table, save_figure, write_table
 from evodeap.storage import evaluations, generations
 from evodeap.study import arms, read_study
 
@@ -103,16 +103,10 @@ def write_paper_report(directory: str | Path) -> list[Path]:
         if not frame.empty:
             written += write_table(frame, directory / "tables", name)
     figures = directory / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
     sns.set_theme(style="whitegrid")
 
     def save(fig, name: str) -> None:
-        fig.tight_layout()
-        for ext in ("png", "svg"):
-            path = figures / f"{name}.{ext}"
-            fig.savefig(path, dpi=120)
-            written.append(path)
-        plt.close(fig)
+        written.extend(save_figure(fig, figures, name))
 
     best = pd.concat([tables["table2_before"].assign(arm="before"), tables["table3_after"].assign(arm="after")],
                      ignore_index=True)

@@ -51,6 +51,21 @@ def best_per_generation_table(run_dir: Path):
     return pd.DataFrame(rows)
 
 
+def save_figure(fig, directory: Path, name: str) -> list[Path]:
+    """Save ``fig`` as ``name.png`` and ``name.svg`` in ``directory``, close it, return the paths."""
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    paths = []
+    for ext in ("png", "svg"):
+        path = directory / f"{name}.{ext}"
+        fig.savefig(path, dpi=120)
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
 def write_figures(run_dir: Path) -> list[Path]:
     import matplotlib
 
@@ -82,12 +97,7 @@ def write_figures(run_dir: Path) -> list[Path]:
 
     for axis in axes:
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        path = figures / f"evolution.{ext}"
-        fig.savefig(path, dpi=120)
-        written.append(path)
-    plt.close(fig)
+    written += save_figure(fig, figures, "evolution")
     return written
 
 
