@@ -49,7 +49,7 @@ CONFIG = ExperimentConfig(
     refine_top=0.2,
     executor="process",
     workers=1,
-    executor_params={"recycle_after": 8},
+    executor_params={"recycle_after": 5},
     seed=0,
 )
 
