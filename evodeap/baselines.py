@@ -344,9 +344,18 @@ def keras_tuner_genome(values: dict[str, Any], space: SearchSpace, rng: np.rando
         kind = values[f"layer{i}.kind"]
         layers.append(layer_class(kind)(**{f: values[_layer_param(i, kind, f)] for f in space.layers[kind]}))
     hyper = {name: values[name] for name in space.hyperparameters if name != fidelity}
-    hyper[fidelity] = int(values["tuner/epochs"])
+    hyper[fidelity] = space.hyperparameters[fidelity].clip(int(values["tuner/epochs"]))
     hyper = {name: hyper[name] for name in space.hyperparameters}
     return repair(Genome(layers, hyper, family=space.family), space, rng)
+
+
+def keras_tuner_seed(seed: int) -> int:
+    """The oracle seed for run seed ``seed``: in ``[1, 2³¹ − 1]``, from ``SeedSequence([seed, tag])``.
+
+    Keras Tuner replaces a falsy seed (``0``) by a random one, so run seed 0 must not be passed as is.
+    """
+    state = np.random.SeedSequence([int(seed), _STREAM_TAGS["hyperband"], 1]).generate_state(1)[0]
+    return int(state) % (2**31 - 1) + 1
 
 
 def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: int, *, factor: int = 3,
@@ -355,7 +364,8 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
     """Keras Tuner's Hyperband oracle choosing genomes and epoch budgets, for ``budget`` trials.
 
     A ``keras_tuner.Hyperband`` subclass overrides ``run_trial``: it builds the trial's genome
-    (:func:`keras_tuner_genome`; the ``epochs`` gene is Hyperband's ``tuner/epochs``), evaluates
+    (:func:`keras_tuner_genome`; the ``epochs`` gene is Hyperband's ``tuner/epochs``; a promoted
+    trial reuses its parent's genome with the larger epoch budget), evaluates
     it with *our* fitness (for Keras: ``models.build_model`` + ``KerasFitness`` training and
     scoring on the same data) and reports the first fitness value as the objective
     ``fitness`` (maximised). What equals the other methods: space, model builder, data,
@@ -388,10 +398,18 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
     if budget == 0:
         return evaluate.records
 
+    genomes: dict[str, Genome] = {}
+
     class _GenomeHyperband(kt.Hyperband):
         def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
             values = trial.hyperparameters.values
-            genome = keras_tuner_genome(values, space, rng)
+            parent = genomes.get(values.get("tuner/trial_id"))
+            if parent is None:
+                genome = keras_tuner_genome(values, space, rng)
+            else:  # a promotion: the parent's genome (repair included) with the larger epoch budget
+                epochs = epochs_domain.clip(int(values["tuner/epochs"]))
+                genome = Genome(parent, {**parent.hyperparameters, "epochs": epochs}, family=space.family)
+            genomes[trial.trial_id] = genome
             record = evaluate(genome, hyperband={k: values[k] for k in values if k.startswith("tuner/")},
                               keras_tuner_trial=trial.trial_id)
             return {"fitness": record.result.fitness[0]}
@@ -401,7 +419,7 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
     with tempfile.TemporaryDirectory(prefix="evodeap-hyperband-") as scratch:
         tuner = _GenomeHyperband(
             hypermodel=None, objective=kt.Objective("fitness", direction="max"), max_epochs=max_epochs,
-            factor=factor, hyperband_iterations=None, seed=int(seed), hyperparameters=hp,
+            factor=factor, hyperband_iterations=None, seed=keras_tuner_seed(seed), hyperparameters=hp,
             tune_new_entries=False, allow_new_entries=False, directory=str(directory or scratch),
             project_name=f"hyperband_seed{seed}", overwrite=True, max_consecutive_failed_trials=budget + 1,
         )
@@ -475,7 +493,8 @@ def save_records(path: str | Path, records: Sequence[EvaluationRecord], *, name:
 
 __all__ = [
     "METHODS", "PEERS", "best_so_far_curve", "declare_keras_tuner_space", "grid_axes", "grid_point",
-    "grid_points", "grid_search", "grid_size", "keras_tuner_genome", "keras_tuner_hyperband", "method_rng",
+    "grid_points", "grid_search", "grid_size", "keras_tuner_genome", "keras_tuner_hyperband", "keras_tuner_seed",
+    "method_rng",
     "optuna_distribution", "optuna_genome", "suggest", "optuna_tpe", "quantise", "random_search", "run_baseline",
     "save_records", "structure_template",
 ]

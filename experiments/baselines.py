@@ -144,13 +144,19 @@ def summary_table(curves, target: float | None = None, reference: str = EA):
 
 
 def plot_curves(curves, figures: Path) -> list[Path]:
-    """Best so far vs evaluations: median over seeds with an interquartile band (PNG and SVG)."""
+    """Best so far vs evaluations: median over seeds with an interquartile band (PNG and SVG).
+
+    The EA's budget varies a little with the seed (cache hits are free), so the curves are
+    cut at the smallest per-seed budget: every point of the plot averages over all seeds.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    horizon = int(curves.groupby(["method", "seed"])["evaluations"].max().min())
+    curves = curves[curves["evaluations"] <= horizon]
     sns.set_theme(style="whitegrid")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     sns.lineplot(data=curves, x="evaluations", y="best", hue="method", estimator="median",
