@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evodeap.report import write_table
+from evodeap.report import save_figure, write_table
 from evodeap.stats import area_under_best_so_far, best_so_far, bootstrap_ci, compare_arms
 from evodeap.storage import evaluations, generations
 from evodeap.study import arms, read_study
@@ -163,9 +163,7 @@ def write_study_report(directory: str | Path) -> list[Path]:
         ax.set(title=f"{label} (mean over {len(info['seeds'])} seeds, 95 % bootstrap band)", ylabel=label)
         if many:  # dozens of arms: the legend goes beside the axes
             ax.legend(fontsize="xx-small", ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        fig.tight_layout()
-        written += _save(fig, figures, column)
-        plt.close(fig)
+        written += save_figure(fig, figures, column)
 
     final = comparisons["final_best"].sort_values(["mean", "arm"], ascending=[False, True], kind="stable")
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.28 * len(final) + 1.5)))
@@ -176,9 +174,7 @@ def write_study_report(directory: str | Path) -> list[Path]:
     ax.invert_yaxis()
     ax.set(xlabel="final best fitness (mean, 95 % bootstrap CI)",
            title=f"final best fitness per arm ({len(info['seeds'])} seeds; reference in red)")
-    fig.tight_layout()
-    written += _save(fig, figures, "final_best")
-    plt.close(fig)
+    written += save_figure(fig, figures, "final_best")
     return written
 
 
@@ -199,15 +195,6 @@ def curve_bands(curves, column: str, confidence: float = 0.95, n_resamples: int 
                      "ci_low": low, "ci_high": high})
     frame = pd.DataFrame(rows, columns=["variant", "generation", "mean", "ci_low", "ci_high"])
     return frame.sort_values(["variant", "generation"], kind="stable").reset_index(drop=True)
-
-
-def _save(fig, figures: Path, name: str) -> list[Path]:
-    paths = []
-    for ext in ("png", "svg"):
-        path = figures / f"{name}.{ext}"
-        fig.savefig(path, dpi=120)
-        paths.append(path)
-    return paths
 
 
 def evaluations_of(directory: str | Path):

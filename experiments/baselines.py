@@ -151,6 +151,8 @@ def plot_curves(curves, figures: Path) -> list[Path]:
     """
     import matplotlib
 
+    from evodeap.report import save_figure
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -163,15 +165,7 @@ def plot_curves(curves, figures: Path) -> list[Path]:
                  errorbar=("pi", 50), ax=ax)
     ax.set(xlabel="evaluations", ylabel="best fitness so far",
            title="Best so far vs evaluations (median over seeds, interquartile band)")
-    fig.tight_layout()
-    figures.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for suffix in ("png", "svg"):
-        path = figures / f"best_so_far.{suffix}"
-        fig.savefig(path, dpi=120)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, figures, "best_so_far")
 
 
 def parse_args(argv: Sequence[str] | None):
