@@ -95,6 +95,7 @@ def write_paper_report(directory: str | Path) -> list[Path]:
     import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
 
     directory = Path(directory)
     tables = paper_tables(directory)
@@ -116,6 +117,7 @@ def write_paper_report(directory: str | Path) -> list[Path]:
         for ax, family in zip(axes[0], families):
             sns.barplot(data=best[best["family"] == family], x="generation", y="best_fitness", hue="arm", ax=ax)
             ax.set(title=f"Figure 2 — best fitness per generation ({family})", ylabel="best fitness F")
+            sns.move_legend(ax, "lower right", title="arm", frameon=True)
         save(fig, "figure2_best_fitness")
     metrics = tables["table4_metrics"]
     if not metrics.empty:
@@ -124,6 +126,7 @@ def write_paper_report(directory: str | Path) -> list[Path]:
         for ax, (family, group) in zip(axes[0], long.groupby("family", sort=False)):
             sns.lineplot(data=group, x="generation", y="value", hue="metric", marker="o", ax=ax)
             ax.set(title=f"Figure 3 — test metrics of the best individual ({family}, after)", ylim=(0, 1))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         save(fig, "figure3_metrics")
     final = tables["table5_cnn_vs_rnn"]
     if not final.empty:
