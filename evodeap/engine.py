@@ -272,7 +272,12 @@ class _Evolution:
         self.refinements: list[tuple[int, Refinement]] = []
         self.logbook = tools.Logbook()
         self.logbook.header = LOGBOOK_FIELDS
-        self.hof = tools.ParetoFront() if self.n_objectives > 1 else tools.HallOfFame(config.hall_of_fame_size)
+        if self.n_objectives > 1:
+            self.hof = tools.ParetoFront()
+        elif config.strategy == "fixed":  # one genome trained many times: keep its best trainings
+            self.hof = tools.HallOfFame(config.hall_of_fame_size, similar=_never_similar)
+        else:
+            self.hof = tools.HallOfFame(config.hall_of_fame_size)
         self.elapsed_before = 0.0
         self.start = time.perf_counter()
         self.mu = self.ops.mutation_rate(0, None)
@@ -499,6 +504,10 @@ class _Evolution:
             self.mu, self.beta = None, None
             self.record(generation, population, new, hits)
         return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluations, self.refinements)
+
+
+def _never_similar(a: Genome, b: Genome) -> bool:
+    return False
 
 
 def _run_task(fitness: Callable, penalty: tuple, task: tuple[Genome, EvalContext]) -> EvalResult:

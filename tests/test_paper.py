@@ -38,6 +38,8 @@ def test_fixed_strategy_trains_the_same_genome_n_times_per_generation_with_fresh
     assert len({r.result.seed for r in result.evaluations}) == 15
     assert [row["nevals"] for row in result.logbook] == [5, 5, 5]
     assert result.evaluations[0].genome.hyperparameters["learning_rate"] == 0.01
+    best = max(r.result.fitness[0] for r in result.evaluations)
+    assert result.hall_of_fame[0].fitness.values[0] == best  # the best training, not the first
 
 
 def test_fixed_strategy_needs_a_valid_genome():
