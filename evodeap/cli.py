@@ -62,9 +62,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if out is None:
             result = run(config, on_generation=progress.generation, on_evaluation=progress.evaluation)
         else:
-            from evodeap.run import _execute
+            from evodeap.run import execute
 
-            result = _execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None)
+            result = execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None)
     finally:
         progress.close()
     return _finish(result, out, args)

@@ -35,7 +35,7 @@ from evodeap.individual import individual_class
 from evodeap.space import SearchSpace
 from operators.refinement import Refinement, refine_space
 from operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
-from operators.schedules import PopulationStats, describe_schedule, make_schedule
+from operators.schedules import PopulationStats, make_schedule
 
 LOGBOOK_FIELDS = (
     "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
@@ -407,6 +407,7 @@ class _Evolution:
             "elapsed": self.elapsed(), "best_key": best.key(),
         }
         self.logbook.record(**record)
+        self.recorded = (population, stats)
         if self.callback is not None:
             self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement))
         if self.on_checkpoint is not None:
@@ -446,7 +447,9 @@ class _Evolution:
         return offspring
 
     def step(self, generation: int, population: list) -> list:
-        stats = population_stats(population, self.space)
+        recorded, stats = getattr(self, "recorded", (None, None))
+        if recorded is not population:  # e.g. just restored from a checkpoint
+            stats = population_stats(population, self.space)
         self.mu = float(self.ops.mutation_rate(generation, stats))
         self.beta = self._beta(generation, stats)
         refinement = self.refine(generation, population)
@@ -562,12 +565,3 @@ def evolve(
         return _Evolution(config, fitness, executor, **hooks).run(resume)
     with make_executor(config.executor, config.workers, **config.executor_params) as owned:
         return _Evolution(config, fitness, owned, **hooks).run(resume)
-
-
-def describe_operators(config: ExperimentConfig) -> dict[str, Any]:
-    """Names of the operators and schedules in use (for logs and config.json)."""
-    ops = resolve_operators(config)
-    return {
-        "mutation_rate": describe_schedule(ops.mutation_rate),
-        "selection_pressure": None if ops.selection_pressure is None else describe_schedule(ops.selection_pressure),
-    }

@@ -153,8 +153,9 @@ class _Recorder:
             self.tensorboard.close()
 
 
-def _execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
-             on_generation, on_evaluation, executor) -> EvolutionResult:
+def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
+            on_generation, on_evaluation, executor) -> EvolutionResult:
+    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``)."""
     with ResultsDB(directory.db_path) as db:
         if resume_state is None:
             db.start_run(config.name, config.seed, config.to_dict())
@@ -193,7 +194,7 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor)
     directory = RunDirectory(Path(out))
     directory.create(config, experiment)
-    return _execute(directory, config, None, on_generation, on_evaluation, executor)
+    return execute(directory, config, None, on_generation, on_evaluation, executor)
 
 
 def resume_config(out: str | Path) -> ExperimentConfig:
@@ -249,4 +250,4 @@ def resume(out: str | Path, config: ExperimentConfig | None = None, *,
     if not directory.db_path.is_file():
         raise RunDirectoryError(f"{directory.db_path} is missing: nothing to resume")
     state = ResumeState(directory.load_checkpoint())
-    return _execute(directory, config, state, on_generation, on_evaluation, executor)
+    return execute(directory, config, state, on_generation, on_evaluation, executor)

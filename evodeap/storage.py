@@ -104,12 +104,6 @@ class ResultsDB:
             )
             yield gen, idx, Genome.from_json(genome), result
 
-    def run_info(self) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT name, seed, config, started, status FROM runs WHERE run_id = 1").fetchone()
-        if row is None:
-            return None
-        return {"name": row[0], "seed": row[1], "config": json.loads(row[2]), "started": row[3], "status": row[4]}
-
 
 def _frame(path: str | Path, query: str):
     import pandas as pd

@@ -110,7 +110,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
 
     ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
     """
-    from evodeap.run import RunDirectory, _execute, build_config, check_same_config
+    from evodeap.run import RunDirectory, execute, build_config, check_same_config
 
     out = Path(out)
     if resume:
@@ -147,10 +147,10 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                     continue
                 from evodeap.engine import ResumeState
 
-                result = _execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
+                result = execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
             else:
                 directory.create(config, source)
-                result = _execute(directory, config, None, on_generation, on_evaluation, None)
+                result = execute(directory, config, None, on_generation, on_evaluation, None)
             if on_arm_done:
                 on_arm_done(arm, result)
             done.append(arm)
