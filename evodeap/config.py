@@ -53,6 +53,16 @@ class ExperimentConfig:
         strategy: ``evolve`` (the genetic algorithm) or ``fixed``: train ``fixed_genome`` (a
             genome in JSON form) ``population_size`` times per generation with fresh seeds —
             a hand-picked baseline given the same compute per generation as evolution.
+        multi_fidelity: successive halving inside each generation (see
+            :mod:`evodeap.fidelity`): ``{"min_budget": r, "eta": η, "max_budget": R,
+            "asynchronous": False}`` in epochs, or ``None`` (off). Epochs are then the
+            fidelity, so the space's ``epochs`` gene, if any, must be fixed at ``R``.
+        inheritance: offspring start from their parent's trained weights for every layer
+            whose kind and shape match (Lamarckian); weights live in ``weights/`` of the
+            run directory, pruned to the living population.
+        early_termination: learning-curve early termination
+            (:class:`evodeap.budget.EarlyTermination`): ``{"top_k": k, "min_epochs": 2}``
+            or ``None`` (off).
     """
 
     name: str = "experiment"
@@ -89,6 +99,9 @@ class ExperimentConfig:
     tensorboard: bool = False
     strategy: str = "evolve"
     fixed_genome: dict[str, Any] | None = None
+    multi_fidelity: dict[str, Any] | None = None
+    inheritance: bool = False
+    early_termination: dict[str, Any] | None = None
 
     def validate(self) -> "ExperimentConfig":
         """Check every field; raise :class:`ConfigError` (or a registry error) with a clear message."""
@@ -119,6 +132,8 @@ class ExperimentConfig:
         _require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
         if self.strategy == "fixed":
             _check_fixed_genome(self.fixed_genome, self.space)
+        _require(isinstance(self.inheritance, bool), f"inheritance must be true or false, got {self.inheritance!r}")
+        _check_budget_settings(self)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         resolve_operators(self)
@@ -152,6 +167,26 @@ def _check_fixed_genome(data: Any, space: SearchSpace) -> None:
     _require(not problems and len(genome) > 0, f"fixed_genome is not a valid {genome.family} genome: {problems}")
     missing = sorted(set(space.hyperparameters) - set(genome.hyperparameters))
     _require(not missing, f"fixed_genome lacks hyperparameters {missing}")
+
+
+def _check_budget_settings(config: ExperimentConfig) -> None:
+    from evodeap.budget import EarlyTermination
+    from evodeap.fidelity import MultiFidelity
+    from evodeap.space import Choice
+
+    if config.early_termination is not None:
+        EarlyTermination.from_config(config.early_termination)
+    if config.multi_fidelity is None:
+        return
+    fidelity = MultiFidelity.from_config(config.multi_fidelity)
+    _require(config.strategy == "evolve", "multi_fidelity needs strategy 'evolve'")
+    epochs = config.space.hyperparameters.get("epochs")
+    if epochs is not None:
+        values = set(epochs.options) if isinstance(epochs, Choice) else {epochs.low, epochs.high}
+        _require(values == {fidelity.max_budget},
+                 f"multi_fidelity makes epochs the fidelity, so the 'epochs' gene must be fixed at max_budget="
+                 f"{fidelity.max_budget}: set space.epochs.low and space.epochs.high to {fidelity.max_budget} "
+                 f"(evodeap.fidelity.with_multi_fidelity does it)")
 
 
 def _require(condition: bool, message: str) -> None:

@@ -17,6 +17,7 @@ One generation ``t ≥ 1`` of :func:`evolve`:
 from __future__ import annotations
 
 import inspect
+import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,13 +27,17 @@ import numpy as np
 from deap import base, tools
 from scipy.spatial.distance import pdist
 
+from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
 from evodeap.config import ExperimentConfig, resolve_fitness
 from evodeap.errors import ConfigError
-from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, genome_seed, run_evaluation
-from evodeap.executors import make_executor, worker_name
+from evodeap.evaluation import EvalContext, EvalResult, genome_seed, run_evaluation
+from evodeap.evaluator import EvaluationRecord, Evaluator
+from evodeap.executors import make_executor
+from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
 from evodeap.individual import individual_class
 from evodeap.space import SearchSpace
+from evodeap.weights import WeightStore
 from operators.refinement import Refinement, refine_space
 from operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
 from operators.schedules import PopulationStats, make_schedule
@@ -40,7 +45,7 @@ from operators.schedules import PopulationStats, make_schedule
 LOGBOOK_FIELDS = (
     "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
     "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
-)
+) + COMPUTE_FIELDS
 
 
 # -- operator resolution ------------------------------------------------------------------
@@ -152,17 +157,6 @@ def _penalty(config: ExperimentConfig, n_objectives: int) -> tuple[float, ...]:
 
 # -- records ------------------------------------------------------------------------------------
 @dataclass
-class EvaluationRecord:
-    """One genome's evaluation in a run (``cached`` when its key was evaluated before)."""
-
-    generation: int
-    index: int
-    genome: Genome
-    result: EvalResult
-    cached: bool = False
-
-
-@dataclass
 class GenerationReport:
     """What the per-generation callback receives."""
 
@@ -251,13 +245,12 @@ class _Evolution:
     def __init__(self, config: ExperimentConfig, fitness: Callable, executor: Any,
                  callback: Callable[[GenerationReport], None] | None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None = None,
-                 on_checkpoint: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
+                 weights_dir: str | None = None) -> None:
         self.config = config.validate()
         self.ops = resolve_operators(config)
         self.fitness = fitness
-        self.executor = executor
         self.callback = callback
-        self.on_evaluation = on_evaluation
         self.on_checkpoint = on_checkpoint
         self.n_objectives = getattr(fitness, "n_objectives", 1)
         self.individual = individual_class(self.n_objectives)
@@ -266,9 +259,19 @@ class _Evolution:
         self.init_rng = np.random.default_rng(init_seq)
         self.rng = np.random.default_rng(variation_seq)
         self.space = config.space
-        self.cache: dict[str, EvalResult] = {}
-        self.replay: dict[tuple[int, int], tuple[str, EvalResult]] = {}
-        self.evaluations: list[EvaluationRecord] = []
+        self.fidelity = MultiFidelity.from_config(config.multi_fidelity) if config.multi_fidelity else None
+        store = None
+        if config.inheritance or self.fidelity is not None:
+            if weights_dir is None:  # an in-memory run: weights live as long as the run
+                self._scratch = tempfile.TemporaryDirectory(prefix="evodeap-weights-")
+                weights_dir = self._scratch.name
+            store = WeightStore(weights_dir)
+        self.evaluator = Evaluator(
+            seed=config.seed, fitness=fitness, executor=executor, penalty=self.penalty, fidelity=self.fidelity,
+            stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
+            store=store, inheritance=config.inheritance, on_evaluation=on_evaluation,
+        )
+        self.executor = executor
         self.refinements: list[tuple[int, Refinement]] = []
         self.logbook = tools.Logbook()
         self.logbook.header = LOGBOOK_FIELDS
@@ -343,53 +346,18 @@ class _Evolution:
     def elapsed(self) -> float:
         return self.elapsed_before + time.perf_counter() - self.start
 
-    # -- evaluation with the cache ------------------------------------------------------
-    def evaluate(self, individuals: list, generation: int, use_cache: bool = True) -> tuple[list[EvaluationRecord], int]:
-        """Evaluate every individual without a valid fitness; returns the new records and cache hits.
+    # -- evaluation -----------------------------------------------------------------------
+    def evaluate(self, individuals: list, generation: int, survivors: int | None = None,
+                 use_cache: bool = True) -> tuple[list, list[EvaluationRecord], int]:
+        """Fitness for ``individuals``; returns (the individuals to keep, new records, cache hits).
 
-        With ``use_cache`` a genome evaluated earlier in the run takes the stored result and a
-        genome repeated within the batch is evaluated once; without it (the ``fixed``
-        strategy) every individual is a separate training with its own seed.
+        Without multi-fidelity every individual is kept; with it, ``individuals`` are the
+        candidates of successive halving and the best ``survivors`` are kept.
         """
-        pending = [ind for ind in individuals if not ind.fitness.valid]
-        tasks, owner_of, sources, hits = [], {}, [], 0
-        for ind in pending:
-            key = ind.key()
-            if use_cache and key in self.cache:
-                hits += 1
-                sources.append(("cache", key))
-            elif use_cache and key in owner_of:
-                sources.append(("task", owner_of[key]))
-            else:
-                index = owner_of[key] = len(tasks)
-                seed = evaluation_seed(self.config.seed, generation, index)
-                tasks.append((ind.plain(), EvalContext(seed, generation, index)))
-                sources.append(("task", index))
-        results: dict[int, EvalResult] = {}
-        to_run = []
-        for task in tasks:
-            genome, context = task
-            replayed = self.replay.pop((generation, context.index), None)
-            if replayed is not None and replayed[0] == genome.key():
-                results[context.index] = replayed[1]
-            else:
-                to_run.append(task)
-        run = partial(_run_task, self.fitness, self.penalty)
-        lost = partial(_lost_result, self.penalty)
-        for position, result in self.executor.imap_unordered(run, to_run, lost):
-            genome, context = to_run[position]
-            results[context.index] = result
-            if self.on_evaluation is not None:
-                self.on_evaluation(EvaluationRecord(generation, context.index, genome, result))
-        new_records = []
-        for genome, context in tasks:
-            result = results[context.index]
-            self.cache.setdefault(genome.key(), result)
-            new_records.append(EvaluationRecord(generation, context.index, genome, result))
-        for ind, (kind, ref) in zip(pending, sources):
-            ind.fitness.values = (self.cache[ref] if kind == "cache" else results[ref]).fitness
-        self.evaluations += new_records
-        return new_records, hits
+        if self.fidelity is None:
+            new, hits = self.evaluator.evaluate(individuals, generation, use_cache)
+            return individuals, new, hits
+        return self.evaluator.evaluate_multi_fidelity(individuals, generation, survivors or len(individuals))
 
     def record(self, generation: int, population: list, new: list[EvaluationRecord], hits: int,
                refinement: Refinement | None = None) -> dict[str, Any]:
@@ -405,6 +373,7 @@ class _Evolution:
             "mu": self.mu, "beta": self.beta, "layers_mean": float(lengths.mean()),
             "layers_min": int(lengths.min()), "layers_max": int(lengths.max()),
             "elapsed": self.elapsed(), "best_key": best.key(),
+            **generation_compute([r.result for r in new], self.logbook[-1] if len(self.logbook) else None),
         }
         self.logbook.record(**record)
         self.recorded = (population, stats)
@@ -412,6 +381,8 @@ class _Evolution:
             self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement))
         if self.on_checkpoint is not None:
             self.on_checkpoint(self.state_dict(generation, population))
+        if self.evaluator.store is not None:  # after the checkpoint: a resume needs the parents' files
+            self.evaluator.store.prune({ind.key() for ind in population})
         return record
 
     def refine(self, generation: int, population: list) -> Refinement | None:
@@ -439,6 +410,7 @@ class _Evolution:
                 toolbox.mutate(child)
                 del child.fitness.values
         for child, parent in zip(offspring, parents):
+            child.inherit_from = parent.plain()  # whose trained weights it may start from
             if not child.fitness.valid:
                 if child == parent:  # variation left it unchanged: keep its known fitness
                     child.fitness.values = parent.fitness.values
@@ -458,15 +430,19 @@ class _Evolution:
         if self.ops.survive is None:
             elite_count = self.config.elitism
             elites = [self.toolbox.clone(ind) for ind in tools.selBest(population, elite_count)] if elite_count else []
-            offspring = self.vary(self.toolbox.select(population, n - elite_count), generation)
-            new, hits = self.evaluate(offspring, generation)
+            offspring = self.vary(self.toolbox.select(population, self._candidates(n - elite_count)), generation)
+            offspring, new, hits = self.evaluate(offspring, generation, n - elite_count)
             next_population = elites + offspring
         else:
-            offspring = self.vary(self.toolbox.select(population, n), generation)
-            new, hits = self.evaluate(offspring, generation)
+            offspring = self.vary(self.toolbox.select(population, self._candidates(n)), generation)
+            offspring, new, hits = self.evaluate(offspring, generation, n)
             next_population = [self.toolbox.clone(ind) for ind in self.toolbox.survive(population + offspring, n)]
         self.record(generation, next_population, new, hits, refinement)
         return next_population
+
+    def _candidates(self, survivors: int) -> int:
+        """Offspring to produce for ``survivors`` places (``S·η^K`` with multi-fidelity)."""
+        return survivors if self.fidelity is None else self.fidelity.candidates(survivors)
 
     def run(self, resume: ResumeState | None = None) -> EvolutionResult:
         first = 1
@@ -475,24 +451,22 @@ class _Evolution:
             if resume.checkpoint is not None:
                 population = self.load_state(resume.checkpoint)
                 first = resume.checkpoint["generation"] + 1
-            done = first - 1 if resume.checkpoint is not None else -1
-            for gen, idx, genome, result in resume.evaluations:
-                if gen <= done:
-                    self.cache[genome.key()] = result
-                    self.evaluations.append(EvaluationRecord(gen, idx, genome, result))
-                else:
-                    self.replay[(gen, idx)] = (genome.key(), result)
+            self.evaluator.restore(resume.evaluations, first - 1 if resume.checkpoint is not None else -1)
         if self.config.strategy == "fixed":
             return self.run_fixed(first if resume is not None and resume.checkpoint is not None else 0)
         if population is None:
-            population = self.toolbox.population(self.config.population_size)
-            new, hits = self.evaluate(population, 0)
+            n = self.config.population_size
+            population, new, hits = self.evaluate(self.toolbox.population(self._candidates(n)), 0, n)
             stats = population_stats(population, self.space)
             self.mu, self.beta = float(self.ops.mutation_rate(0, stats)), self._beta(0, stats)
             self.record(0, population, new, hits)
         for generation in range(first, self.config.generations + 1):
             population = self.step(generation, population)
-        return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluations, self.refinements)
+        return self.result(population)
+
+    def result(self, population: list) -> EvolutionResult:
+        return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluator.evaluations,
+                               self.refinements)
 
     def run_fixed(self, first: int) -> EvolutionResult:
         """The ``fixed`` strategy: train ``config.fixed_genome`` ``population_size`` times per
@@ -503,25 +477,14 @@ class _Evolution:
         for generation in range(first, self.config.generations + 1):
             population = [self.individual(genome, genome.hyperparameters, family=genome.family, birth=generation)
                           for _ in range(self.config.population_size)]
-            new, hits = self.evaluate(population, generation, use_cache=False)
+            population, new, hits = self.evaluate(population, generation, use_cache=False)
             self.mu, self.beta = None, None
             self.record(generation, population, new, hits)
-        return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluations, self.refinements)
+        return self.result(population)
 
 
 def _never_similar(a: Genome, b: Genome) -> bool:
     return False
-
-
-def _run_task(fitness: Callable, penalty: tuple, task: tuple[Genome, EvalContext]) -> EvalResult:
-    genome, context = task
-    result = run_evaluation(fitness, genome, context, penalty)
-    result.extra.setdefault("worker", worker_name())
-    return result
-
-
-def _lost_result(penalty: tuple, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
-    return EvalResult.failure("error", message, penalty, seed=task[1].seed)
 
 
 class _MapExecutor:
@@ -530,8 +493,10 @@ class _MapExecutor:
     def __init__(self, map_fn: Callable) -> None:
         self.map = map_fn
 
-    def imap_unordered(self, fn, items, on_lost=None):
-        return enumerate(self.map(fn, items))
+    def imap_queue(self, fn, queue, on_lost=None):
+        while queue:  # everything queued so far as one map call, then what was queued meanwhile
+            batch = [queue.popleft() for _ in range(len(queue))]
+            yield from zip((tag for tag, _ in batch), self.map(fn, [item for _, item in batch]))
 
 
 def evolve(
@@ -544,6 +509,7 @@ def evolve(
     on_evaluation: Callable[[EvaluationRecord], None] | None = None,
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
     resume: ResumeState | None = None,
+    weights_dir: str | None = None,
 ) -> EvolutionResult:
     """Run the generational loop of ``config`` and return the final state.
 
@@ -556,9 +522,11 @@ def evolve(
         on_evaluation: called with each :class:`EvaluationRecord` as soon as it completes.
         on_checkpoint: called with the engine's JSON state after every generation.
         resume: continue from a checkpoint and stored evaluations (see :class:`ResumeState`).
+        weights_dir: where trained weights are kept (inheritance, multi-fidelity); default:
+            a temporary directory removed with the run's state.
     """
     fitness = fitness if fitness is not None else resolve_fitness(config)
-    hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint)
+    hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint, weights_dir=weights_dir)
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
     if executor is not None:

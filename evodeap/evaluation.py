@@ -28,11 +28,32 @@ class EvalContext:
             from the worker — so results do not depend on how work is distributed.
         generation: generation number (0 = initial population).
         index: position of the genome in the generation's evaluation batch.
+        budget: epochs the model should have been trained in all when this evaluation
+            ends (a multi-fidelity rung); ``None``: the genome's own ``epochs`` gene.
+        weights: a Keras ``.weights.h5`` file's bytes to start from (``None``: fresh
+            initialisation) — a parent's trained weights (inheritance) or this genome's
+            own weights from a lower rung (continuation).
+        weights_genome: the genome (JSON form) ``weights`` belong to.
+        trained_epochs: epochs ``weights`` were already trained *on this genome*
+            (continuation; 0 for inherited or fresh weights).
+        curve: the validation curve of that earlier training (continuation).
+        stop_threshold: learning-curve early termination: stop when the validation
+            curve cannot reach this value within the remaining budget (``None``: never).
+        stop_min_epochs: epochs observed before early termination may stop a training.
+        return_weights: send the trained weights back in ``EvalResult.weights``.
     """
 
     seed: int
     generation: int = 0
     index: int = 0
+    budget: int | None = None
+    weights: bytes | None = field(default=None, repr=False)
+    weights_genome: dict[str, Any] | None = field(default=None, repr=False)
+    trained_epochs: int = 0
+    curve: tuple[float, ...] = ()
+    stop_threshold: float | None = None
+    stop_min_epochs: int = 2
+    return_weights: bool = False
 
 
 @dataclass
@@ -49,6 +70,8 @@ class EvalResult:
         n_params: parameter count of the model (0 when not built).
         seed: the seed the evaluation used.
         extra: any further JSON-able details (budget used, epochs run ...).
+        weights: the trained model's ``.weights.h5`` bytes when the context asked for
+            them; not part of :meth:`to_dict` (the master stores them as a file).
     """
 
     fitness: tuple[float, ...]
@@ -60,6 +83,7 @@ class EvalResult:
     n_params: int = 0
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    weights: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.fitness = tuple(float(v) for v in self.fitness)
@@ -72,6 +96,7 @@ class EvalResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("weights")
         data["fitness"] = list(self.fitness)
         return data
 

@@ -2,8 +2,12 @@
 
 Every executor is a context manager with
 ``imap_unordered(fn, items, on_lost) -> iterator of (index, result)``, yielding each
-result as soon as it completes (so the engine can store it at once), and ``map`` for
-DEAP (ordered list). Evaluation seeds come from (run seed, generation, index), never from
+result as soon as it completes (so the engine can store it at once), ``map`` for
+DEAP (ordered list), and ``imap_queue(fn, queue, on_lost) -> iterator of (tag, result)``
+for work that grows while it runs: ``queue`` is a ``collections.deque`` of
+``(tag, item)`` pairs that the caller may append to between results (asynchronous
+successive halving promotes candidates that way); it ends when the queue is empty and
+nothing is in flight. Evaluation seeds come from (run seed, generation, index), never from
 the worker, so results are identical whichever executor and however many workers.
 
 A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one retry;
@@ -40,6 +44,9 @@ class _Executor:
         return None
 
     def imap_unordered(self, fn: Callable, items: Sequence, on_lost: LostHandler = _default_lost) -> Iterator:
+        return self.imap_queue(fn, deque(enumerate(items)), on_lost)
+
+    def imap_queue(self, fn: Callable, queue: deque, on_lost: LostHandler = _default_lost) -> Iterator:
         raise NotImplementedError
 
     def map(self, fn: Callable, items: Iterable) -> list:
@@ -56,9 +63,10 @@ class SerialExecutor(_Executor):
 
     name = "serial"
 
-    def imap_unordered(self, fn, items, on_lost=_default_lost):
-        for index, item in enumerate(items):
-            yield index, fn(item)
+    def imap_queue(self, fn, queue, on_lost=_default_lost):
+        while queue:
+            tag, item = queue.popleft()
+            yield tag, fn(item)
 
 
 # -- process pool ---------------------------------------------------------------------------
@@ -160,10 +168,9 @@ class ProcessExecutor(_Executor):
             self._stop(worker)
         self._pool = []
 
-    def imap_unordered(self, fn, items, on_lost=_default_lost):
+    def imap_queue(self, fn, pending, on_lost=_default_lost):
         if not self._pool:
             raise RuntimeError("ProcessExecutor must be used as a context manager")
-        pending = deque(enumerate(items))
         attempts: dict[int, int] = {}
         while pending or any(w.task for w in self._pool):
             for worker in self._pool:
@@ -254,24 +261,26 @@ class RayExecutor(_Executor):
             self._ray.shutdown()
             self._started = False
 
-    def imap_unordered(self, fn, items, on_lost=_default_lost):
+    def imap_queue(self, fn, queue, on_lost=_default_lost):
         ray = self._ray
         if ray is None:
             raise RuntimeError("RayExecutor must be used as a context manager")
         remote = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus,
                             max_retries=self.retries, retry_exceptions=False)(_ray_call)
         fn_ref = ray.put(fn)
-        items = list(items)
-        refs = {remote.remote(fn_ref, item): index for index, item in enumerate(items)}
-        while refs:
+        refs: dict[Any, tuple[Any, Any]] = {}
+        while refs or queue:
+            while queue:  # Ray schedules submitted tasks as workers free up
+                tag, item = queue.popleft()
+                refs[remote.remote(fn_ref, item)] = (tag, item)
             done, _ = ray.wait(list(refs), num_returns=1)
             for ref in done:
-                index = refs.pop(ref)
+                tag, item = refs.pop(ref)
                 try:
-                    yield index, ray.get(ref)
+                    yield tag, ray.get(ref)
                 except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError,
                         ray.exceptions.RaySystemError) as exc:
-                    yield index, on_lost(items[index], f"Ray worker failed: {type(exc).__name__}")
+                    yield tag, on_lost(item, f"Ray worker failed: {type(exc).__name__}")
 
 
 EXECUTORS = ("serial", "process", "ray")

@@ -105,6 +105,11 @@ class LandscapeFitness:
     ``components`` holds each term; ``metrics`` holds ``val_score``. With ``noise > 0``
     a seeded Gaussian (from the evaluation seed) is added, to study noisy fitness;
     ``delay`` seconds of sleep stand in for training time (executor tests and benchmarks).
+
+    A multi-fidelity ``context.budget`` stands for the epochs trained: the genome is scored
+    with its ``epochs`` gene set to the budget, and ``extra`` reports
+    ``epochs_run = budget − trained_epochs`` (the compute a real training would spend), so
+    successive halving and budget accounting can be exercised without training.
     """
 
     noise: float = 0.0
@@ -122,10 +127,15 @@ class LandscapeFitness:
 
         if self.delay:
             time.sleep(self.delay)
+        epochs = genome.hyperparameters.get("epochs", 1)
+        if context.budget is not None:
+            epochs = context.budget
+            genome = Genome(genome, {**genome.hyperparameters, "epochs": epochs}, family=genome.family)
         value = landscape_value(genome)
         if self.noise:
             value += self.noise * float(np.random.default_rng(context.seed).standard_normal())
         return EvalResult(
             fitness=(value,), metrics={"val_score": value}, components=landscape_terms(genome),
             seed=context.seed,
+            extra={"epochs_run": max(0, epochs - context.trained_epochs), "epochs_total": epochs},
         )

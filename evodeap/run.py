@@ -9,6 +9,8 @@ Everything a run produces lives in one folder, written only by the master proces
     logbook.csv        the per-generation table
     hall_of_fame.json  the best genomes with their fitness (at the end)
     space.json         the final (possibly refined) search space (at the end)
+    weights/           trained weights of the living population, ``<key>-e<epochs>.weights.h5``
+                       (with ``inheritance`` or ``multi_fidelity``; see evodeap.weights)
     tensorboard/       per-generation scalars and training curves (when enabled)
 
 Nothing in the folder is a pickle and nothing in it is executed: ``resume`` re-runs the
@@ -165,7 +167,8 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
-                            on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor)
+                            on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
+                            weights_dir=str(directory.file("weights")))
         except KeyboardInterrupt:
             db.set_status("interrupted")
             raise RunInterrupted(directory.path) from None

@@ -105,6 +105,27 @@ class ResultsDB:
             yield gen, idx, Genome.from_json(genome), result
 
 
+def compute_per_generation(path: str | Path):
+    """Compute spent per generation, summed from the evaluations table.
+
+    Columns: ``generation``, ``evaluations``, ``epochs`` (epochs trained),
+    ``train_flops``, ``eval_seconds`` (wall-clock seconds of the evaluations), and their
+    running totals ``epochs_total``, ``train_flops_total``, ``eval_seconds_total``.
+    Cache hits are not evaluations and cost nothing.
+    """
+    frame = _frame(path, (
+        "SELECT generation, COUNT(*) AS evaluations, "
+        "SUM(COALESCE(json_extract(extra, '$.epochs_run'), 0)) AS epochs, "
+        "SUM(COALESCE(json_extract(extra, '$.train_flops'), 0)) AS train_flops, "
+        "SUM(COALESCE(wall_time, 0)) AS eval_seconds "
+        "FROM evaluations GROUP BY generation ORDER BY generation"
+    ))
+    for name in ("epochs", "train_flops", "eval_seconds"):
+        frame[name] = frame[name].astype(float)
+        frame[f"{name}_total"] = frame[name].cumsum()
+    return frame
+
+
 def _frame(path: str | Path, query: str):
     import pandas as pd
 

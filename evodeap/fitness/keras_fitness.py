@@ -262,7 +262,8 @@ class KerasFitness:
                     genome, bundle.input_shape, bundle.task, max_params=self.max_params,
                     jit_compile=self.jit_compile, plan=plan,
                 )
-                return self._train_and_score(model, plan, genome, bundle, context, start)
+                started = self._start_from(model, genome, bundle, context)
+                return self._train_and_score(model, plan, genome, bundle, context, start, started)
         except InvalidModelError as exc:
             return failure("invalid", str(exc))
         except Exception as exc:  # a failing model is a result, never a crashed run
@@ -275,12 +276,43 @@ class KerasFitness:
             gc.collect()
 
     # -- internals ------------------------------------------------------------------
-    def _train_and_score(self, model, plan, genome, bundle, context, start) -> EvalResult:
+    def _start_from(self, model, genome: Genome, bundle, context: EvalContext) -> dict[str, Any]:
+        """Load the context's starting weights: the genome's own (continuation of a lower
+        multi-fidelity rung) or a parent's, layer by layer where kind and shape match."""
+        if context.weights is None:
+            return {}
+        from evodeap.fitness.inheritance import inherit_weights, load_weights_bytes
+
+        source = Genome.from_dict(context.weights_genome)
+        if source.key() == genome.key():
+            load_weights_bytes(model, context.weights)
+            return {"continued_from_epochs": context.trained_epochs}
+        report = inherit_weights(model, source, context.weights, bundle.input_shape, bundle.task,
+                                 max_params=self.max_params, jit_compile=self.jit_compile)
+        return {"inherited_layers": report["inherited"], "fresh_layers": report["fresh"]}
+
+    def planned_epochs(self, genome: Genome, context: EvalContext) -> int:
+        """Epochs to train now: the context's budget (or the ``epochs`` gene, capped by
+        ``max_epochs``) minus the epochs its starting weights were already trained."""
+        if context.budget is not None:
+            total = int(context.budget)
+        else:
+            total = int(genome.hyperparameters.get("epochs", 1))
+            if self.max_epochs is not None:
+                total = min(total, self.max_epochs)
+        return max(1, total - int(context.trained_epochs))
+
+    def _validation_score(self, model, bundle, batch_size: int) -> float:
+        """The fitness metric on the clean validation split (the learning curve's value)."""
+        y_true, y_score = self._predict(model, bundle, "val", batch_size, None)
+        return float(classification_metrics(bundle.task.kind, y_true, y_score)[self.metric])
+
+    def _train_and_score(self, model, plan, genome, bundle, context, start, started) -> EvalResult:
+        from evodeap.fitness.curves import LearningCurveStopper
+
         hp = genome.hyperparameters
         batch_size = int(hp.get("batch_size", 32))
-        epochs = int(hp.get("epochs", 1))
-        if self.max_epochs is not None:
-            epochs = min(epochs, self.max_epochs)
+        epochs = self.planned_epochs(genome, context)
         n_train = bundle.size("train")
         train = bundle.dataset("train", batch_size, shuffle_seed=context.seed)
         callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
@@ -292,6 +324,13 @@ class KerasFitness:
                     monitor="val_loss", patience=self.early_stopping_patience, restore_best_weights=True
                 )
             )
+        stopper = None
+        if context.stop_threshold is not None:
+            stopper = LearningCurveStopper(
+                lambda m: self._validation_score(m, bundle, batch_size), total_epochs=epochs,
+                threshold=context.stop_threshold, min_epochs=context.stop_min_epochs, prefix=context.curve,
+            )
+            callbacks.append(stopper)
         fit_start = time.perf_counter()
         history = model.fit(
             train, epochs=epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0
@@ -299,11 +338,14 @@ class KerasFitness:
         train_seconds = time.perf_counter() - fit_start
         losses = np.asarray(history.history.get("loss", []), dtype=float)
         epochs_run = len(losses)
+        epochs_total = int(context.trained_epochs) + epochs_run
         steps = epochs_run * math.ceil(n_train / batch_size)
+        # T is the cost of the model's whole training (earlier rungs included); the
+        # budget accounting (extra) counts only what this evaluation spent
         costs = {
             "wall_time": train_seconds,
-            "flops": training_flops(plan, n_train * epochs_run),
-            "param_steps": parameter_steps(plan, steps),
+            "flops": training_flops(plan, n_train * epochs_total),
+            "param_steps": parameter_steps(plan, epochs_total * math.ceil(n_train / batch_size)),
         }
         normalised = {
             m: saturate(c, self.cost_reference if m == self.cost_measure else DEFAULT_COST_REFERENCES[m])
@@ -312,15 +354,20 @@ class KerasFitness:
         extra = {
             "epochs_run": epochs_run,
             "epochs_planned": epochs,
+            "epochs_total": epochs_total,
             "optimizer_steps": steps,
             "train_seconds": train_seconds,
-            "train_flops": costs["flops"],
-            "param_steps": costs["param_steps"],
+            "train_flops": training_flops(plan, n_train * epochs_run),
+            "param_steps": parameter_steps(plan, steps),
+            **started,
             "forward_flops": plan.forward_flops,
             "cost_measure": self.cost_measure,
             "losses": [float(v) for v in losses],
             "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         }
+        if stopper is not None:
+            extra["terminated_early"] = stopper.terminated
+            extra["val_curve"] = [*context.curve, *stopper.curve]
         common = {"seed": context.seed, "n_params": plan.n_params, "extra": extra}
         if epochs_run == 0 or not np.all(np.isfinite(losses)):
             return EvalResult.failure(
@@ -354,9 +401,14 @@ class KerasFitness:
         }
         if self.perturbation is None:
             components.pop("R")
+        weights = None
+        if context.return_weights:
+            from evodeap.fitness.inheritance import weights_to_bytes
+
+            weights = weights_to_bytes(model)
         return EvalResult(
             fitness=self.combine(A, T, R), status="ok", metrics=metrics, components=components,
-            wall_time=time.perf_counter() - start, **common,
+            wall_time=time.perf_counter() - start, weights=weights, **common,
         )
 
     def _perturbation(self) -> Any:
