@@ -57,25 +57,37 @@ def _penalty(fitness: Any) -> tuple[float, ...]:
 
 
 class _Budget:
-    """Evaluates genomes one by one (numbered 0, 1, …) until ``budget`` have been spent."""
+    """Evaluates genomes one by one (numbered 0, 1, …) until ``budget`` evaluations — or,
+    with ``compute_budget``, that many training FLOPs — have been spent."""
 
-    def __init__(self, fitness: Any, budget: int, seed: int, on_evaluation: OnEvaluation | None) -> None:
+    def __init__(self, fitness: Any, budget: int, seed: int, on_evaluation: OnEvaluation | None,
+                 compute_budget: float | None = None) -> None:
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
             raise ConfigError(f"budget must be an integer >= 0, got {budget!r}")
+        if compute_budget is not None and not compute_budget > 0:
+            raise ConfigError(f"compute_budget must be > 0 training FLOPs, got {compute_budget!r}")
         self.fitness = fitness
         self.budget = budget
+        self.compute_budget = compute_budget
+        self.compute = 0.0
         self.seed = int(seed)
         self.on_evaluation = on_evaluation
         self.records: list[EvaluationRecord] = []
 
     @property
     def left(self) -> int:
+        if self.compute_budget is not None and self.compute >= self.compute_budget:
+            return 0
         return self.budget - len(self.records)
 
-    def __call__(self, genome: Genome, **extra: Any) -> EvaluationRecord:
+    def __call__(self, genome: Genome, start: dict[str, Any] | None = None, **extra: Any) -> EvaluationRecord:
+        """Evaluate ``genome``; ``start`` holds further :class:`EvalContext` fields (weights …)."""
+        from evodeap.budget import evaluation_compute
+
         i = len(self.records)
-        context = EvalContext(seed=evaluation_seed(self.seed, 0, i), generation=0, index=i)
+        context = EvalContext(seed=evaluation_seed(self.seed, 0, i), generation=0, index=i, **(start or {}))
         result = run_evaluation(self.fitness, genome, context, _penalty(self.fitness))
+        self.compute += evaluation_compute(result)["train_flops"]
         result.extra.update(extra)
         record = EvaluationRecord(0, i, genome, result)
         self.records.append(record)
@@ -86,7 +98,8 @@ class _Budget:
 
 # -- random search ----------------------------------------------------------------------------
 def random_search(space: SearchSpace, fitness: Any, budget: int, seed: int, *,
-                  on_evaluation: OnEvaluation | None = None) -> list[EvaluationRecord]:
+                  on_evaluation: OnEvaluation | None = None,
+                  compute_budget: float | None = None) -> list[EvaluationRecord]:
     """Evaluate ``budget`` genomes drawn independently by ``space.sample_genome``.
 
     The layer count is uniform in ``[min_layers, max_layers]``, kinds uniform over the
@@ -99,12 +112,14 @@ def random_search(space: SearchSpace, fitness: Any, budget: int, seed: int, *,
         budget: number of evaluations.
         seed: run seed (genome draws and evaluation seeds derive from it).
         on_evaluation: called with each record as soon as it is evaluated.
+        compute_budget: also stop once this many training FLOPs (``extra["train_flops"]``
+            summed) are spent — the evaluation that crosses it is the last.
 
     Returns:
         The evaluation records, in evaluation order.
     """
     rng = method_rng(seed, "random")
-    evaluate = _Budget(fitness, budget, seed, on_evaluation)
+    evaluate = _Budget(fitness, budget, seed, on_evaluation, compute_budget)
     while evaluate.left > 0:
         evaluate(space.sample_genome(rng))
     return evaluate.records
@@ -188,7 +203,8 @@ def grid_points(space: SearchSpace, levels: int = 3) -> list[Genome]:
 
 
 def grid_search(space: SearchSpace, fitness: Any, budget: int, seed: int, *, levels: int = 3,
-                on_evaluation: OnEvaluation | None = None) -> list[EvaluationRecord]:
+                on_evaluation: OnEvaluation | None = None,
+                compute_budget: float | None = None) -> list[EvaluationRecord]:
     """Evaluate ``budget`` distinct points of the grid of :func:`grid_axes`, in a seeded random order.
 
     The grid is the Cartesian product of: the layer count; a fixed structure per layer count
@@ -202,7 +218,7 @@ def grid_search(space: SearchSpace, fitness: Any, budget: int, seed: int, *, lev
     re-evaluated with a new evaluation seed).
 
     Args:
-        space, fitness, budget, seed, on_evaluation: as for :func:`random_search`.
+        space, fitness, budget, seed, on_evaluation, compute_budget: as for :func:`random_search`.
         levels: grid levels per real or integer gene.
 
     Returns:
@@ -211,9 +227,11 @@ def grid_search(space: SearchSpace, fitness: Any, budget: int, seed: int, *, lev
     rng = method_rng(seed, "grid")
     axes = grid_axes(space, levels)
     total = grid_size(axes)
-    evaluate = _Budget(fitness, budget, seed, on_evaluation)
+    evaluate = _Budget(fitness, budget, seed, on_evaluation, compute_budget)
     while evaluate.left > 0:
         for index in rng.choice(total, size=min(total, evaluate.left), replace=False):
+            if evaluate.left <= 0:
+                break
             evaluate(grid_point(space, axes, int(index)), grid_index=int(index))
     return evaluate.records
 
@@ -273,7 +291,8 @@ def optuna_genome(trial: Any, space: SearchSpace, rng: np.random.Generator) -> G
 
 
 def optuna_tpe(space: SearchSpace, fitness: Any, budget: int, seed: int, *,
-               on_evaluation: OnEvaluation | None = None, **sampler_params: Any) -> list[EvaluationRecord]:
+               on_evaluation: OnEvaluation | None = None, compute_budget: float | None = None,
+               **sampler_params: Any) -> list[EvaluationRecord]:
     """Optuna's TPE (``TPESampler(seed=seed, **sampler_params)``) for ``budget`` trials.
 
     Each trial is asked for a genome by :func:`optuna_genome`, evaluated, and told the first
@@ -281,7 +300,7 @@ def optuna_tpe(space: SearchSpace, fitness: Any, budget: int, seed: int, *,
     Sequential ask-and-tell: with a seed the search is reproducible.
 
     Args:
-        space, fitness, budget, seed, on_evaluation: as for :func:`random_search`.
+        space, fitness, budget, seed, on_evaluation, compute_budget: as for :func:`random_search`.
         **sampler_params: further ``optuna.samplers.TPESampler`` arguments
             (e.g. ``n_startup_trials``, ``multivariate``).
 
@@ -293,7 +312,7 @@ def optuna_tpe(space: SearchSpace, fitness: Any, budget: int, seed: int, *,
     rng = method_rng(seed, "optuna")
     sampler = optuna.samplers.TPESampler(seed=int(seed), **sampler_params)
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    evaluate = _Budget(fitness, budget, seed, on_evaluation)
+    evaluate = _Budget(fitness, budget, seed, on_evaluation, compute_budget)
     while evaluate.left > 0:
         trial = study.ask()
         record = evaluate(optuna_genome(trial, space, rng), optuna_trial=trial.number)
@@ -360,7 +379,8 @@ def keras_tuner_seed(seed: int) -> int:
 
 def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: int, *, factor: int = 3,
                           max_epochs: int | None = None, directory: str | Path | None = None,
-                          on_evaluation: OnEvaluation | None = None) -> list[EvaluationRecord]:
+                          on_evaluation: OnEvaluation | None = None,
+                          compute_budget: float | None = None) -> list[EvaluationRecord]:
     """Keras Tuner's Hyperband oracle choosing genomes and epoch budgets, for ``budget`` trials.
 
     A ``keras_tuner.Hyperband`` subclass overrides ``run_trial``: it builds the trial's genome
@@ -371,14 +391,14 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
     ``fitness`` (maximised). What equals the other methods: space, model builder, data,
     fitness, failure handling, evaluation seeds, budget counted in trained models (every trial,
     each promotion included). What differs: Hyperband trains most models for fewer epochs
-    (``max_epochs / factor^k``), and a promoted trial is *retrained from scratch* for its larger
-    epoch budget — Keras Tuner's own ``run_trial`` would resume from the parent trial's
-    checkpoint, which our fitness does not support; its trials are therefore cheaper on
-    average but no faster per promotion than Keras Tuner's native loop.
+    (``max_epochs / factor^k``), and a promoted trial *continues* from its parent trial's
+    trained weights for the epochs from ``tuner/initial_epoch`` to ``tuner/epochs``, as Keras
+    Tuner's own ``run_trial`` resumes from the parent's checkpoint (the optimizer's state
+    starts afresh). Each trial's weights are kept in memory for its promotions.
 
     Args:
         space: the search space; it must have an ``epochs`` hyperparameter (the fidelity).
-        fitness, budget, seed, on_evaluation: as for :func:`random_search`.
+        fitness, budget, seed, on_evaluation, compute_budget: as for :func:`random_search`.
         factor: Hyperband's reduction factor η.
         max_epochs: largest epoch budget (default: the ``epochs`` domain's upper bound).
         directory: where Keras Tuner keeps its trial files (default: a temporary directory,
@@ -394,11 +414,12 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
     if max_epochs is None:
         max_epochs = int(max(epochs_domain.options) if isinstance(epochs_domain, Choice) else epochs_domain.high)
     rng = method_rng(seed, "hyperband")
-    evaluate = _Budget(fitness, budget, seed, on_evaluation)
+    evaluate = _Budget(fitness, budget, seed, on_evaluation, compute_budget)
     if budget == 0:
         return evaluate.records
 
     genomes: dict[str, Genome] = {}
+    weights: dict[str, bytes] = {}
 
     class _GenomeHyperband(kt.Hyperband):
         def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
@@ -410,8 +431,16 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
                 epochs = epochs_domain.clip(int(values["tuner/epochs"]))
                 genome = Genome(parent, {**parent.hyperparameters, "epochs": epochs}, family=space.family)
             genomes[trial.trial_id] = genome
-            record = evaluate(genome, hyperband={k: values[k] for k in values if k.startswith("tuner/")},
+            start: dict[str, Any] = {"return_weights": True}
+            if parent is not None and values["tuner/trial_id"] in weights:
+                start.update(weights=weights[values["tuner/trial_id"]], weights_genome=parent.to_dict(),
+                             trained_epochs=int(values.get("tuner/initial_epoch", 0)))
+            record = evaluate(genome, start, hyperband={k: values[k] for k in values if k.startswith("tuner/")},
                               keras_tuner_trial=trial.trial_id)
+            if record.result.weights is not None:
+                weights[trial.trial_id], record.result.weights = record.result.weights, None
+            if evaluate.left <= 0:  # budget spent: the oracle creates no further trial
+                self.oracle.max_trials = len(self.oracle.trials)
             return {"fitness": record.result.fitness[0]}
 
     hp = kt.HyperParameters()

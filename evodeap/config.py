@@ -63,6 +63,9 @@ class ExperimentConfig:
         early_termination: learning-curve early termination
             (:class:`evodeap.budget.EarlyTermination`): ``{"top_k": k, "min_epochs": 2}``
             or ``None`` (off).
+        compute_budget: stop after the generation in which the run's training FLOPs
+            (``train_flops_total`` of the logbook) reach this number (``None``: run all
+            ``generations``).
     """
 
     name: str = "experiment"
@@ -102,6 +105,7 @@ class ExperimentConfig:
     multi_fidelity: dict[str, Any] | None = None
     inheritance: bool = False
     early_termination: dict[str, Any] | None = None
+    compute_budget: float | None = None
 
     def validate(self) -> "ExperimentConfig":
         """Check every field; raise :class:`ConfigError` (or a registry error) with a clear message."""
@@ -134,6 +138,10 @@ class ExperimentConfig:
             _check_fixed_genome(self.fixed_genome, self.space)
         _require(isinstance(self.inheritance, bool), f"inheritance must be true or false, got {self.inheritance!r}")
         _check_budget_settings(self)
+        _require(self.compute_budget is None or (isinstance(self.compute_budget, (int, float))
+                                                 and not isinstance(self.compute_budget, bool)
+                                                 and self.compute_budget > 0),
+                 f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         resolve_operators(self)

@@ -461,8 +461,15 @@ class _Evolution:
             self.mu, self.beta = float(self.ops.mutation_rate(0, stats)), self._beta(0, stats)
             self.record(0, population, new, hits)
         for generation in range(first, self.config.generations + 1):
+            if self.budget_spent():
+                break
             population = self.step(generation, population)
         return self.result(population)
+
+    def budget_spent(self) -> bool:
+        """True once the run's training FLOPs have reached ``config.compute_budget``."""
+        budget = self.config.compute_budget
+        return budget is not None and len(self.logbook) > 0 and self.logbook[-1]["train_flops_total"] >= budget
 
     def result(self, population: list) -> EvolutionResult:
         return EvolutionResult(population, self.logbook, self.hof, self.space, self.evaluator.evaluations,

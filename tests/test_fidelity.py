@@ -166,3 +166,23 @@ def test_multi_fidelity_run_resumes_to_the_same_result(tmp_path):
     resumed = resume(tmp_path / "cut", config)
     rows = lambda r: [{k: v for k, v in row.items() if k != "elapsed"} for row in r.logbook]  # noqa: E731
     assert rows(resumed) == rows(reference)
+
+
+def test_compute_budget_stops_after_the_generation_that_reaches_it():
+    unlimited = evolve(mf_config())
+    totals = [row["epochs_total"] for row in unlimited.logbook]
+
+    class EpochFlops:  # the landscape's epochs as "FLOPs", so the budget is exact
+        def __init__(self):
+            from evodeap.landscape import LandscapeFitness
+            self.inner = LandscapeFitness()
+
+        def __call__(self, genome, context):
+            result = self.inner(genome, context)
+            result.extra["train_flops"] = result.extra["epochs_run"]
+            return result
+
+    limited = evolve(dataclasses.replace(mf_config(), compute_budget=totals[1]), fitness=EpochFlops())
+    assert [row["gen"] for row in limited.logbook] == [0, 1]
+    with pytest.raises(ConfigError, match="compute_budget"):
+        dataclasses.replace(mf_config(), compute_budget=0).validate()
