@@ -11,6 +11,8 @@ from evodeap.executors import ProcessExecutor, RayExecutor, SerialExecutor, make
 from evodeap.errors import ConfigError
 from helpers_fitness import CrashingFitness, EnvironmentFitness
 
+from evodeap.fidelity import with_multi_fidelity
+
 
 def config(**changes) -> ExperimentConfig:
     return dataclasses.replace(ExperimentConfig(population_size=10, generations=2, seed=11, refine_every=2), **changes)
@@ -72,11 +74,47 @@ def test_a_worker_that_dies_once_succeeds_on_the_retry(tmp_path):
 
 
 @pytest.mark.slow
+def successor(x: int) -> int:
+    return x + 1
+
+
+def drain(executor, start: list[int], limit: int = 5) -> list[tuple]:
+    """Run ``start`` and, for each result below ``limit``, queue its successor (like a promotion)."""
+    from collections import deque
+
+    queue = deque((f"t{i}", x) for i, x in enumerate(start))
+    seen = []
+    for tag, result in executor.imap_queue(successor, queue):
+        seen.append((tag, result))
+        if result < limit:
+            queue.append((f"{tag}+", result))
+    return seen
+
+
+@pytest.mark.parametrize("make", [SerialExecutor, lambda: ProcessExecutor(2)], ids=["serial", "process"])
+def test_a_queue_that_grows_while_it_runs_is_drained(make):
+    with make() as executor:
+        seen = drain(executor, [0, 3])
+    assert sorted(seen) == sorted([("t0", 1), ("t0+", 2), ("t0++", 3), ("t0+++", 4), ("t0++++", 5),
+                                   ("t1", 4), ("t1+", 5)])
+
+
 def test_ray_local_cluster_gives_the_same_run_as_serial():
     reference = evolve(config(), executor=SerialExecutor())
+    mf = with_multi_fidelity(config(population_size=4), 1, 3, 9)
+    mf_reference = evolve(mf, executor=SerialExecutor())
     with RayExecutor(workers=2) as executor:
         result = evolve(config(), executor=executor)
         crashed = evolve(config(generations=0), fitness=CrashingFitness(crash_layers=4), executor=executor)
+        grown = drain(executor, [0, 3])
+        mf_sync = evolve(mf, executor=executor)
+        mf_async = evolve(dataclasses.replace(mf, multi_fidelity={**mf.multi_fidelity, "asynchronous": True}),
+                          executor=executor)
+    assert len(grown) == 7 and sorted(r for _, r in grown) == [1, 2, 3, 4, 4, 5, 5]
+    assert rows(mf_sync) == rows(mf_reference)  # synchronous halving: same run on Ray as serially
+    assert len(mf_async.population) == 4 and all(ind.fitness.valid for ind in mf_async.population)
+    full = {(r.genome.key(), r.result.fitness) for r in mf_async.evaluations if r.result.extra["budget"] == 9}
+    assert all((ind.key(), tuple(ind.fitness.values)) in full for ind in mf_async.population)
     assert rows(result) == rows(reference)
     assert outcome(result) == outcome(reference)
     dead = [r for r in crashed.evaluations if len(r.genome) == 4]
