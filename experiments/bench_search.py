@@ -14,7 +14,7 @@ samples`` as recorded in every evaluation's ``extra["train_flops"]``):
   (max 9 epochs, η = 3, promotions continue from the parent trial's weights).
 
 The task: Captioned Moving MNIST generated here, *easy* version (one digit), task
-``digit`` (10 classes), 4 frames downsampled to 36×64, 512/128/256 videos — small enough to
+``digit`` (10 classes), 4 frames downsampled to 18×32, 1024/256/512 videos — small enough to
 train in seconds on a CPU, and a task small CNNs measurably learn (the hard version's
 tasks stay at chance for models this small; see docs/efficiency.md). The fitness is the
 validation accuracy (α = 1, β = γ = 0), so every method optimises the same number; the
@@ -53,12 +53,12 @@ from evodeap.executors import worker_environment
 from evodeap.fidelity import with_multi_fidelity
 from evodeap.space import Choice, Integer, Real, SearchSpace
 
-DATA = {"version": "easy", "task": "digit", "videos": [512, 128, 256], "frames": 4, "downsample": 2, "seed": 0}
+DATA = {"version": "easy", "task": "digit", "videos": [1024, 256, 512], "frames": 4, "downsample": 4, "seed": 0}
 SPACE = SearchSpace(
     family="cnn",
     hyperparameters={
         "learning_rate": Real(1e-4, 1e-1, log=True),
-        "batch_size": Choice((32, 64)),
+        "batch_size": Choice((16, 32, 64)),
         "optimizer": Choice(("adam", "sgd", "rmsprop")),
         "dropout": Real(0.0, 0.5),
         "epochs": Integer(1, 9),
