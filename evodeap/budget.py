@@ -54,8 +54,37 @@ def generation_compute(results: Iterable[EvalResult], before: Mapping[str, Any] 
     return {**sums, **totals}
 
 
+class Settings:
+    """Base of the frozen settings dataclasses an ``ExperimentConfig`` holds as plain dicts.
+
+    Subclasses name their config field (``config_name``) and implement ``validate``.
+    """
+
+    config_name = "settings"
+
+    @classmethod
+    def from_config(cls, data: Any) -> Any:
+        """An instance from its config mapping (or an instance), validated; unknown keys and
+        non-mappings are clear :class:`ConfigError` s."""
+        if isinstance(data, cls):
+            return data.validate()
+        fields = sorted(cls.__dataclass_fields__)
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{cls.config_name} must be a mapping of {fields} or null, got {data!r}")
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise ConfigError(f"{cls.config_name} has no setting(s) {unknown}; it takes {fields}")
+        return cls(**data).validate()
+
+    def validate(self) -> Any:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
-class EarlyTermination:
+class EarlyTermination(Settings):
     """Learning-curve early termination (``ExperimentConfig.early_termination``).
 
     A training stops after epoch ``e ≥ min_epochs`` when its validation metric cannot
@@ -72,20 +101,9 @@ class EarlyTermination:
             needs two points).
     """
 
+    config_name = "early_termination"
     top_k: int = 5
     min_epochs: int = 2
-
-    @classmethod
-    def from_config(cls, data: Mapping[str, Any] | "EarlyTermination") -> "EarlyTermination":
-        if isinstance(data, EarlyTermination):
-            return data.validate()
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"early_termination must be a mapping like {{'top_k': 5, 'min_epochs': 2}} "
-                              f"or null, got {data!r}")
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(f"early_termination has no setting(s) {unknown}; it takes {sorted(cls.__dataclass_fields__)}")
-        return cls(**data).validate()
 
     def validate(self) -> "EarlyTermination":
         for name, low in (("top_k", 1), ("min_epochs", 2)):
@@ -94,5 +112,3 @@ class EarlyTermination:
                 raise ConfigError(f"early_termination.{name} must be an integer >= {low}, got {value!r}")
         return self
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -25,9 +25,10 @@ Compute per generation (epochs, with continuation) is
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Hashable, Mapping, Sequence
 
+from evodeap.budget import Settings
 from evodeap.errors import ConfigError
 
 
@@ -77,7 +78,7 @@ def _finite(value: float) -> float:
 
 
 @dataclass(frozen=True)
-class MultiFidelity:
+class MultiFidelity(Settings):
     """Successive-halving settings of an experiment (``ExperimentConfig.multi_fidelity``).
 
     Attributes:
@@ -87,24 +88,11 @@ class MultiFidelity:
         asynchronous: promote as soon as a rung allows (ASHA) instead of rung by rung.
     """
 
+    config_name = "multi_fidelity"
     min_budget: int = 1
     eta: int = 3
     max_budget: int = 9
     asynchronous: bool = False
-
-    @classmethod
-    def from_config(cls, data: Mapping[str, Any] | "MultiFidelity") -> "MultiFidelity":
-        """Build and validate from a config mapping (clear errors for unknown or bad keys)."""
-        if isinstance(data, MultiFidelity):
-            return data.validate()
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"multi_fidelity must be a mapping like {{'min_budget': 1, 'eta': 3, "
-                              f"'max_budget': 9}} or null, got {data!r}")
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(f"multi_fidelity has no setting(s) {unknown}; "
-                              f"it takes {sorted(cls.__dataclass_fields__)}")
-        return cls(**data).validate()
 
     def validate(self) -> "MultiFidelity":
         for name in ("min_budget", "eta", "max_budget"):
@@ -136,8 +124,6 @@ class MultiFidelity:
         total = self.eta**K * rungs[0] + sum(self.eta ** (K - k) * (rungs[k] - rungs[k - 1]) for k in range(1, K + 1))
         return float(total)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def with_multi_fidelity(config: Any, min_budget: int = 1, eta: int = 3, max_budget: int | None = None,

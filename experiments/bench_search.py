@@ -9,6 +9,7 @@ samples`` as recorded in every evaluation's ``extra["train_flops"]``):
 * ``evodeap_mf`` — the same with multi-fidelity successive halving (rungs 3 and 9 epochs,
   η = 3);
 * ``evodeap_mf_inherit`` — multi-fidelity plus weight inheritance (measures inheritance);
+* ``evodeap_et`` — the published method plus learning-curve early termination (top 3);
 * ``random``, ``grid`` — random and grid search (:mod:`evodeap.baselines`);
 * ``optuna_tpe`` — Optuna's TPE; ``keras_tuner_hyperband`` — Keras Tuner's Hyperband
   (max 9 epochs, η = 3, promotions continue from the parent trial's weights).
@@ -76,7 +77,8 @@ FITNESS = {"data": DATA, "metric": "accuracy", "accuracy_weight": 1.0, "cost_wei
            "robustness_weight": 0.0, "perturbation": None}
 BUDGET_MODELS = 16
 MAX_EPOCHS = 9
-METHODS = ("evodeap", "evodeap_mf", "evodeap_mf_inherit", "random", "grid", "optuna_tpe", "keras_tuner_hyperband")
+METHODS = ("evodeap", "evodeap_mf", "evodeap_mf_inherit", "evodeap_et", "random", "grid", "optuna_tpe",
+           "keras_tuner_hyperband")
 REFERENCE = "random"
 
 
@@ -113,6 +115,8 @@ def evolution_config(seed: int, budget: float, method: str) -> ExperimentConfig:
     )
     if method == "evodeap":
         return config
+    if method == "evodeap_et":
+        return dataclasses.replace(config, early_termination={"top_k": 3, "min_epochs": 2})
     config = with_multi_fidelity(dataclasses.replace(config, population_size=4), min_budget=3, eta=3,
                                  max_budget=MAX_EPOCHS)
     return dataclasses.replace(config, inheritance=method == "evodeap_mf_inherit")
@@ -136,6 +140,7 @@ def run_job(method: str, seed: int, budget: float) -> list[dict]:
             "generation": r.generation, "index": r.index, "status": res.status,
             "train_flops": float(res.extra.get("train_flops", 0.0)),
             "epochs": float(res.extra.get("epochs_run", 0)), "budget": res.extra.get("budget"),
+            "terminated_early": bool(res.extra.get("terminated_early", False)),
             "val_accuracy": res.metrics.get("val_accuracy", math.nan) if res.ok else math.nan,
             "test_accuracy": res.metrics.get("test_accuracy", math.nan) if res.ok else math.nan,
             "wall_time": res.wall_time,
