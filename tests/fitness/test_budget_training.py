@@ -132,3 +132,24 @@ def test_multi_fidelity_with_inheritance_and_early_termination_in_a_run(tmp_path
     rung4 = [r for r in result.evaluations if r.generation == 1 and r.result.extra["budget"] == 4 and r.result.ok]
     assert all("val_curve" in r.result.extra for r in rung4)
     assert np.all([r.result.extra["epochs_total"] <= 4 for r in result.evaluations if r.result.ok])
+
+
+def test_efficient_search_experiment_runs_from_the_command_line(tmp_path, capsys):
+    from pathlib import Path
+
+    from evodeap.cli import main
+    from evodeap.storage import ResultsDB, compute_per_generation
+
+    experiment = Path(__file__).resolve().parents[2] / "experiments" / "efficient_search.py"
+    out = tmp_path / "efficient"
+    code = main(["run", str(experiment), "--out", str(out), "--quiet", "--set", "generations=1",
+                 "--set", "population_size=2", "--set", "multi_fidelity.max_budget=2",
+                 "--set", "space.epochs.low=2", "--set", "space.epochs.high=2"])
+    assert code == 0, capsys.readouterr().err
+    with ResultsDB(out / "results.sqlite") as db:
+        rows = list(db.iter_evaluations())
+    assert len(rows) == 12  # per generation: 4 candidates at 1 epoch, the better 2 continue to 2
+    assert [r.extra["budget"] for _, _, _, r in rows].count(2) == 4
+    spent = [sum(r.extra.get("epochs_run", 0) for g, _, _, r in rows if g == gen) for gen in (0, 1)]
+    assert list(compute_per_generation(out)["epochs"]) == spent and max(spent) <= 4 * 1 + 2 * (2 - 1)
+    assert (out / "weights").is_dir()
