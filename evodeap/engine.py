@@ -20,7 +20,6 @@ import inspect
 import tempfile
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Callable, Sequence
 
 import numpy as np
