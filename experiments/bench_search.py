@@ -30,7 +30,9 @@ Each (method, seed) runs in its own process with one thread (``--jobs`` at a tim
 writes ``jobs/<method>-<seed>.json``; finished jobs are kept, so a stopped benchmark
 continues where it was. Then the figures and tables are written:
 
-    python experiments/bench_search.py --out runs/bench-search            # about 30 min, 2 cores
+    python experiments/bench_search.py --out runs/bench-search            # about 37 min, 2 cores
+    python experiments/bench_search.py --out runs/bench-search --methods evodeap evodeap_mf \
+        evodeap_mf_inherit evodeap_et random grid optuna_tpe keras_tuner_hyperband   # + 8 min
     python experiments/bench_search.py --out runs/bench-search --seeds 1 --scale 0.3   # a smoke run
 """
 from __future__ import annotations
@@ -44,6 +46,7 @@ import platform
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +82,9 @@ BUDGET_MODELS = 16
 MAX_EPOCHS = 9
 METHODS = ("evodeap", "evodeap_mf", "evodeap_mf_inherit", "evodeap_et", "random", "grid", "optuna_tpe",
            "keras_tuner_hyperband")
+#: What a plain run does (about 37 minutes on 2 cores); add ``--methods … evodeap_et`` for the
+#: early-termination arm (about 8 more minutes; finished jobs are kept).
+DEFAULT_METHODS = tuple(m for m in METHODS if m != "evodeap_et")
 REFERENCE = "random"
 
 
@@ -256,7 +262,8 @@ def plot(data: dict, budget: float, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 5))
     for method, jobs in data.items():
         values = np.array([[value_at(curve_of(job), x) for x in xs] for job in jobs.values()])
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # before a method's first evaluation every seed is NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             median = np.nanmedian(values, axis=0)
             low, high = np.nanpercentile(values, 25, axis=0), np.nanpercentile(values, 75, axis=0)
         ax.plot(xs / 1e12, median, label=method, lw=2 if method.startswith("evodeap") else 1.2)
@@ -286,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2, help="searches at a time, one thread each")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the compute budget")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS)
     parser.add_argument("--job", nargs=2, metavar=("METHOD", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
