@@ -19,6 +19,7 @@ individuals it
 """
 from __future__ import annotations
 
+import copy
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -272,8 +273,8 @@ class Evaluator:
         pool = known + finishers
         order = ranked({i: ind.fitness.values[0] for i, ind in enumerate(pool)})
         best = [pool[i] for i in order[:survivors]]
-        while best and len(best) < survivors:
-            best.append(best[len(best) % max(1, len(order))])
+        for i in range(len(best), survivors if best else 0):
+            best.append(copy.deepcopy(best[i % len(order)]))
         self.evaluations += new
         return best, new, hits
 

@@ -186,3 +186,23 @@ def test_compute_budget_stops_after_the_generation_that_reaches_it():
     assert [row["gen"] for row in limited.logbook] == [0, 1]
     with pytest.raises(ConfigError, match="compute_budget"):
         dataclasses.replace(mf_config(), compute_budget=0).validate()
+
+
+def test_population_is_filled_when_duplicates_leave_too_few_full_budget_candidates():
+    from evodeap.space import Choice, Real, SearchSpace
+
+    one = SearchSpace(
+        family="cnn",
+        hyperparameters={"learning_rate": Real(1e-3, 1e-3), "batch_size": Choice((32,)), "optimizer": Choice(("adam",)),
+                         "dropout": Real(0.1, 0.1), "epochs": Integer(9, 9)},
+        layers={"conv": {"filters": Choice((16,)), "kernel_size": Choice((3,)), "activation": Choice(("relu",)),
+                         "pooling": Choice(("max",))},
+                "dense": {"units": Choice((32,)), "activation": Choice(("relu",))},
+                "dropout": {"rate": Choice((0.2,))}},
+        min_layers=2, max_layers=2,
+    )
+    config = dataclasses.replace(mf_config(), space=one, generations=1, refine_every=0)
+    result = evolve(config)
+    assert len(result.population) == 4 and len({id(ind) for ind in result.population}) == 4
+    assert len({ind.key() for ind in result.population}) == 1
+    assert all(ind.fitness.valid for ind in result.population)
