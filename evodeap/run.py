@@ -19,7 +19,6 @@ same configuration.
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 from dataclasses import dataclass
