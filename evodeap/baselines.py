@@ -2,7 +2,7 @@
 
 Every method here searches the *same* :class:`~evodeap.space.SearchSpace` with the *same*
 fitness (the landscape stand-in or :class:`~evodeap.fitness.KerasFitness`, which builds
-models with ``models.build_model``) and spends exactly ``budget`` evaluations:
+models with ``evodeap.models.build_model``) and spends exactly ``budget`` evaluations:
 
 * :func:`random_search` — ``budget`` independent draws of ``space.sample_genome``;
 * :func:`grid_search` — a documented grid (see :func:`grid_axes`), visited in a seeded
@@ -275,10 +275,10 @@ def optuna_genome(trial: Any, space: SearchSpace, rng: np.random.Generator) -> G
     Parameters: ``n_layers`` in ``[min_layers, max_layers]``; for each position ``i < n``
     its kind ``layer<i>.kind`` (one of the family's kinds, dropout included) and that kind's
     fields ``layer<i>.<kind>.<field>`` (conditional: asked only when position ``i`` has that
-    kind); then every hyperparameter. :func:`operators.repair.repair` then restores the
+    kind); then every hyperparameter. :func:`evodeap.operators.repair.repair` then restores the
     family's stage order and adds a required kind that is missing (drawn from ``rng``).
     """
-    from operators.repair import repair
+    from evodeap.operators.repair import repair
 
     n = trial.suggest_int("n_layers", space.min_layers, space.max_layers)
     layers = []
@@ -356,7 +356,7 @@ def declare_keras_tuner_space(hp: Any, space: SearchSpace, fidelity: str = "epoc
 def keras_tuner_genome(values: dict[str, Any], space: SearchSpace, rng: np.random.Generator,
                        fidelity: str = "epochs") -> Genome:
     """The genome of a Keras Tuner trial: its sampled values, ``fidelity`` = ``tuner/epochs``, repaired."""
-    from operators.repair import repair
+    from evodeap.operators.repair import repair
 
     layers = []
     for i in range(int(values["n_layers"])):
@@ -386,7 +386,7 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
     A ``keras_tuner.Hyperband`` subclass overrides ``run_trial``: it builds the trial's genome
     (:func:`keras_tuner_genome`; the ``epochs`` gene is Hyperband's ``tuner/epochs``; a promoted
     trial reuses its parent's genome with the larger epoch budget), evaluates
-    it with *our* fitness (for Keras: ``models.build_model`` + ``KerasFitness`` training and
+    it with *our* fitness (for Keras: ``evodeap.models.build_model`` + ``KerasFitness`` training and
     scoring on the same data) and reports the first fitness value as the objective
     ``fitness`` (maximised). What equals the other methods: space, model builder, data,
     fitness, failure handling, evaluation seeds, budget counted in trained models (every trial,

@@ -6,7 +6,7 @@ Every evaluation records what it actually spent in ``EvalResult.extra``:
   continues from its lower-rung weights counts only the new epochs; an early-terminated
   one only the epochs it ran);
 * ``train_flops`` — estimated training FLOPs of those epochs (``3 × forward FLOPs ×
-  samples``, see ``models.training_flops``);
+  samples``, see ``evodeap.models.training_flops``);
 * ``train_seconds`` — wall-clock seconds inside ``fit`` (and the record's ``wall_time``,
   the whole evaluation).
 

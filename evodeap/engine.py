@@ -37,9 +37,9 @@ from evodeap.genome import Genome
 from evodeap.individual import individual_class
 from evodeap.space import SearchSpace
 from evodeap.weights import WeightStore
-from operators.refinement import Refinement, refine_space
-from operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
-from operators.schedules import PopulationStats, make_schedule
+from evodeap.operators.refinement import Refinement, refine_space
+from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.operators.schedules import PopulationStats, make_schedule
 
 LOGBOOK_FIELDS = (
     "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",

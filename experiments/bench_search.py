@@ -97,7 +97,7 @@ def make_fitness():
 def compute_budget(scale: float = 1.0, draws: int = 2000) -> float:
     """``C = scale · BUDGET_MODELS · mean training FLOPs of a random draw`` (no training)."""
     from evodeap.data import DataSpec, task_info
-    from models import plan_model, training_flops
+    from evodeap.models import plan_model, training_flops
 
     spec = DataSpec.from_dict(DATA)
     task = task_info(DATA["task"], DATA["version"])

@@ -5,8 +5,8 @@
   every reason the genome cannot make a valid model (checked before training);
 * :func:`training_flops`, :func:`parameter_steps` — deterministic training-cost measures.
 """
-from models.builders import InvalidModelError, build_model, make_loss, make_optimizer
-from models.plan import (
+from evodeap.models.builders import InvalidModelError, build_model, make_loss, make_optimizer
+from evodeap.models.plan import (
     ACTIVATIONS,
     DEFAULT_MAX_PARAMS,
     DEFAULT_RNN_FRAME_SIZE,

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import keras
 from keras import layers as L
 
-from models.plan import (
+from evodeap.models.plan import (
     DEFAULT_MAX_PARAMS,
     DEFAULT_RNN_FRAME_SIZE,
     HEAD_ACTIVATION,
@@ -107,7 +107,7 @@ def build_model(
         compile: compile with the genome's optimizer, learning rate and the task's loss.
         jit_compile: passed to ``Model.compile`` (XLA off by default: compiling each
             short-lived model costs more than it saves on small models).
-        plan: a precomputed :func:`~models.plan.plan_model` result (saves a second walk).
+        plan: a precomputed :func:`~evodeap.models.plan.plan_model` result (saves a second walk).
 
     Raises:
         InvalidModelError: the genome cannot make a valid model (checked before any

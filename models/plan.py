@@ -1,6 +1,6 @@
 """Shape walk of a genome: output shapes, parameter counts and FLOPs, before any Keras.
 
-:func:`plan_model` follows exactly the layer graph that :func:`models.build_model` builds,
+:func:`plan_model` follows exactly the layer graph that :func:`evodeap.models.build_model` builds,
 but with plain integers, so a genome can be checked (and costed) before a single tensor
 is allocated. A genome that would shrink a frame below one pixel, exceed the parameter
 cap or put its layers in an order its family forbids is reported here; the fitness then

@@ -3,12 +3,12 @@
 One module per family (crossover, mutation, selection, schedules, refinement), each
 operator registered by name so experiments can name them as strings::
 
-    from operators import CROSSOVERS
+    from evodeap.operators import CROSSOVERS
     toolbox.register("mate", CROSSOVERS.get("two_point"), space=space, rng=rng)
 """
-from operators import crossover, mutation, selection  # noqa: F401  (fill the registries)
-from operators.crossover import cut_and_splice, cx_one_point, cx_two_point, cx_uniform, two_point_splice, uniform_swap
-from operators.mutation import (
+from evodeap.operators import crossover, mutation, selection  # noqa: F401  (fill the registries)
+from evodeap.operators.crossover import cut_and_splice, cx_one_point, cx_two_point, cx_uniform, two_point_splice, uniform_swap
+from evodeap.operators.mutation import (
     gaussian_step,
     mut_add_layer,
     mut_change_activation,
@@ -19,10 +19,10 @@ from operators.mutation import (
     mut_split,
     mut_structure,
 )
-from operators.refinement import Refinement, refine_space
-from operators.registry import CROSSOVERS, MUTATIONS, SCHEDULES, SELECTIONS, Registry
-from operators.repair import repair
-from operators.schedules import (
+from evodeap.operators.refinement import Refinement, refine_space
+from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SCHEDULES, SELECTIONS, Registry
+from evodeap.operators.repair import repair
+from evodeap.operators.schedules import (
     Constant,
     ConvergenceDriven,
     ExponentialDecay,
@@ -31,7 +31,7 @@ from operators.schedules import (
     PopulationStats,
     make_schedule,
 )
-from operators.selection import boltzmann_probabilities, sel_aging, sel_best, sel_boltzmann, sel_nsga2, sel_tournament
+from evodeap.operators.selection import boltzmann_probabilities, sel_aging, sel_best, sel_boltzmann, sel_nsga2, sel_tournament
 
 __all__ = [
     "CROSSOVERS", "MUTATIONS", "SCHEDULES", "SELECTIONS", "Constant", "ConvergenceDriven",

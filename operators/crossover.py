@@ -20,8 +20,8 @@ import numpy as np
 
 from evodeap.genome import Genome
 from evodeap.space import Choice, SearchSpace
-from operators.registry import CROSSOVERS
-from operators.repair import repair
+from evodeap.operators.registry import CROSSOVERS
+from evodeap.operators.repair import repair
 
 
 # -- pure cores -----------------------------------------------------------------------

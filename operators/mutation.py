@@ -22,8 +22,8 @@ import numpy as np
 
 from evodeap.genome import Genome
 from evodeap.space import Choice, Domain, Integer, SearchSpace
-from operators.registry import MUTATIONS
-from operators.repair import insert_layer, removable_positions, repair
+from evodeap.operators.registry import MUTATIONS
+from evodeap.operators.repair import insert_layer, removable_positions, repair
 
 
 # -- pure cores -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping, Union
 
 from evodeap.errors import ConfigError
-from operators.registry import SCHEDULES
+from evodeap.operators.registry import SCHEDULES
 
 
 @dataclass(frozen=True)

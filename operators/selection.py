@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 from deap import tools
 
-from operators.registry import SELECTIONS
+from evodeap.operators.registry import SELECTIONS
 
 
 def _primary_fitness(individuals: Sequence) -> np.ndarray:

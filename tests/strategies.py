@@ -27,7 +27,7 @@ def spaces(draw, family=None, narrowed: bool = True) -> SearchSpace:
     high = draw(st.integers(low, 9))
     space = SearchSpace(family=fam, min_layers=low, max_layers=high)
     if narrowed and draw(st.booleans()):
-        from operators.refinement import refine_space
+        from evodeap.operators.refinement import refine_space
 
         rng = np.random.default_rng(draw(seeds))
         elites = [space.sample_genome(rng) for _ in range(draw(st.integers(1, 4)))]

@@ -6,7 +6,7 @@ from evodeap.errors import GenomeError, SearchSpaceError
 from evodeap.genes import DropoutLayer
 from evodeap.genome import Genome
 from evodeap.space import SearchSpace
-from operators.selection import boltzmann_probabilities
+from evodeap.operators.selection import boltzmann_probabilities
 
 
 def test_min_layers_below_the_family_requirement_is_rejected():

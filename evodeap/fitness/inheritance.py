@@ -13,7 +13,7 @@ keeps its fresh initialisation. The pieces:
 * :func:`inherit_weights` — rebuild the parent's model from its genome, load its weight
   bytes, transfer to the (already built) child model.
 
-Layer names come from :func:`models.build_model`: ``conv_{i}``, ``rnn_{i}``, ``dense_{i}``
+Layer names come from :func:`evodeap.models.build_model`: ``conv_{i}``, ``rnn_{i}``, ``dense_{i}``
 (``i`` is the gene position) and ``head``. Because an inserted or deleted gene renames
 every later layer, layers are paired by kind and ordinal, never by name.
 """
@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, Sequence
 import keras
 import numpy as np
 
-from models import build_model
+from evodeap.models import build_model
 
 _ORDINAL_SUFFIX = re.compile(r"_\d+$")
 
@@ -183,7 +183,7 @@ def inherit_weights(
 ) -> dict[str, list[str]]:
     """Give ``target_model`` its parent's trained weights wherever they fit.
 
-    Builds the parent's model with ``models.build_model(parent_genome, input_shape, task,
+    Builds the parent's model with ``evodeap.models.build_model(parent_genome, input_shape, task,
     **build_kwargs)`` (``compile=False`` unless given: no optimizer is needed), loads
     ``parent_weights`` (:func:`weights_to_bytes` of the trained parent) into it, copies
     the matched layers with :func:`transfer_weights`, and drops the parent model.
@@ -201,7 +201,7 @@ def inherit_weights(
         parent_weights: :func:`weights_to_bytes` of the parent's trained model.
         input_shape: ``(T, H, W, C)`` of one video, as for the target.
         task: the ``TaskInfo``, as for the target.
-        **build_kwargs: passed to ``models.build_model`` (``max_params``,
+        **build_kwargs: passed to ``evodeap.models.build_model`` (``max_params``,
             ``rnn_frame_size`` ...; a ``plan`` must be the *parent's* plan).
 
     Returns:
@@ -209,7 +209,7 @@ def inherit_weights(
         (target layer names).
 
     Raises:
-        models.InvalidModelError: the parent genome does not build with these arguments.
+        evodeap.models.InvalidModelError: the parent genome does not build with these arguments.
         ValueError: ``parent_weights`` do not fit the parent genome's model.
     """
     build_kwargs.setdefault("compile", False)

@@ -30,7 +30,7 @@ from evodeap.evaluation import EvalContext, EvalResult
 from evodeap.fitness.metrics import METRIC_NAMES, classification_metrics
 from evodeap.fitness.runtime import configure_runtime, is_out_of_memory, precision_policy
 from evodeap.genome import Genome
-from models import DEFAULT_MAX_PARAMS, InvalidModelError, build_model, parameter_steps, plan_model, training_flops
+from evodeap.models import DEFAULT_MAX_PARAMS, InvalidModelError, build_model, parameter_steps, plan_model, training_flops
 
 COST_MEASURES = ("flops", "wall_time", "param_steps")
 #: ``c_ref`` per cost measure: the cost at which ``T = 0.5`` (see docs/fitness.md).

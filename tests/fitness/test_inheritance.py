@@ -23,7 +23,7 @@ from evodeap.fitness.inheritance import (
 )
 from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer
 from evodeap.genome import Genome
-from models import build_model
+from evodeap.models import build_model
 
 
 # -- pure core ----------------------------------------------------------------------

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from evodeap.genome import Genome
 from evodeap.space import Choice, Integer, Real, SearchSpace
-from operators import CROSSOVERS
-from operators.crossover import blend_values, cut_and_splice, recombine_hyperparameters, two_point_splice, uniform_swap
+from evodeap.operators import CROSSOVERS
+from evodeap.operators.crossover import blend_values, cut_and_splice, recombine_hyperparameters, two_point_splice, uniform_swap
 from strategies import SETTINGS
 
 A = ["a0", "a1", "a2", "a3", "a4"]

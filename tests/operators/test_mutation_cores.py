@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
 from evodeap.genome import Genome
 from evodeap.space import Choice, Integer, Real, SearchSpace
-from operators.mutation import (
+from evodeap.operators.mutation import (
     gaussian_step,
     mut_add_layer,
     mut_change_activation,

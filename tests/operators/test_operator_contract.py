@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import evodeap.individual  # noqa: F401
 from evodeap.genome import Genome
 from evodeap.space import SearchSpace
-from operators import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.operators import CROSSOVERS, MUTATIONS, SELECTIONS
 from strategies import SETTINGS, sample, seeds, snapshot, spaces, wide_parent
 
 CROSSOVER_ITEMS = CROSSOVERS.items()

@@ -10,9 +10,9 @@ from scipy import stats
 
 import evodeap.individual  # noqa: F401
 from evodeap.space import SearchSpace
-from operators.mutation import mut_hyperparameters, mut_split, mut_structure
-from operators.schedules import ExponentialDecay
-from operators.selection import boltzmann_probabilities, sel_boltzmann, sel_tournament
+from evodeap.operators.mutation import mut_hyperparameters, mut_split, mut_structure
+from evodeap.operators.schedules import ExponentialDecay
+from evodeap.operators.selection import boltzmann_probabilities, sel_boltzmann, sel_tournament
 from strategies import sample
 
 pytestmark = pytest.mark.statistical

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer
 from evodeap.genome import Genome
 from evodeap.space import Choice, Integer, Real, SearchSpace
-from operators.refinement import Refinement, refine_domain, refine_space, unit_interval
+from evodeap.operators.refinement import Refinement, refine_domain, refine_space, unit_interval
 from strategies import SETTINGS, families, sample, seeds
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from evodeap.errors import UnknownNameError
-from operators import CROSSOVERS, MUTATIONS, SCHEDULES, SELECTIONS, Registry
-from operators.crossover import cx_one_point
-from operators.selection import sel_boltzmann
+from evodeap.operators import CROSSOVERS, MUTATIONS, SCHEDULES, SELECTIONS, Registry
+from evodeap.operators.crossover import cx_one_point
+from evodeap.operators.selection import sel_boltzmann
 
 
 def test_registered_names():

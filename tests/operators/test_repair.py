@@ -8,7 +8,7 @@ from hypothesis import given
 from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
 from evodeap.genome import Genome
 from evodeap.space import Integer, Real, SearchSpace
-from operators.repair import clip_gene, removable_positions, repair
+from evodeap.operators.repair import clip_gene, removable_positions, repair
 from strategies import SETTINGS, seeds, spaces, wide_parent
 
 C = ConvBlock(16, 3, "relu", "max")

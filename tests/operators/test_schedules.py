@@ -6,8 +6,8 @@ import math
 import pytest
 
 from evodeap.errors import ConfigError, UnknownNameError
-from operators.registry import SCHEDULES
-from operators.schedules import (
+from evodeap.operators.registry import SCHEDULES
+from evodeap.operators.schedules import (
     Constant,
     ConvergenceDriven,
     ExponentialDecay,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import evodeap.individual  # noqa: F401
 from evodeap.genome import Genome
-from operators.selection import boltzmann_probabilities, sel_aging, sel_best, sel_boltzmann, sel_nsga2, sel_tournament
+from evodeap.operators.selection import boltzmann_probabilities, sel_aging, sel_best, sel_boltzmann, sel_nsga2, sel_tournament
 from strategies import SETTINGS
 
 
