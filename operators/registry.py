@@ -1,61 +1,13 @@
 """Name -> operator registries, so experiments can name operators as strings."""
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable
 
-from evodeap.errors import UnknownNameError
-
-T = TypeVar("T")
-
-
-class Registry(Generic[T]):
-    """A named collection of operators (or schedule classes) of one family.
-
-    >>> CROSSOVERS.get("one_point")  # doctest: +SKIP
-    """
-
-    def __init__(self, family: str) -> None:
-        self.family = family
-        self._items: dict[str, T] = {}
-
-    def register(self, name: str) -> Callable[[T], T]:
-        """Decorator: ``@CROSSOVERS.register("one_point")``. Names must be unique."""
-
-        def add(obj: T) -> T:
-            if name in self._items:
-                raise ValueError(f"{self.family} {name!r} is already registered")
-            self._items[name] = obj
-            return obj
-
-        return add
-
-    def get(self, name: str) -> T:
-        """The operator called ``name``; an error listing every known name otherwise."""
-        try:
-            return self._items[name]
-        except (KeyError, TypeError):
-            raise UnknownNameError(
-                f"unknown {self.family} {name!r}; known: {', '.join(sorted(self._items))}"
-            ) from None
-
-    def name_of(self, obj: T) -> str | None:
-        """The registered name of ``obj`` (``None`` if it is not registered)."""
-        return next((n for n, o in self._items.items() if o is obj), None)
-
-    def names(self) -> list[str]:
-        return sorted(self._items)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
-
-    def items(self) -> list[tuple[str, T]]:
-        return sorted(self._items.items())
-
+from evodeap.registry import Registry
 
 CROSSOVERS: Registry[Callable] = Registry("crossover")
 MUTATIONS: Registry[Callable] = Registry("mutation")
 SELECTIONS: Registry[Callable] = Registry("selection")
 SCHEDULES: Registry[type] = Registry("schedule")
+
+__all__ = ["CROSSOVERS", "MUTATIONS", "SELECTIONS", "SCHEDULES", "Registry"]
