@@ -2,7 +2,7 @@
 
     evodeap run EXPERIMENT.py [--preset NAME] [--set key=value ...] [--out DIR] [--seed N]
                               [--executor serial|process|ray] [--workers N] [--quiet | --verbose]
-    evodeap resume DIR
+    evodeap resume DIR [--force-backend]
     evodeap report DIR
     evodeap data generate|show|export ...
 
@@ -105,7 +105,8 @@ def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Nam
             print(f"   best {best.fitness.values[0]:.4f}: {best.describe()}", flush=True)
 
     arms = run_study(namespace, out, experiment, seed_override=args.seed if not resume else None,
-                     on_arm_start=start, on_arm_done=done, resume=resume)
+                     on_arm_start=start, on_arm_done=done, resume=resume,
+                     force_backend=getattr(args, "force_backend", False))
     print(f"study directory: {out} ({len(arms)} runs); compare them with: evodeap report {out}")
     return 0
 
@@ -129,7 +130,8 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         return 0
     progress = _progress(args, config)
     try:
-        result = resume(out, config, on_generation=progress.generation, on_evaluation=progress.evaluation)
+        result = resume(out, config, on_generation=progress.generation, on_evaluation=progress.evaluation,
+                        force_backend=args.force_backend)
     finally:
         progress.close()
     return _finish(result, out, args)
@@ -180,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     resume_p = sub.add_parser("resume", help="continue a stopped run")
     resume_p.add_argument("directory")
+    resume_p.add_argument("--force-backend", action="store_true",
+                          help="continue on this process's Keras backend although the run recorded another "
+                               "(the change is recorded in runtime.json)")
     _add_output_flags(resume_p)
     resume_p.set_defaults(handler=_cmd_resume)
 

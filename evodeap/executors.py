@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from evodeap.backend import configured_backend, process_environment
 from evodeap.errors import ConfigError
 
 LostHandler = Callable[[Any, str], Any]
@@ -71,8 +72,10 @@ class SerialExecutor(_Executor):
 
 # -- process pool ---------------------------------------------------------------------------
 def worker_environment(index: int, threads: int | None, gpus: Sequence[str] | None) -> dict[str, str]:
-    """Environment of worker ``index``: thread limits and its GPU (round robin over ``gpus``)."""
-    env = {}
+    """Environment of worker ``index``: its Keras backend's GPU memory settings
+    (:func:`evodeap.backend.process_environment`), thread limits and its GPU (round robin
+    over ``gpus``), all set before the worker imports the backend."""
+    env = process_environment()
     if threads:
         for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             env[var] = str(threads)
@@ -113,7 +116,8 @@ class ProcessExecutor(_Executor):
         workers: number of processes.
         threads_per_worker: CPU threads each worker's TensorFlow/BLAS may use (None = default).
         recycle_after: restart a worker after this many evaluations (bounds leaked memory).
-        gpus: GPU ids; worker *i* sees only ``gpus[i % len(gpus)]`` via ``CUDA_VISIBLE_DEVICES``.
+        gpus: GPU ids; worker *i* sees only ``gpus[i % len(gpus)]`` via ``CUDA_VISIBLE_DEVICES``
+            (set before the worker imports TensorFlow, JAX or PyTorch; ``[]``: no GPU).
         retries: how often an evaluation whose worker died is tried again.
     """
 
@@ -219,10 +223,14 @@ class RayExecutor(_Executor):
             ``"ray://host:port"`` joins an existing one.
         workers: CPUs of the local cluster (ignored when joining one).
         num_cpus, num_gpus: resources per evaluation (fractional GPUs allowed, e.g. 0.5).
+            With ``num_gpus > 0`` Ray sets each task's ``CUDA_VISIBLE_DEVICES`` and, by
+            its default for GPU tasks, starts a fresh worker process per task, so the
+            backend starts on the GPU Ray assigned.
         retries: Ray retries of a task whose worker died, before it is recorded as ``error``.
 
     The evaluation function (which holds the fitness and its data spec) is put in Ray's
-    object store once per batch; each Ray worker process builds the dataset once.
+    object store once per batch; each Ray worker process builds the dataset once. Workers
+    get this process's Keras backend (``KERAS_BACKEND``) and its GPU memory settings.
     """
 
     name = "ray"
@@ -246,12 +254,14 @@ class RayExecutor(_Executor):
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "configure_logging": False}
+            env_vars = {"KERAS_BACKEND": configured_backend(), **process_environment()}
             if self.address is None:
                 # local workers import what this process can, as spawned processes do
                 kwargs["num_cpus"] = self.workers
-                kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}}
+                env_vars["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
             else:
                 kwargs["address"] = self.address
+            kwargs["runtime_env"] = {"env_vars": env_vars}
             ray.init(**kwargs)
             self._started = True
         return self

@@ -4,6 +4,7 @@ Everything a run produces lives in one folder, written only by the master proces
 
     config.json        the experiment, as JSON (written first)
     experiment.json    where the experiment came from (file + --set overrides), for resume
+    runtime.json       the Keras backend (and versions) the run trains on; resume checks it
     results.sqlite     every evaluation, written as soon as it completes; one row per generation
     checkpoint.json    engine state after the last completed generation (atomic replace)
     logbook.csv        the per-generation table
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from evodeap.backend import reconcile_backend, runtime_record
 from evodeap.config import ExperimentConfig
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
 from evodeap.errors import EvodeapError, RunDirectoryError
@@ -83,6 +85,16 @@ class RunDirectory:
         self.path.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.file("config.json"), config.to_dict())
         write_json_atomic(self.file("experiment.json"), experiment or {"file": None, "overrides": {}})
+        write_json_atomic(self.file("runtime.json"), runtime_record())
+
+    def check_backend(self, force: bool = False, record: bool = True) -> None:
+        """Refuse to resume on another Keras backend than the recorded one unless ``force``;
+        with ``record``, write what changed to ``runtime.json`` (see
+        :func:`evodeap.backend.reconcile_backend`)."""
+        recorded = self.read_json("runtime.json") if self.file("runtime.json").exists() else None
+        updated = reconcile_backend(recorded, force=force, where=self.path)
+        if updated is not None and record:
+            write_json_atomic(self.file("runtime.json"), updated)
 
     def read_json(self, name: str) -> Any:
         path = self.file(name)
@@ -237,10 +249,11 @@ def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> 
 def resume(out: str | Path, config: ExperimentConfig | None = None, *,
            on_generation: Callable[[GenerationReport], None] | None = None,
            on_evaluation: Callable[[EvaluationRecord], None] | None = None,
-           executor: Any = None) -> EvolutionResult:
+           executor: Any = None, force_backend: bool = False) -> EvolutionResult:
     """Continue a stopped run in ``out``; evaluations already stored are reused, not retrained.
 
-    With a deterministic fitness the resumed run ends exactly as an uninterrupted one.
+    With a deterministic fitness the resumed run ends exactly as an uninterrupted one. A
+    run recorded on another Keras backend is refused unless ``force_backend``.
     """
     directory = RunDirectory(Path(out))
     if not directory.path.is_dir():
@@ -251,5 +264,6 @@ def resume(out: str | Path, config: ExperimentConfig | None = None, *,
         check_same_config(config.validate(), directory.read_json("config.json"), directory.path)
     if not directory.db_path.is_file():
         raise RunDirectoryError(f"{directory.db_path} is missing: nothing to resume")
+    directory.check_backend(force_backend)
     state = ResumeState(directory.load_checkpoint())
     return execute(directory, config, state, on_generation, on_evaluation, executor)

@@ -105,10 +105,12 @@ def sub_run_source(experiment: dict[str, Any], variant: str, seed: int) -> dict[
 
 def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[str, Any],
               seed_override: int | None = None, on_arm_start: Callable[[Arm, ExperimentConfig], Any] | None = None,
-              on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False) -> list[Arm]:
+              on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False,
+              force_backend: bool = False) -> list[Arm]:
     """Run (or, with ``resume``, finish) every variant × seed; returns the arms.
 
-    ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
+    ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks. A
+    sub-run recorded on another Keras backend is refused unless ``force_backend``.
     """
     from evodeap.run import RunDirectory, execute, build_config, check_same_config
 
@@ -116,6 +118,10 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
     if resume:
         info = read_study(out)
         variants, seeds = info["variants"], info["seeds"]
+        for variant in variants:  # every sub-run on one backend: refuse before any trains
+            for seed in seeds:
+                if (out / variant / f"seed-{seed}" / "config.json").exists():
+                    RunDirectory(out / variant / f"seed-{seed}").check_backend(force_backend, record=False)
     else:
         variants, seeds = study_plan(namespace, seed_override)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -147,6 +153,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                     continue
                 from evodeap.engine import ResumeState
 
+                directory.check_backend(force_backend)
                 result = execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
             else:
                 directory.create(config, source)

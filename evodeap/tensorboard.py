@@ -7,42 +7,86 @@ Written by the master process only, under ``<run>/tensorboard/``:
 * ``evaluations/g<generation>_i<index>/`` — the training curves an evaluation reports in
   ``result.extra["history"]`` (``{"loss": [...], "val_accuracy": [...], ...}``, one value
   per epoch), so curves from worker processes still land in one place.
+
+The event files are written with the ``tensorboard`` package's protocol buffers and
+record framing alone — no TensorFlow — so runs on JAX or PyTorch log the same way.
 """
 from __future__ import annotations
 
+import os
+import socket
+import time
 from pathlib import Path
+from typing import Any, Mapping
 
 from evodeap.engine import EvaluationRecord, GenerationReport
 
 
+class EventFile:
+    """One TensorBoard event file (``events.out.tfevents.<time>.<host>.<pid>.<n>``) of scalars.
+
+    Args:
+        directory: created if missing; the file goes directly inside it.
+    """
+
+    _count = 0
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        from tensorboard.compat.proto import event_pb2, summary_pb2
+        from tensorboard.summary.writer.record_writer import RecordWriter
+
+        self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        EventFile._count += 1
+        self.path = directory / (f"events.out.tfevents.{int(time.time()):010d}."
+                                 f"{socket.gethostname()}.{os.getpid()}.{EventFile._count}")
+        self._records = RecordWriter(open(self.path, "wb"))
+        self._write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+
+    def _write(self, event: Any) -> None:
+        self._records.write(event.SerializeToString())
+
+    def scalars(self, values: Mapping[str, float], step: int) -> None:
+        """One event at ``step`` holding a scalar per ``name -> value``."""
+        summary = self._summary_pb2.Summary(value=[
+            self._summary_pb2.Summary.Value(tag=name, simple_value=float(value)) for name, value in values.items()
+        ])
+        self._write(self._event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary))
+
+    def flush(self) -> None:
+        self._records.flush()
+
+    def close(self) -> None:
+        if not self._records.closed:
+            self._records.close()
+
+
 class TensorBoardWriter:
-    """Writes TensorBoard event files with ``tf.summary`` (TensorFlow imported lazily)."""
+    """The run's TensorBoard logs: generation scalars and per-evaluation training curves."""
 
     def __init__(self, directory: Path) -> None:
-        import tensorflow as tf
-
-        self._tf = tf
         self.directory = Path(directory)
-        self._generations = tf.summary.create_file_writer(str(self.directory / "generations"))
+        self._generations = EventFile(self.directory / "generations")
 
     def generation(self, report: GenerationReport) -> None:
-        with self._generations.as_default():
-            for name, value in report.record.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "gen":
-                    self._tf.summary.scalar(name, float(value), step=report.generation)
+        values = {name: value for name, value in report.record.items()
+                  if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "gen"}
+        self._generations.scalars(values, report.generation)
         self._generations.flush()
 
     def evaluation(self, record: EvaluationRecord) -> None:
         history = record.result.extra.get("history")
         if not isinstance(history, dict) or not history:
             return
-        writer = self._tf.summary.create_file_writer(
-            str(self.directory / "evaluations" / f"g{record.generation}_i{record.index}"))
-        with writer.as_default():
-            for name, values in history.items():
-                for epoch, value in enumerate(values or []):
-                    self._tf.summary.scalar(name, float(value), step=epoch)
-        writer.close()
+        curves = EventFile(self.directory / "evaluations" / f"g{record.generation}_i{record.index}")
+        try:
+            epochs = max((len(values or []) for values in history.values()), default=0)
+            for epoch in range(epochs):
+                curves.scalars({name: values[epoch] for name, values in history.items()
+                                if values and epoch < len(values)}, epoch)
+        finally:
+            curves.close()
 
     def close(self) -> None:
         self._generations.close()

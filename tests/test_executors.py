@@ -7,6 +7,7 @@ import pytest
 
 from evodeap.config import ExperimentConfig
 from evodeap.engine import evolve
+from evodeap.backend import process_environment
 from evodeap.executors import ProcessExecutor, RayExecutor, SerialExecutor, make_executor, worker_environment
 from evodeap.errors import ConfigError
 from helpers_fitness import CrashingFitness, EnvironmentFitness
@@ -28,7 +29,7 @@ def outcome(result) -> list[tuple]:
 
 
 def test_worker_environment_pins_gpus_round_robin_and_limits_threads():
-    assert worker_environment(0, None, None) == {}
+    assert worker_environment(0, None, None) == process_environment()  # the backend's GPU memory settings
     env = worker_environment(3, 2, ["0", "1"])
     assert env["CUDA_VISIBLE_DEVICES"] == "1" and env["OMP_NUM_THREADS"] == "2"
     assert env["TF_NUM_INTRAOP_THREADS"] == "2"

@@ -1,4 +1,5 @@
-"""``DataBundle``: the train / val / test data of one run, as arrays or ``tf.data`` pipelines.
+"""``DataBundle``: the train / val / test data of one run, as arrays, ``tf.data`` pipelines
+(TensorFlow) or backend-neutral NumPy batches (:class:`evodeap.data.batches.ArrayBatches`).
 
 Also the bring-your-own-data entry points :func:`from_arrays` and :func:`from_datasets`.
 """
@@ -17,6 +18,7 @@ from evodeap.errors import DataError
 if TYPE_CHECKING:
     import tensorflow as tf
 
+    from evodeap.data.batches import ArrayBatches
     from evodeap.data.spec import DataSpec
 
 SplitSource = Callable[[], tuple[np.ndarray, np.ndarray]]
@@ -105,8 +107,7 @@ class DataBundle:
         import tensorflow as tf
 
         self._check_split(split)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise DataError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        _check_batch_size(batch_size)
         if perturbation is None and split in self._datasets:
             ds = self._datasets[split].cache()
             n = int(ds.cardinality())
@@ -121,8 +122,37 @@ class DataBundle:
             ds = ds.shuffle(buffer, seed=int(shuffle_seed), reshuffle_each_iteration=True)
         return ds.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
 
+    def batches(
+        self,
+        split: str,
+        batch_size: int,
+        *,
+        shuffle_seed: int | None = None,
+        perturbation: Perturbation | None = None,
+    ) -> ArrayBatches:
+        """The backend-neutral pipeline: a ``keras.utils.PyDataset`` of NumPy ``(x, y)`` batches.
+
+        The same batching, per-epoch reshuffling by seed and once-applied perturbation as
+        :meth:`dataset`, without TensorFlow (see :mod:`evodeap.data.batches`; the shuffled
+        orders of the two differ). Datasets given to :func:`from_datasets` are read into
+        memory once (that needs TensorFlow).
+        """
+        from evodeap.data.batches import ArrayBatches
+
+        self._check_split(split)
+        _check_batch_size(batch_size)
+        x, y = self.arrays(split)
+        if perturbation is not None:
+            x = perturbation.apply(x)
+        return ArrayBatches(x, y, int(batch_size), shuffle_seed=None if shuffle_seed is None else int(shuffle_seed))
+
     def __repr__(self) -> str:
         return f"DataBundle(task={self.task.name!r}/{self.task.kind}, input_shape={self.input_shape}, splits={self.splits})"
+
+
+def _check_batch_size(batch_size: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise DataError(f"batch_size must be an integer >= 1, got {batch_size!r}")
 
 
 # ---- bring your own data -------------------------------------------------------------

@@ -13,6 +13,10 @@
 
 In multi-objective mode the fitness is the vector ``(A, −T, R)`` (all maximised), for
 NSGA-II. See docs/fitness.md for the defaults and why.
+
+It trains on whichever Keras backend the process runs (:mod:`evodeap.backend`): on
+TensorFlow through ``tf.data`` (:meth:`DataBundle.dataset`), on JAX and PyTorch through
+the backend-neutral NumPy batches (:meth:`DataBundle.batches`), which need no TensorFlow.
 """
 from __future__ import annotations
 
@@ -25,10 +29,11 @@ from typing import Any, Mapping
 import keras
 import numpy as np
 
+from evodeap.backend import configure_runtime, inference_mode, peak_gpu_memory_mb, require_backend, set_random_seed
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult
 from evodeap.fitness.metrics import METRIC_NAMES, classification_metrics
-from evodeap.fitness.runtime import configure_runtime, is_out_of_memory, precision_policy
+from evodeap.fitness.runtime import is_out_of_memory, precision_policy, precision_policy_name
 from evodeap.genome import Genome
 from evodeap.models import DEFAULT_MAX_PARAMS, InvalidModelError, build_model, parameter_steps, plan_model, training_flops
 
@@ -92,9 +97,13 @@ class KerasFitness:
             recorded as ``oom`` (``None``: no check). A CPU out-of-memory kills the
             process instead of raising, so this is the only way to record it.
         evaluate_test: also report ``test_*`` metrics when the data has a test split.
-        deterministic: enable TensorFlow op determinism (same seed ⇒ same metrics).
-        mixed_precision: train under ``mixed_float16`` (useful on GPUs only).
-        jit_compile: ``Model.compile(jit_compile=...)``.
+        deterministic: make the backend's ops deterministic where it can (same seed ⇒
+            same metrics on one backend; see :func:`evodeap.backend.configure_runtime`).
+        mixed_precision: ``True``/``"float16"`` trains under ``mixed_float16`` (NVIDIA
+            GPUs), ``"bfloat16"`` under ``mixed_bfloat16``; ``False``: float32.
+        jit_compile: ``Model.compile(jit_compile=...)``. On JAX, ``False`` means Keras'
+            ``"auto"`` (XLA whenever the model allows it): JAX has no compiled mode
+            without XLA, and an uncompiled JAX step runs op by op.
     """
 
     def __init__(
@@ -167,6 +176,7 @@ class KerasFitness:
             raise ConfigError(f"early_stopping_patience must be an integer >= 0 or None, got {patience!r}")
         if self.max_activation_mb is not None and not self.max_activation_mb > 0:
             raise ConfigError(f"max_activation_mb must be > 0 or None, got {self.max_activation_mb}")
+        precision_policy_name(self.mixed_precision)
 
     # -- the evaluation protocol ------------------------------------------------
     @property
@@ -222,8 +232,17 @@ class KerasFitness:
         return bundle
 
     def prepare(self) -> None:
-        """Load the data now (call in the master to fail fast on a bad data spec)."""
+        """Check the Keras backend is installed and load the data now (call in the master
+        to fail fast on a missing backend or a bad data spec)."""
+        require_backend()
         self.bundle()
+
+    def compile_setting(self) -> bool | str:
+        """The ``jit_compile`` given to Keras on this process's backend (``False`` is
+        ``"auto"`` on JAX, see the class docstring)."""
+        if self.jit_compile is False and keras.backend.backend() == "jax":
+            return "auto"
+        return self.jit_compile
 
     def combine(self, A: float, T: float, R: float) -> tuple[float, ...]:
         """``(α·A − β·T + γ·R,)`` or ``(A, −T, R)`` in multi-objective mode."""
@@ -257,10 +276,10 @@ class KerasFitness:
         model = None
         try:
             with precision_policy(self.mixed_precision):
-                keras.utils.set_random_seed(context.seed)
+                set_random_seed(context.seed)
                 model = build_model(
                     genome, bundle.input_shape, bundle.task, max_params=self.max_params,
-                    jit_compile=self.jit_compile, plan=plan,
+                    jit_compile=self.compile_setting(), plan=plan,
                 )
                 started = self._start_from(model, genome, bundle, context)
                 return self._train_and_score(model, plan, genome, bundle, context, start, started)
@@ -314,11 +333,11 @@ class KerasFitness:
         batch_size = int(hp.get("batch_size", 32))
         epochs = self.planned_epochs(genome, context)
         n_train = bundle.size("train")
-        train = bundle.dataset("train", batch_size, shuffle_seed=context.seed)
+        train = self._inputs(bundle, "train", batch_size, shuffle_seed=context.seed)
         callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
         validation = None
         if self.early_stopping_patience is not None:
-            validation = bundle.dataset("val", batch_size)
+            validation = self._inputs(bundle, "val", batch_size)
             callbacks.append(
                 keras.callbacks.EarlyStopping(
                     monitor="val_loss", patience=self.early_stopping_patience, restore_best_weights=True
@@ -364,7 +383,11 @@ class KerasFitness:
             "cost_measure": self.cost_measure,
             "losses": [float(v) for v in losses],
             "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+            "backend": keras.backend.backend(),
         }
+        gpu_peak = peak_gpu_memory_mb()
+        if gpu_peak is not None:
+            extra["gpu_peak_mb"] = gpu_peak
         if stopper is not None:
             extra["terminated_early"] = stopper.terminated
             extra["val_curve"] = [*context.curve, *stopper.curve]
@@ -417,15 +440,24 @@ class KerasFitness:
         return Perturbation(**self.perturbation)
 
     @staticmethod
-    def _predict(model, bundle, split: str, batch_size: int, perturbation) -> tuple[np.ndarray, np.ndarray]:
+    def _inputs(bundle, split: str, batch_size: int, **kwargs: Any) -> Any:
+        """The input pipeline of a split on this process's backend: ``tf.data`` on
+        TensorFlow, the backend-neutral :class:`~evodeap.data.batches.ArrayBatches` elsewhere."""
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        if keras.backend.backend() == "tensorflow":
+            return bundle.dataset(split, batch_size, **kwargs)
+        return bundle.batches(split, batch_size, **kwargs)
+
+    @classmethod
+    def _predict(cls, model, bundle, split: str, batch_size: int, perturbation) -> tuple[np.ndarray, np.ndarray]:
         """Labels and model outputs over a split, batch by batch (order kept)."""
-        kwargs = {"perturbation": perturbation} if perturbation is not None else {}
         truths, scores = [], []
-        for x, y in bundle.dataset(split, batch_size, **kwargs):
-            # a direct call runs eagerly: no per-model tracing of a predict function,
-            # which dominates the cost of scoring the small validation and test splits
-            scores.append(np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=np.float64))
-            truths.append(np.asarray(y))
+        with inference_mode():
+            for x, y in cls._inputs(bundle, split, batch_size, perturbation=perturbation):
+                # a direct call runs eagerly: no per-model tracing of a predict function,
+                # which dominates the cost of scoring the small validation and test splits
+                scores.append(np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=np.float64))
+                truths.append(np.asarray(y))
         return np.concatenate(truths), np.concatenate(scores)
 
     def __repr__(self) -> str:

@@ -1,7 +1,6 @@
-"""Process-wide Keras/TensorFlow setup for evaluations: determinism, GPU memory, precision.
+"""Per-evaluation Keras helpers that work on every backend: precision, OOM detection, memory.
 
-Everything here is idempotent and backend-aware: TensorFlow calls are made only when
-Keras runs on the TensorFlow backend (the GPU machine runs Keras on JAX).
+The process-wide setup (GPU memory, determinism) per backend is :mod:`evodeap.backend`.
 """
 from __future__ import annotations
 
@@ -11,42 +10,35 @@ from typing import Iterator
 
 import keras
 
-_CONFIGURED: dict[str, bool] = {}
+from evodeap.errors import ConfigError
+
+#: ``mixed_precision`` settings of the Keras fitness -> Keras dtype policy.
+PRECISION_POLICIES = {False: "float32", True: "mixed_float16", "float16": "mixed_float16",
+                      "bfloat16": "mixed_bfloat16"}
 
 
-def configure_runtime(deterministic: bool = True) -> None:
-    """Enable GPU memory growth and (optionally) op determinism, once per process.
+def precision_policy_name(mixed: bool | str) -> str:
+    """The Keras dtype policy of a ``mixed_precision`` setting.
 
-    * TensorFlow: ``tf.config.experimental.set_memory_growth(gpu, True)`` for every GPU
-      (so several workers can share one GPU), and
-      ``tf.config.experimental.enable_op_determinism()`` when ``deterministic``.
-    * JAX: ``XLA_PYTHON_CLIENT_PREALLOCATE=false`` (takes effect only if set before JAX
-      initialises its backend; set it in the environment of worker processes to be sure).
+    ``False`` -> ``float32``; ``True`` or ``"float16"`` -> ``mixed_float16`` (NVIDIA GPUs);
+    ``"bfloat16"`` -> ``mixed_bfloat16`` (TPUs, recent GPUs and CPUs with bfloat16 units).
+
+    Raises:
+        ConfigError: any other value.
     """
-    backend = keras.backend.backend()
-    key = f"{backend}:{deterministic}"
-    if _CONFIGURED.get(key):
-        return
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        for gpu in tf.config.list_physical_devices("GPU"):
-            try:
-                tf.config.experimental.set_memory_growth(gpu, True)
-            except (RuntimeError, ValueError):  # already initialised: keep its setting
-                pass
-        if deterministic:
-            tf.config.experimental.enable_op_determinism()
-    elif backend == "jax":
-        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    _CONFIGURED[key] = True
+    if isinstance(mixed, bool) or mixed in ("float16", "bfloat16"):
+        return PRECISION_POLICIES[mixed]
+    raise ConfigError(f"mixed_precision must be true, false, 'float16' or 'bfloat16', got {mixed!r}")
 
 
 @contextmanager
-def precision_policy(mixed: bool) -> Iterator[None]:
-    """Use ``mixed_float16`` (GPU) or ``float32`` inside the block; restore afterwards."""
+def precision_policy(mixed: bool | str) -> Iterator[None]:
+    """Use the :func:`precision_policy_name` policy inside the block; restore afterwards.
+
+    Keras applies dtype policies on every backend; the model's head computes in float32.
+    """
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16" if mixed else "float32")
+    keras.config.set_dtype_policy(precision_policy_name(mixed))
     try:
         yield
     finally:
@@ -55,10 +47,11 @@ def precision_policy(mixed: bool) -> Iterator[None]:
 
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for out-of-memory failures of any backend (TF ``ResourceExhaustedError``,
-    JAX/XLA ``RESOURCE_EXHAUSTED``, Python ``MemoryError``)."""
+    JAX/XLA ``RESOURCE_EXHAUSTED``, PyTorch ``OutOfMemoryError`` / "CUDA out of memory",
+    Python ``MemoryError``)."""
     if isinstance(exc, MemoryError):
         return True
-    if type(exc).__name__ == "ResourceExhaustedError":
+    if type(exc).__name__ in ("ResourceExhaustedError", "OutOfMemoryError"):
         return True
     text = str(exc)
     return "RESOURCE_EXHAUSTED" in text or "out of memory" in text.lower()
