@@ -1,14 +1,16 @@
 """``ArrayBatches``: the backend-neutral input pipeline (a ``keras.utils.PyDataset`` of NumPy batches).
 
-Keras on JAX or PyTorch trains from it, and so does Keras on TensorFlow when asked; it
-needs no TensorFlow. It keeps the contract of :meth:`evodeap.data.DataBundle.dataset`
-(the ``tf.data`` pipeline TensorFlow uses):
+The Keras fitness trains from it on JAX and PyTorch; it needs no TensorFlow. (On
+TensorFlow use :meth:`evodeap.data.DataBundle.dataset`: Keras wraps a ``PyDataset`` in a
+``tf.data`` pipeline there, whose prefetching may read the first batches of an epoch
+before the epoch's reshuffle.) It keeps the contract of ``DataBundle.dataset``:
 
 * batches of ``batch_size`` samples in order, the last one smaller when ``batch_size``
   does not divide ``N``;
 * with a ``shuffle_seed``, a fresh order every epoch, fixed by the seed: epoch ``e``
-  (0, 1, ...) visits the samples in the order ``default_rng([seed, e]).permutation(N)``;
-  without one, in their stored order every epoch;
+  (0, 1, ... as Keras numbers them) visits the samples in the order
+  ``default_rng([seed, e]).permutation(N)`` — when ``fit`` gets
+  :meth:`ArrayBatches.epoch_callback`; without a seed, in their stored order;
 * perturbed inputs are computed once by the caller, so every epoch sees the same ones.
 
 The two pipelines shuffle with different generators (``tf.data``'s and NumPy's), so
@@ -32,10 +34,14 @@ def epoch_order(n: int, shuffle_seed: int | None, epoch: int) -> np.ndarray:
 
 
 class ArrayBatches(keras.utils.PyDataset):
-    """``(x, y)`` NumPy batches of in-memory arrays, reshuffled by seed after every epoch.
+    """``(x, y)`` NumPy batches of in-memory arrays, reshuffled by seed for every epoch.
 
-    Keras calls :meth:`on_epoch_end` after each epoch of ``fit``, which moves to the next
-    epoch's order. Iterating the object yields the batches of the current epoch.
+    The order follows :attr:`epoch`, which :meth:`epoch_callback` — a Keras callback to
+    pass to ``fit`` — sets at the start of every epoch from the epoch number Keras gives
+    it. (Keras' own ``PyDataset`` hooks are not used for this: how often they are called
+    per epoch differs between backends.) Batches are read lazily, after the callback, and
+    a peek before the first epoch sees epoch 0's order. Iterating the object yields the
+    batches of the current epoch.
 
     Args:
         x: inputs, ``(N, ...)``.
@@ -52,6 +58,7 @@ class ArrayBatches(keras.utils.PyDataset):
         self.y = y
         self.batch_size = int(batch_size)
         self.shuffle_seed = shuffle_seed
+        #: the epoch whose order the batches follow
         self.epoch = 0
         self._order = epoch_order(len(y), shuffle_seed, 0)
 
@@ -69,8 +76,22 @@ class ArrayBatches(keras.utils.PyDataset):
         for index in range(len(self)):
             yield self[index]
 
-    def on_epoch_end(self) -> None:
-        """Move to the next epoch (and its order, when shuffling)."""
-        self.epoch += 1
-        if self.shuffle_seed is not None:
-            self._order = epoch_order(len(self.y), self.shuffle_seed, self.epoch)
+    def set_epoch(self, epoch: int) -> None:
+        """Follow ``epoch``'s order from now on (:func:`epoch_order`)."""
+        self.epoch = int(epoch)
+        self._order = epoch_order(len(self.y), self.shuffle_seed, self.epoch)
+
+    def epoch_callback(self) -> keras.callbacks.Callback:
+        """The Keras callback that calls :meth:`set_epoch` at the start of every epoch of ``fit``."""
+        return _EpochOrder(self)
+
+
+class _EpochOrder(keras.callbacks.Callback):
+    """``on_epoch_begin(epoch)``: the batches take epoch ``epoch``'s order."""
+
+    def __init__(self, batches: ArrayBatches) -> None:
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.batches.set_epoch(epoch)

@@ -29,6 +29,7 @@ from typing import Any, Mapping
 import keras
 import numpy as np
 
+from evodeap.data.batches import ArrayBatches
 from evodeap.backend import configure_runtime, inference_mode, peak_gpu_memory_mb, require_backend, set_random_seed
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult
@@ -335,6 +336,8 @@ class KerasFitness:
         n_train = bundle.size("train")
         train = self._inputs(bundle, "train", batch_size, shuffle_seed=context.seed)
         callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+        if isinstance(train, ArrayBatches):  # reshuffle by seed every epoch
+            callbacks.append(train.epoch_callback())
         validation = None
         if self.early_stopping_patience is not None:
             validation = self._inputs(bundle, "val", batch_size)
