@@ -120,10 +120,18 @@ def require_backend(name: str | None = None) -> str:
         raise ConfigError(f"Keras backend {name!r} (KERAS_BACKEND or keras.json) cannot train models; "
                           f"evodeap trains on {', '.join(BACKENDS)}")
     module, _ = _PACKAGES[name]
-    if importlib.util.find_spec(module) is None:
+    if not _installed(module):
         raise ConfigError(f"the Keras backend is {name!r} but {module} is not installed: {_INSTALL_HINT[name]}, "
                           f"or pick another backend with KERAS_BACKEND")
     return name
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be found (an import hook that refuses it counts as absent)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _version(distribution: str) -> str | None:

@@ -128,6 +128,17 @@ def test_a_tiny_search_on_jax_without_tensorflow_then_its_report(tmp_path):
     assert (out / "tables").is_dir() and any((out / "figures").glob("*.png"))
 
 
+def test_the_keras_fitness_on_a_missing_backend_is_one_line(tmp_path):
+    experiment = tmp_path / "experiment.py"
+    experiment.write_text(f"CACHE = {str(tmp_path / 'data')!r}\n" + EXPERIMENT)
+    env = environment("tensorflow", tmp_path, block_tensorflow=True)
+    done = subprocess.run([sys.executable, "-m", "evodeap", "run", str(experiment), "--quiet"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == ("evodeap: error: the Keras backend is 'tensorflow' but tensorflow is not "
+                                   "installed: pip install tensorflow, or pick another backend with KERAS_BACKEND")
+
+
 CROSS_BACKEND = textwrap.dedent('''
     import json, sys
     sys.path.insert(0, "tests/fitness")

@@ -26,11 +26,14 @@ import math
 import time
 from typing import Any, Mapping
 
+from evodeap.backend import configure_runtime, inference_mode, peak_gpu_memory_mb, require_backend, set_random_seed
+
+require_backend()  # a missing or unusable Keras backend is one clear line, not Keras' import traceback
+
 import keras
 import numpy as np
 
 from evodeap.data.batches import ArrayBatches
-from evodeap.backend import configure_runtime, inference_mode, peak_gpu_memory_mb, require_backend, set_random_seed
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult
 from evodeap.fitness.metrics import METRIC_NAMES, classification_metrics
@@ -233,9 +236,7 @@ class KerasFitness:
         return bundle
 
     def prepare(self) -> None:
-        """Check the Keras backend is installed and load the data now (call in the master
-        to fail fast on a missing backend or a bad data spec)."""
-        require_backend()
+        """Load the data now (call in the master to fail fast on a bad data spec)."""
         self.bundle()
 
     def compile_setting(self) -> bool | str:
