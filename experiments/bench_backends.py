@@ -121,10 +121,11 @@ def main() -> None:
         if reference is not None and backend != "tensorflow":
             extra_fixed = r["fixed"] - reference["fixed"]
             saved = reference["step"] - r["step"]
-            if extra_fixed <= 0:
-                even = "always (lower fixed cost)" if saved >= 0 else f"below {-extra_fixed / -saved:.0f}"
+            if extra_fixed <= 0:  # cheaper to start: ahead until its slower steps (if any) catch up
+                even = "always (lower fixed cost, faster steps)" if saved >= 0 else (
+                    f"only below {extra_fixed / saved:.1f} steps (lower fixed cost, slower steps)")
             else:
-                even = f"{extra_fixed / saved:.0f}" if saved > 0 else "never (slower steps too)"
+                even = f"from {extra_fixed / saved:.0f} steps" if saved > 0 else "never (higher fixed cost, slower steps)"
         print(f"| {backend} | {r['import']:.1f} | {r['first']:.2f} | {r['fixed']:.2f} | {1000 * r['step']:.1f} | {even} |")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,42 @@ def test_a_damaged_runtime_record_is_refused_and_left_alone(tmp_path):
     with pytest.raises(RunDirectoryError, match="runtime.json is corrupt"):
         resume(tmp_path / "run", config, force_backend=True)
     assert (tmp_path / "run" / "runtime.json").read_text() == '{"backend": '
+
+
+def test_the_documented_install_without_tensorflow_lists_every_other_dependency():
+    import configparser
+    import re
+    import shlex
+
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "setup.cfg")
+    required = [line.strip() for line in parser["options"]["install_requires"].splitlines() if line.strip()]
+    docs = (ROOT / "docs" / "fitness.md").read_text()
+    block = re.search(r"<!-- install without tensorflow -->\n```bash\n(.*?)```", docs, re.S).group(1)
+    lines = block.splitlines()
+    assert lines[0] == "pip install --no-deps ."
+    documented = shlex.split(lines[1])[2:]
+    assert documented == [r for r in required if not r.startswith("tensorflow")]
+    assert any(r.startswith("tensorflow") for r in required)  # still the default for a plain install
+
+
+def test_ray_workers_get_the_backend_and_its_memory_settings(monkeypatch):
+    import types
+
+    from evodeap.executors import RayExecutor
+
+    started = {}
+    fake = types.SimpleNamespace(is_initialized=lambda: False, init=lambda **kwargs: started.update(kwargs),
+                                 shutdown=lambda: None)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    for name in ("XLA_PYTHON_CLIENT_PREALLOCATE", "XLA_PYTHON_CLIENT_MEM_FRACTION", "XLA_CLIENT_MEM_FRACTION",
+                 "XLA_PYTHON_CLIENT_ALLOCATOR"):
+        monkeypatch.delenv(name, raising=False)
+    for address in (None, "ray://cluster:10001"):  # a local cluster and one joined
+        started.clear()
+        with RayExecutor(address=address, num_gpus=0.5):
+            pass
+        env_vars = started["runtime_env"]["env_vars"]
+        assert env_vars["KERAS_BACKEND"] == "jax" and env_vars["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+        assert ("PYTHONPATH" in env_vars) == (address is None)

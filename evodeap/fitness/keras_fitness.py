@@ -128,7 +128,7 @@ class KerasFitness:
         max_activation_mb: float | None = 4096.0,
         evaluate_test: bool = True,
         deterministic: bool = True,
-        mixed_precision: bool = False,
+        mixed_precision: bool | str = False,
         jit_compile: bool | str = False,
     ) -> None:
         if isinstance(data, Mapping):
@@ -154,7 +154,7 @@ class KerasFitness:
         self.max_activation_mb = max_activation_mb
         self.evaluate_test = bool(evaluate_test)
         self.deterministic = bool(deterministic)
-        self.mixed_precision = bool(mixed_precision)
+        self.mixed_precision = mixed_precision
         self.jit_compile = jit_compile
         self._check()
 
