@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from evodeap.config import ExperimentConfig
+from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
 from evodeap.errors import EvodeapError, RunDirectoryError
+from evodeap.experiment import build_config, load_experiment
 from evodeap.storage import ResultsDB
 
 CHECKPOINT_KEYS = {"format", "generation", "population", "hall_of_fame", "logbook", "rng", "space"}
@@ -201,8 +202,6 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
 
 def resume_config(out: str | Path) -> ExperimentConfig:
     """Rebuild a run's config from its recorded experiment file and overrides (checked)."""
-    from evodeap.experiment import load_experiment
-
     directory = RunDirectory(Path(out))
     recorded = directory.read_json("config.json")
     source = directory.read_json("experiment.json")
@@ -214,21 +213,9 @@ def resume_config(out: str | Path) -> ExperimentConfig:
     return config
 
 
-def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> ExperimentConfig:
-    """The config an ``experiment.json`` record describes: the file's ``CONFIG`` with the
-    recorded overrides, then (for a study's sub-run) its variant and seed."""
-    from evodeap.study import apply_variant
-
-    config = namespace["CONFIG"].with_overrides(source.get("overrides", {}))
-    if source.get("variant") is not None:
-        config = apply_variant(config, namespace, source["variant"])
-    if source.get("seed") is not None:
-        config = config.with_overrides({"seed": source["seed"]})
-    return config
-
-
 def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
-    current = json.loads(json.dumps(config.to_dict()))
+    current = comparable(json.loads(json.dumps(config.to_dict())))
+    recorded = comparable(recorded)
     if current != recorded:
         changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
         raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {', '.join(changed)})")

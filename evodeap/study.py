@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evodeap.config import ExperimentConfig
+from evodeap.engine import ResumeState
 from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.experiment import BASELINE, build_config
+from evodeap.run import RunDirectory, check_same_config, execute
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-BASELINE = "base"
 
 
 @dataclass(frozen=True)
@@ -64,20 +66,6 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
     return list(variants), seeds
 
 
-def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: str) -> ExperimentConfig:
-    """``config`` changed by variant ``name`` (overrides dict or function)."""
-    variants = namespace.get("VARIANTS", {BASELINE: {}})
-    if name not in variants:
-        raise RunDirectoryError(f"variant {name!r} is no longer defined in the experiment file")
-    change: Mapping[str, Any] | Callable = variants[name]
-    if isinstance(change, Mapping):
-        return config.with_overrides(dict(change))
-    new = change(config)
-    if not isinstance(new, ExperimentConfig):
-        raise ConfigError(f"variant {name!r} must return an ExperimentConfig, got {type(new).__name__}")
-    return new
-
-
 def arms(directory: str | Path) -> list[Arm]:
     """Every (variant, seed) sub-run of a study directory, in plan order."""
     directory = Path(directory)
@@ -110,8 +98,6 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
 
     ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
     """
-    from evodeap.run import RunDirectory, execute, build_config, check_same_config
-
     out = Path(out)
     if resume:
         info = read_study(out)
@@ -145,8 +131,6 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                 if state is not None and state["generation"] >= config.generations:
                     done.append(arm)
                     continue
-                from evodeap.engine import ResumeState
-
                 result = execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
             else:
                 directory.create(config, source)
