@@ -29,6 +29,7 @@ from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
 from evodeap.errors import EvodeapError, RunDirectoryError
 from evodeap.experiment import build_config, load_experiment
+from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.storage import ResultsDB
 
 CHECKPOINT_KEYS = {"format", "generation", "population", "hall_of_fame", "logbook", "rng", "space"}
@@ -156,8 +157,9 @@ class _Recorder:
 
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
-            on_generation, on_evaluation, executor) -> EvolutionResult:
-    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``)."""
+            on_generation, on_evaluation, executor, resolved: ResolvedRun | None = None) -> EvolutionResult:
+    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``);
+    ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`)."""
     with ResultsDB(directory.db_path) as db:
         if resume_state is None:
             db.start_run(config.name, config.seed, config.to_dict())
@@ -168,7 +170,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
-                            weights_dir=str(directory.file("weights")))
+                            weights_dir=str(directory.file("weights")), resolved=resolved)
         except KeyboardInterrupt:
             db.set_status("interrupted")
             raise RunInterrupted(directory.path) from None
@@ -192,12 +194,13 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         experiment: ``{"file": path, "overrides": {...}}`` so ``evodeap resume`` can rebuild it.
         executor: an entered executor, instead of the one the config names.
     """
-    config.validate()
+    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
     if out is None:
-        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor)
+        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor,
+                      resolved=resolved)
     directory = RunDirectory(Path(out))
     directory.create(config, experiment)
-    return execute(directory, config, None, on_generation, on_evaluation, executor)
+    return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
 
 
 def resume_config(out: str | Path) -> ExperimentConfig:

@@ -27,6 +27,7 @@ from evodeap.config import ExperimentConfig
 from evodeap.engine import ResumeState
 from evodeap.errors import ConfigError, RunDirectoryError
 from evodeap.experiment import BASELINE, build_config
+from evodeap.resolve import resolve_run
 from evodeap.run import RunDirectory, check_same_config, execute
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -108,8 +109,8 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             hint = f"; continue it with 'evodeap resume {out}'" if (out / "study.json").exists() else ""
             raise RunDirectoryError(f"{out} exists and is not empty{hint}")
         configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
-        for config in configs.values():
-            config.validate()
+        for config in configs.values():  # every arm's names and parameters, before anything is written
+            resolve_run(config.validate())
         out.mkdir(parents=True, exist_ok=True)
         (out / "study.json").write_text(json.dumps({
             "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
