@@ -142,7 +142,6 @@ def build_toolbox(
     It works unchanged with ``deap.algorithms`` (e.g. ``eaMuPlusLambda``). ``mu``/``beta``
     override the schedules' generation-0 values.
     """
-    config.validate()
     rng = rng if rng is not None else np.random.default_rng(config.seed)
     ops = resolve_run(config, fitness)
     return RunToolbox(config, ops, space=space or config.space, rng=rng, init_rng=rng, mu=mu, beta=beta).toolbox
@@ -529,7 +528,8 @@ def evolve(
         resolved: the run's objects, already resolved from ``config`` (and ``fitness``) by
             :func:`evodeap.resolve.resolve_run`; default: resolved here, once.
     """
-    ops = resolve_run(config.validate(), fitness) if resolved is None else resolved
+    config.validate()
+    ops = resolve_run(config, fitness) if resolved is None else resolved
     hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint, weights_dir=weights_dir)
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
