@@ -79,6 +79,8 @@ def test_paper_tables_and_figures_come_from_the_databases(tmp_path, capsys):
     for _, row in final.iterrows():  # the stub's metrics are fixed multiples of the fitness
         assert row["accuracy"] == pytest.approx(0.5 * row["fitness"])
         assert row["f1"] == pytest.approx(0.65 * row["fitness"])
+        assert row["label_accuracy"] == pytest.approx(0.8 * row["fitness"])  # beside exact-set accuracy
+    assert "label_accuracy" in metrics.columns
     for name in ("figure2_best_fitness", "figure3_metrics", "figure4_cnn_vs_rnn"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 1000
         assert (out / "figures" / f"{name}.svg").exists()
