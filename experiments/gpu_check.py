@@ -67,7 +67,7 @@ def evaluate(task: tuple) -> EvalResult:
 
         _FITNESS[key] = KerasFitness(**params)
     fitness = _FITNESS[key]
-    return run_evaluation(fitness, genome, EvalContext(seed=seed), fitness.penalty)
+    return run_evaluation(fitness, genome, EvalContext(seed=seed))
 
 
 def quick_preset(tiny: bool, cache_dir: str | None):
