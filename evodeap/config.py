@@ -19,6 +19,41 @@ from evodeap.space import SearchSpace
 OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
 
 
+class DefaultSetting(dict):
+    """A mapping setting that still holds its default (same contents, same JSON as a dict).
+
+    It tells a default apart from the same value given by an experiment, so that a default
+    can yield to a conflicting setting while two given settings are an error (see
+    :mod:`evodeap.rates`). A key becomes *given* when an override sets it
+    (``--set selection_params.beta=20``) or when it is edited in place; assigning a whole
+    new mapping gives every key.
+    """
+
+    def __init__(self, data: Mapping[str, Any] = (), given: frozenset = frozenset(),
+                 defaults: Mapping[str, Any] | None = None) -> None:
+        super().__init__(data)
+        self.defaults = dict(self) if defaults is None else dict(defaults)
+        self.given = frozenset(given)
+
+    def updated(self, data: Mapping[str, Any], key: str) -> "DefaultSetting":
+        """``data`` (this setting with ``key`` overridden), remembering that ``key`` was given."""
+        return DefaultSetting(data, self.given | {key}, self.defaults)
+
+
+def given_keys(value: Mapping[str, Any]) -> set[str]:
+    """Keys of a mapping setting that the experiment gave: every key of a plain mapping; for a
+    :class:`DefaultSetting` those set by overrides, edited, added or removed."""
+    if not isinstance(value, DefaultSetting):
+        return set(value)
+    changed = {k for k in value if k not in value.defaults or value[k] != value.defaults[k]}
+    return set(value.given) | changed | (set(value.defaults) - set(value))
+
+
+def is_given(value: Any) -> bool:
+    """False only for a setting still at its default (a :class:`DefaultSetting` nobody changed)."""
+    return not isinstance(value, DefaultSetting) or bool(given_keys(value))
+
+
 @dataclass
 class ExperimentConfig:
     """One evolutionary experiment.
@@ -37,9 +72,11 @@ class ExperimentConfig:
         mutpb: probability that an offspring goes through the mutation operator (which then
             mutates each gene with rate μ(t)).
         mutation_rate: μ(t) — a schedule (``{"name": "exponential_decay", "initial": 0.05,
-            "rate": 0.05}``), a number, or a callable ``(generation, stats) -> float``.
+            "rate": 0.05}``), a number, or a callable ``(generation, stats) -> float`` — bound
+            as ``indpb``. ``mutation_params["indpb"]`` is the other way to set μ (a constant);
+            setting both is an error (see :mod:`evodeap.rates`).
         selection_pressure: β(t) for selections that take ``beta``; ``None`` keeps
-            ``selection_params["beta"]``.
+            ``selection_params["beta"]``. Setting both is an error (see :mod:`evodeap.rates`).
         refine_every: refine the search space every k generations (0 = never), around the
             top ``refine_top`` fraction, with ``refine_epsilon`` and ``refine_min_width``.
         hall_of_fame_size: how many best genomes to keep.
@@ -79,14 +116,14 @@ class ExperimentConfig:
     mutation: OperatorLike = "split"
     mutation_params: dict[str, Any] = field(default_factory=dict)
     selection: OperatorLike = "boltzmann"
-    selection_params: dict[str, Any] = field(default_factory=lambda: {"beta": 5.0})
+    selection_params: dict[str, Any] = field(default_factory=lambda: DefaultSetting({"beta": 5.0}))
     survival: OperatorLike | None = None
     survival_params: dict[str, Any] = field(default_factory=dict)
     cxpb: float = 0.7
     mutpb: float = 1.0
     elitism: int = 1
     mutation_rate: Any = field(
-        default_factory=lambda: {"name": "exponential_decay", "initial": 0.05, "rate": 0.05}
+        default_factory=lambda: DefaultSetting({"name": "exponential_decay", "initial": 0.05, "rate": 0.05})
     )
     selection_pressure: Any = None
     refine_every: int = 0
@@ -246,7 +283,10 @@ def _apply_override(config: ExperimentConfig, key: str, value: Any) -> Experimen
     if head == "space":
         return dataclasses.replace(config, space=_override_space(current, rest, value))
     if isinstance(current, Mapping):
-        return dataclasses.replace(config, **{head: _set_nested(dict(current), rest, value)})
+        updated = _set_nested(dict(current), rest, value)
+        if isinstance(current, DefaultSetting):
+            updated = current.updated(updated, rest.partition(".")[0])
+        return dataclasses.replace(config, **{head: updated})
     raise ConfigError(f"cannot set {key!r}: {head!r} is not a mapping")
 
 

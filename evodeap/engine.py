@@ -39,7 +39,9 @@ from evodeap.space import SearchSpace
 from evodeap.weights import WeightStore
 from evodeap.operators.refinement import Refinement, refine_space
 from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
-from evodeap.operators.schedules import PopulationStats, make_schedule
+from evodeap.operators.schedules import PopulationStats
+from evodeap.rates import rate_sources, takes, value_at
+from evodeap.registry import display_name
 
 LOGBOOK_FIELDS = (
     "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
@@ -54,14 +56,21 @@ class ResolvedOperators:
     mutate: Callable
     select: Callable
     survive: Callable | None
-    mutation_rate: Callable
+    mutation_rate: Callable | None
     selection_pressure: Callable | None
+    mutation_params: dict = field(default_factory=dict)
+    selection_params: dict = field(default_factory=dict)
 
 
-def _resolve(registry, spec, params: dict, role: str) -> Callable:
+def _lookup(registry, spec, role: str) -> Callable:
     fn = registry.get(spec) if isinstance(spec, str) else spec
     if not callable(fn):
         raise ConfigError(f"{role} must be a registered name or a callable, got {spec!r}")
+    return fn
+
+
+def _resolve(registry, spec, params: dict, role: str) -> Callable:
+    fn = _lookup(registry, spec, role)
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -75,27 +84,26 @@ def _resolve(registry, spec, params: dict, role: str) -> Callable:
 
 
 def resolve_operators(config: ExperimentConfig) -> ResolvedOperators:
-    """Look up every operator and schedule of ``config`` (clear errors for unknown names/params)."""
+    """Look up every operator and schedule of ``config`` (clear errors for unknown names/params);
+    μ(t) and β(t) each come from one source (:mod:`evodeap.rates`)."""
+    rates = rate_sources(config, _lookup(MUTATIONS, config.mutation, "mutation"),
+                         _lookup(SELECTIONS, config.selection, "selection"),
+                         display_name(config.mutation), display_name(config.selection))
     return ResolvedOperators(
         mate=_resolve(CROSSOVERS, config.crossover, config.crossover_params, "crossover"),
-        mutate=_resolve(MUTATIONS, config.mutation, config.mutation_params, "mutation"),
-        select=_resolve(SELECTIONS, config.selection, config.selection_params, "selection"),
+        mutate=_resolve(MUTATIONS, config.mutation, rates.mutation_params, "mutation"),
+        select=_resolve(SELECTIONS, config.selection, rates.selection_params, "selection"),
         survive=None if config.survival is None
         else _resolve(SELECTIONS, config.survival, config.survival_params, "survival"),
-        mutation_rate=make_schedule(config.mutation_rate),
-        selection_pressure=None if config.selection_pressure is None else make_schedule(config.selection_pressure),
+        mutation_rate=rates.mutation_rate,
+        selection_pressure=rates.selection_pressure,
+        mutation_params=rates.mutation_params,
+        selection_params=rates.selection_params,
     )
 
 
-def _accepts(fn: Callable, name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _bind(toolbox: base.Toolbox, alias: str, fn: Callable, params: dict, **context: Any) -> None:
-    extra = {k: v for k, v in context.items() if _accepts(fn, k)}
+    extra = {k: v for k, v in context.items() if takes(fn, k)}
     toolbox.register(alias, fn, **{**extra, **params})
 
 
@@ -133,21 +141,22 @@ def build_toolbox(
     toolbox.register("individual", space.sample_genome, rng, cls=individual)
     toolbox.register("population", tools.initRepeat, list, toolbox.individual)
     _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=rng)
-    mu = ops.mutation_rate(0, None) if mu is None else mu
-    mutation_params = {**({"indpb": mu} if _accepts(ops.mutate, "indpb") else {}), **config.mutation_params}
-    _bind(toolbox, "mutate", ops.mutate, mutation_params, space=space, rng=rng)
-    selection_params = dict(config.selection_params)
-    if _accepts(ops.select, "beta"):
-        if beta is not None:
-            selection_params["beta"] = beta
-        elif ops.selection_pressure is not None:
-            selection_params["beta"] = ops.selection_pressure(0, None)
-    _bind(toolbox, "select", ops.select, selection_params, rng=rng)
+    mu = value_at(ops.mutation_rate, 0, None) if mu is None else mu
+    _bind(toolbox, "mutate", ops.mutate, {**ops.mutation_params, **_rate_param("indpb", ops.mutation_rate, mu)},
+          space=space, rng=rng)
+    beta = value_at(ops.selection_pressure, 0, None) if beta is None else beta
+    _bind(toolbox, "select", ops.select, {**ops.selection_params, **_rate_param("beta", ops.selection_pressure, beta)},
+          rng=rng)
     if ops.survive is not None:
         _bind(toolbox, "survive", ops.survive, config.survival_params, rng=rng)
     toolbox.register("evaluate", deap_evaluate, fitness=fitness, seed=config.seed, penalty=penalty)
     toolbox.register("map", map)
     return toolbox
+
+
+def _rate_param(name: str, schedule: Callable | None, value: float | None) -> dict[str, float]:
+    """``{name: value}`` when the operator takes the rate (it has a schedule), else nothing."""
+    return {} if schedule is None or value is None else {name: value}
 
 
 def _penalty(config: ExperimentConfig, n_objectives: int) -> tuple[float, ...]:
@@ -282,14 +291,13 @@ class _Evolution:
             self.hof = tools.HallOfFame(config.hall_of_fame_size)
         self.elapsed_before = 0.0
         self.start = time.perf_counter()
-        self.mu = self.ops.mutation_rate(0, None)
-        self.beta = self._beta(0, None)
+        self.mu, self.beta = self._rates(0, None)
         self.toolbox = self._toolbox()
 
-    def _beta(self, generation: int, stats: PopulationStats | None) -> float | None:
-        if self.ops.selection_pressure is not None and _accepts(self.ops.select, "beta"):
-            return float(self.ops.selection_pressure(generation, stats))
-        return self.config.selection_params.get("beta")
+    def _rates(self, generation: int, stats: PopulationStats | None) -> tuple[float | None, float | None]:
+        """(μ, β) bound into the operators for ``generation`` — what the logbook shows."""
+        return (value_at(self.ops.mutation_rate, generation, stats),
+                value_at(self.ops.selection_pressure, generation, stats))
 
     def _toolbox(self) -> base.Toolbox:
         toolbox = build_toolbox(self.config, space=self.space, rng=self.rng, fitness=self.fitness,
@@ -421,8 +429,7 @@ class _Evolution:
         recorded, stats = getattr(self, "recorded", (None, None))
         if recorded is not population:  # e.g. just restored from a checkpoint
             stats = population_stats(population, self.space)
-        self.mu = float(self.ops.mutation_rate(generation, stats))
-        self.beta = self._beta(generation, stats)
+        self.mu, self.beta = self._rates(generation, stats)
         refinement = self.refine(generation, population)
         self.toolbox = self._toolbox()
         n = len(population)
@@ -457,7 +464,7 @@ class _Evolution:
             n = self.config.population_size
             population, new, hits = self.evaluate(self.toolbox.population(self._candidates(n)), 0, n)
             stats = population_stats(population, self.space)
-            self.mu, self.beta = float(self.ops.mutation_rate(0, stats)), self._beta(0, stats)
+            self.mu, self.beta = self._rates(0, stats)
             self.record(0, population, new, hits)
         for generation in range(first, self.config.generations + 1):
             if self.budget_spent():

@@ -6,7 +6,8 @@ selections, schedules, fitnesses, executors, layer kinds, families, tasks — is
 """
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+import functools
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from evodeap.errors import UnknownNameError
 
@@ -59,3 +60,18 @@ class Registry(Generic[T]):
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
 
+
+
+def display_name(spec: Any) -> str:
+    """How a message names an operator, schedule or fitness given by name or as an object.
+
+    A registered name is quoted (``'one_point'``); a callable is named by its qualified
+    name ``module.qualname`` (a ``functools.partial`` by its function, an instance of a
+    class by its class).
+    """
+    if isinstance(spec, str):
+        return repr(spec)
+    target = spec.func if isinstance(spec, functools.partial) else spec
+    if getattr(target, "__qualname__", None) is None:
+        target = type(target)
+    return f"{getattr(target, '__module__', '?')}.{target.__qualname__}"
