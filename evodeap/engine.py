@@ -34,6 +34,7 @@ from evodeap.evaluator import EvaluationRecord, Evaluator
 from evodeap.executors import make_executor
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
+from evodeap.global_random import global_random_state, preserved_global_random, seed_global_random, set_global_random_state
 from evodeap.individual import individual_class
 from evodeap.space import SearchSpace
 from evodeap.weights import WeightStore
@@ -321,6 +322,7 @@ class _Evolution:
             "hall_of_fame": [_individual_to_dict(ind) for ind in self.hof],
             "logbook": [dict(row) for row in self.logbook],
             "rng": {"init": self.init_rng.bit_generator.state, "variation": self.rng.bit_generator.state},
+            "global_random": global_random_state(),
             "schedules": schedules,
             "mu": self.mu,
             "beta": self.beta,
@@ -334,6 +336,8 @@ class _Evolution:
         self.space = SearchSpace.from_dict(state["space"])
         self.init_rng.bit_generator.state = state["rng"]["init"]
         self.rng.bit_generator.state = state["rng"]["variation"]
+        if "global_random" in state:  # checkpoints before it was recorded lack it
+            set_global_random_state(state["global_random"])
         for name, schedule_state in state.get("schedules", {}).items():
             getattr(self.ops, name).load_state_dict(schedule_state)
         self.mu, self.beta = state["mu"], state["beta"]
@@ -451,6 +455,11 @@ class _Evolution:
         return survivors if self.fidelity is None else self.fidelity.candidates(survivors)
 
     def run(self, resume: ResumeState | None = None) -> EvolutionResult:
+        """Evolve (or continue) the run; the caller's global random states are given back."""
+        with preserved_global_random():
+            return self._run(resume)
+
+    def _run(self, resume: ResumeState | None) -> EvolutionResult:
         first = 1
         population = None
         if resume is not None:
@@ -461,6 +470,7 @@ class _Evolution:
         if self.config.strategy == "fixed":
             return self.run_fixed(first if resume is not None and resume.checkpoint is not None else 0)
         if population is None:
+            seed_global_random(self.config.seed, 0)
             n = self.config.population_size
             population, new, hits = self.evaluate(self.toolbox.population(self._candidates(n)), 0, n)
             stats = population_stats(population, self.space)
@@ -469,6 +479,7 @@ class _Evolution:
         for generation in range(first, self.config.generations + 1):
             if self.budget_spent():
                 break
+            seed_global_random(self.config.seed, generation)  # plain DEAP tools draw from it
             population = self.step(generation, population)
         return self.result(population)
 

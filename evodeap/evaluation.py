@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Protocol
 import numpy as np
 
 from evodeap.genome import Genome
+from evodeap.global_random import preserved_global_random
 
 STATUSES = ("ok", "invalid", "nan", "oom", "error")
 
@@ -149,7 +150,8 @@ def run_evaluation(
     """
     start = time.perf_counter()
     try:
-        result = fitness(genome, context)
+        with preserved_global_random():  # a fitness that reseeds must not reset the master's streams
+            result = fitness(genome, context)
     except MemoryError as exc:
         result = EvalResult.failure("oom", f"MemoryError: {exc}", penalty, seed=context.seed)
     except Exception as exc:  # a failing model is a result, never a crashed run
