@@ -3,10 +3,17 @@
 A fitness function is any picklable callable ``fitness(genome, context) -> EvalResult``.
 The engine wraps every call in :func:`run_evaluation`, which times it and turns an
 exception into a recorded ``error`` result, so a failing model never stops a run.
+
+What a fitness may return (:func:`as_result`): an :class:`EvalResult`, a plain number or
+a tuple of numbers (DEAP style) — NumPy scalars included. Numbers in ``fitness``,
+``metrics`` and ``components`` are made plain Python numbers and ``extra`` plain JSON, so
+every result can be stored; anything else (``None``, a string metric, three values for a
+one-objective run ...) is recorded as an ``error`` whose message names the fitness.
 """
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -16,6 +23,8 @@ import numpy as np
 
 from evodeap.genome import Genome
 from evodeap.global_random import preserved_global_random
+from evodeap.plain import plain_json, plain_number, plain_numbers
+from evodeap.registry import display_name
 
 STATUSES = ("ok", "invalid", "nan", "oom", "error")
 
@@ -87,6 +96,8 @@ class EvalResult:
     weights: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.fitness, (numbers.Real, np.generic)):  # one objective given as a number
+            self.fitness = (self.fitness,)
         self.fitness = tuple(float(v) for v in self.fitness)
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; one of {STATUSES}")
@@ -138,6 +149,41 @@ def genome_seed(run_seed: int, key: str) -> int:
     return int(seq.generate_state(1, dtype=np.uint32)[0])
 
 
+def as_result(outcome: Any, context: EvalContext, n_objectives: int) -> EvalResult:
+    """What a fitness returned as an :class:`EvalResult` of plain values.
+
+    Accepted: an ``EvalResult``; a real number ``f`` (``→ EvalResult((f,))``); a tuple or
+    list of real numbers (DEAP's fitness tuple). NumPy scalars and one-element arrays
+    count as numbers. ``TypeError``/``ValueError`` (a sentence to follow the fitness's
+    name) for anything else, for non-numeric metrics or components, and for a fitness of
+    another length than ``n_objectives``.
+    """
+    if isinstance(outcome, EvalResult):
+        result = outcome
+    elif isinstance(outcome, (numbers.Real, np.generic, tuple, list)) and not isinstance(outcome, (bool, np.bool_)):
+        values = outcome if isinstance(outcome, (tuple, list)) else (outcome,)
+        result = EvalResult(tuple(plain_number(v, "the fitness value") for v in values), seed=context.seed)
+    else:
+        raise TypeError(f"returned {type(outcome).__name__} {_short(outcome)}; a fitness returns an EvalResult, "
+                        f"a number or a tuple of numbers")
+    result.fitness = tuple(plain_number(v, "the fitness value") for v in result.fitness)
+    if len(result.fitness) != n_objectives:
+        raise ValueError(f"returned {len(result.fitness)} fitness values {result.fitness}, but the run has "
+                         f"{n_objectives} objective(s) (set the fitness's n_objectives)")
+    result.metrics = plain_numbers(result.metrics, "metrics")
+    result.components = plain_numbers(result.components, "components")
+    result.extra = plain_json(result.extra)
+    result.n_params = int(plain_number(result.n_params, "n_params"))
+    result.wall_time = float(plain_number(result.wall_time, "wall_time"))
+    result.seed = int(plain_number(result.seed, "seed"))
+    return result
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def run_evaluation(
     fitness: Callable[[Genome, EvalContext], EvalResult],
     genome: Genome,
@@ -151,7 +197,7 @@ def run_evaluation(
     start = time.perf_counter()
     try:
         with preserved_global_random():  # a fitness that reseeds must not reset the master's streams
-            result = fitness(genome, context)
+            outcome = fitness(genome, context)
     except MemoryError as exc:
         result = EvalResult.failure("oom", f"MemoryError: {exc}", penalty, seed=context.seed)
     except Exception as exc:  # a failing model is a result, never a crashed run
@@ -160,6 +206,11 @@ def run_evaluation(
         result = EvalResult.failure(
             "error", f"{type(exc).__name__}: {exc}{where}", penalty, seed=context.seed
         )
+    else:
+        try:
+            result = as_result(outcome, context, len(penalty))
+        except (TypeError, ValueError) as exc:
+            result = EvalResult.failure("error", f"fitness {display_name(fitness)}: {exc}", penalty, seed=context.seed)
     if result.status == "ok" and not all(math.isfinite(v) for v in result.fitness):
         result = EvalResult.failure(
             "nan", f"non-finite fitness {result.fitness}", penalty, seed=context.seed,
