@@ -103,6 +103,15 @@ class ExperimentConfig:
         compute_budget: stop after the generation in which the run's training FLOPs
             (``train_flops_total`` of the logbook) reach this number (``None``: run all
             ``generations``).
+        invalid_offspring: what happens when an operator returns a genome outside the search
+            space (:mod:`evodeap.contract`): ``"repair"`` it (counted in the logbook's
+            ``repaired``) or stop with an ``"error"`` naming the operator.
+        max_failure_fraction: stop the run when at least this fraction of a generation's new
+            evaluations failed (:mod:`evodeap.failures`; 1.0: only when all failed; ``None``:
+            never).
+        evaluation_timeout: seconds an evaluation may take before it is abandoned and
+            recorded with status ``timeout`` (``None``: no limit; see
+            :mod:`evodeap.timeouts` for how each executor abandons one).
     """
 
     name: str = "experiment"
@@ -143,10 +152,16 @@ class ExperimentConfig:
     inheritance: bool = False
     early_termination: dict[str, Any] | None = None
     compute_budget: float | None = None
+    invalid_offspring: str = "repair"
+    max_failure_fraction: float | None = 1.0
+    evaluation_timeout: float | None = None
 
     def validate(self) -> "ExperimentConfig":
         """Check every field; raise :class:`ConfigError` (or a registry error) with a clear message."""
+        from evodeap.contract import check_policy
         from evodeap.engine import resolve_operators  # late import: engine imports config
+        from evodeap.failures import check_fraction
+        from evodeap.timeouts import check_timeout
 
         if not isinstance(self.space, SearchSpace):
             raise ConfigError(f"space must be a SearchSpace, got {type(self.space).__name__}")
@@ -179,6 +194,9 @@ class ExperimentConfig:
                                                  and not isinstance(self.compute_budget, bool)
                                                  and self.compute_budget > 0),
                  f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
+        check_policy(self.invalid_offspring)
+        check_fraction(self.max_failure_fraction)
+        check_timeout(self.evaluation_timeout)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         resolve_operators(self)

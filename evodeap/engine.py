@@ -28,10 +28,12 @@ from scipy.spatial.distance import pdist
 
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
 from evodeap.config import ExperimentConfig, resolve_fitness
+from evodeap.contract import OperatorContract, install_contract
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult, genome_seed, run_evaluation
 from evodeap.evaluator import EvaluationRecord, Evaluator
 from evodeap.executors import make_executor
+from evodeap.failures import check_generation
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
 from evodeap.global_random import global_random_state, preserved_global_random, seed_global_random, set_global_random_state
@@ -45,7 +47,7 @@ from evodeap.rates import rate_sources, takes, value_at
 from evodeap.registry import display_name
 
 LOGBOOK_FIELDS = (
-    "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
+    "gen", "nevals", "cache_hits", "failures", "repaired", "best", "mean", "std", "min", "diversity",
     "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
 ) + COMPUTE_FIELDS
 
@@ -123,9 +125,12 @@ def build_toolbox(
     fitness: Callable | None = None,
     mu: float | None = None,
     beta: float | None = None,
+    contract: OperatorContract | None = None,
 ) -> base.Toolbox:
     """A DEAP toolbox with ``individual``, ``population``, ``mate``, ``mutate``, ``select``,
-    ``survive`` (if configured), ``evaluate``, ``map`` and ``clone``.
+    ``survive`` (if configured), ``evaluate``, ``map`` and ``clone``. The operators are
+    wrapped in their contract checks (:mod:`evodeap.contract`; ``toolbox.contract``, or
+    ``contract`` when given).
 
     It works unchanged with ``deap.algorithms`` (e.g. ``eaMuPlusLambda``). ``mu``/``beta``
     override the schedules' generation-0 values.
@@ -150,6 +155,7 @@ def build_toolbox(
           rng=rng)
     if ops.survive is not None:
         _bind(toolbox, "survive", ops.survive, config.survival_params, rng=rng)
+    install_contract(toolbox, config, space, rng, contract)
     toolbox.register("evaluate", deap_evaluate, fitness=fitness, seed=config.seed, penalty=penalty)
     toolbox.register("map", map)
     return toolbox
@@ -242,10 +248,14 @@ class ResumeState:
             (generation, index, genome, result). Those of completed generations fill the
             cache; those of the interrupted generation are *replayed* — used as the result
             of the same (generation, index) instead of training again.
+        retry_failures: the run was stopped by user code (an operator error, a generation of
+            failed evaluations): failed evaluations of the interrupted generation are
+            evaluated again instead of replayed, so the fixed code decides them.
     """
 
     checkpoint: dict[str, Any] | None
     evaluations: list[tuple[int, int, Genome, EvalResult]] = field(default_factory=list)
+    retry_failures: bool = False
 
 
 class _Evolution:
@@ -293,6 +303,7 @@ class _Evolution:
         self.elapsed_before = 0.0
         self.start = time.perf_counter()
         self.mu, self.beta = self._rates(0, None)
+        self.contract = OperatorContract(self.space, self.rng, config.invalid_offspring)
         self.toolbox = self._toolbox()
 
     def _rates(self, generation: int, stats: PopulationStats | None) -> tuple[float | None, float | None]:
@@ -302,7 +313,7 @@ class _Evolution:
 
     def _toolbox(self) -> base.Toolbox:
         toolbox = build_toolbox(self.config, space=self.space, rng=self.rng, fitness=self.fitness,
-                                mu=self.mu, beta=self.beta)
+                                mu=self.mu, beta=self.beta, contract=self.contract)
         toolbox.register("individual", self.space.sample_genome, self.init_rng, cls=self.individual)
         toolbox.register("population", tools.initRepeat, list, toolbox.individual)
         toolbox.register("map", self.executor.map)
@@ -365,10 +376,14 @@ class _Evolution:
         Without multi-fidelity every individual is kept; with it, ``individuals`` are the
         candidates of successive halving and the best ``survivors`` are kept.
         """
+        bred = len(individuals)
         if self.fidelity is None:
             new, hits = self.evaluator.evaluate(individuals, generation, use_cache)
-            return individuals, new, hits
-        return self.evaluator.evaluate_multi_fidelity(individuals, generation, survivors or len(individuals))
+        else:
+            individuals, new, hits = self.evaluator.evaluate_multi_fidelity(individuals, generation,
+                                                                            survivors or len(individuals))
+        check_generation(new, bred, generation, self.config.max_failure_fraction, display_name(self.fitness))
+        return individuals, new, hits
 
     def record(self, generation: int, population: list, new: list[EvaluationRecord], hits: int,
                refinement: Refinement | None = None) -> dict[str, Any]:
@@ -378,7 +393,7 @@ class _Evolution:
         best = max(population, key=lambda ind: ind.fitness.wvalues[0])
         record = {
             "gen": generation, "nevals": len(new), "cache_hits": hits,
-            "failures": sum(not r.result.ok for r in new),
+            "failures": sum(not r.result.ok for r in new), "repaired": self.contract.take_repaired(),
             "best": stats.best, "mean": stats.mean, "std": stats.std, "min": stats.worst,
             "diversity": stats.diversity, "unique": len({ind.key() for ind in population}),
             "mu": self.mu, "beta": self.beta, "layers_mean": float(lengths.mean()),
@@ -422,6 +437,8 @@ class _Evolution:
                 del child.fitness.values
         for child, parent in zip(offspring, parents):
             child.inherit_from = parent.plain()  # whose trained weights it may start from
+            if child.fitness.valid and self.contract.confine(child):  # an unvaried copy of a parent
+                del child.fitness.values                                # outside a refined space
             if not child.fitness.valid:
                 if child == parent:  # variation left it unchanged: keep its known fitness
                     child.fitness.values = parent.fitness.values
@@ -466,7 +483,8 @@ class _Evolution:
             if resume.checkpoint is not None:
                 population = self.load_state(resume.checkpoint)
                 first = resume.checkpoint["generation"] + 1
-            self.evaluator.restore(resume.evaluations, first - 1 if resume.checkpoint is not None else -1)
+            self.evaluator.restore(resume.evaluations, first - 1 if resume.checkpoint is not None else -1,
+                                   retry_failures=resume.retry_failures)
         if self.config.strategy == "fixed":
             return self.run_fixed(first if resume is not None and resume.checkpoint is not None else 0)
         if population is None:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 import numbers
 import time
-import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
+from evodeap.errors import raised_at
 from evodeap.genome import Genome
 from evodeap.global_random import preserved_global_random
 from evodeap.plain import plain_json, plain_number, plain_numbers
@@ -201,10 +201,8 @@ def run_evaluation(
     except MemoryError as exc:
         result = EvalResult.failure("oom", f"MemoryError: {exc}", penalty, seed=context.seed)
     except Exception as exc:  # a failing model is a result, never a crashed run
-        last = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
-        where = f" at {last[0].filename}:{last[0].lineno}" if last[0] else ""
         result = EvalResult.failure(
-            "error", f"{type(exc).__name__}: {exc}{where}", penalty, seed=context.seed
+            "error", f"{type(exc).__name__}: {exc}{raised_at(exc)}", penalty, seed=context.seed
         )
     else:
         try:

@@ -89,15 +89,17 @@ class Evaluator:
         self._generation = -1
 
     # -- resume -------------------------------------------------------------------------
-    def restore(self, evaluations: list[tuple[int, int, Genome, EvalResult]], done: int) -> None:
+    def restore(self, evaluations: list[tuple[int, int, Genome, EvalResult]], done: int,
+                retry_failures: bool = False) -> None:
         """Stored evaluations: those of generations ``≤ done`` fill the cache and the record
-        list; later ones are replayed when the same (generation, index) comes up again."""
+        list; later ones are replayed when the same (generation, index) comes up again —
+        except failed ones when ``retry_failures`` (they are evaluated again)."""
         for gen, idx, genome, result in evaluations:
             if gen <= done:
                 if _full_fidelity(result, self.fidelity):
                     self.cache.setdefault(genome.key(), result)
                 self.evaluations.append(EvaluationRecord(gen, idx, genome, result))
-            else:
+            elif result.ok or not retry_failures:
                 self.replay[(gen, idx)] = (genome.key(), result)
 
     # -- contexts -----------------------------------------------------------------------

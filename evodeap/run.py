@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from evodeap.config import ExperimentConfig
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import EvodeapError, RunDirectoryError
+from evodeap.errors import EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.storage import ResultsDB
 
 CHECKPOINT_KEYS = {"format", "generation", "population", "hall_of_fame", "logbook", "rng", "space"}
@@ -161,6 +161,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         if resume_state is None:
             db.start_run(config.name, config.seed, config.to_dict())
         else:
+            resume_state.retry_failures = db.status() == "failed"  # stopped by user code: retry, not replay
             db.set_status("running")
             resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
@@ -171,6 +172,10 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         except KeyboardInterrupt:
             db.set_status("interrupted")
             raise RunInterrupted(directory.path) from None
+        except UserCodeError as exc:  # everything finished is stored; the fixed code resumes it
+            db.set_status("failed")
+            exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
+            raise
         finally:
             recorder.close()
         directory.write_final(result)
@@ -228,7 +233,11 @@ def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> Experimen
 
 
 def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
+    """Refuse ``config`` unless it is the one recorded; a setting added to evodeap after the run
+    was recorded counts as its default value."""
     current = json.loads(json.dumps(config.to_dict()))
+    defaults = json.loads(json.dumps(ExperimentConfig().to_dict()))
+    recorded = {**{k: v for k, v in defaults.items() if k not in recorded}, **recorded}
     if current != recorded:
         changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
         raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {', '.join(changed)})")
