@@ -39,6 +39,7 @@ from evodeap.genome import Genome
 from evodeap.global_random import global_random_state, preserved_global_random, seed_global_random, set_global_random_state
 from evodeap.individual import individual_class
 from evodeap.space import SearchSpace
+from evodeap.timeouts import check_executor_timeout
 from evodeap.weights import WeightStore
 from evodeap.operators.refinement import Refinement, refine_space
 from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
@@ -289,6 +290,7 @@ class _Evolution:
             seed=config.seed, fitness=fitness, executor=executor, penalty=self.penalty, fidelity=self.fidelity,
             stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
             store=store, inheritance=config.inheritance, on_evaluation=on_evaluation,
+            timeout=config.evaluation_timeout,
         )
         self.executor = executor
         self.refinements: list[tuple[int, Refinement]] = []
@@ -572,6 +574,7 @@ def evolve(
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
     if executor is not None:
+        check_executor_timeout(executor, config.evaluation_timeout)
         return _Evolution(config, fitness, executor, **hooks).run(resume)
     with make_executor(config.executor, config.workers, **config.executor_params) as owned:
         return _Evolution(config, fitness, owned, **hooks).run(resume)

@@ -26,7 +26,7 @@ from evodeap.global_random import preserved_global_random
 from evodeap.plain import plain_json, plain_number, plain_numbers
 from evodeap.registry import display_name
 
-STATUSES = ("ok", "invalid", "nan", "oom", "error")
+STATUSES = ("ok", "invalid", "nan", "oom", "error", "timeout")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ class EvalResult:
 
     Attributes:
         fitness: fitness value(s) as a tuple (one value, or (A, -T, R) for multi-objective).
-        status: ``ok``, ``invalid`` (cannot build), ``nan`` (diverged), ``oom`` or ``error``.
+        status: ``ok``, ``invalid`` (cannot build), ``nan`` (diverged), ``oom``, ``error`` or
+            ``timeout`` (took longer than ``evaluation_timeout``; see :mod:`evodeap.timeouts`).
         message: why it failed (empty when ok).
         metrics: e.g. ``{"val_accuracy": .., "test_f1": ..}`` (split-prefixed names).
         components: the fitness terms, e.g. ``{"A": .., "T": .., "R": ..}``.

@@ -30,6 +30,7 @@ from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, run_eva
 from evodeap.executors import worker_name
 from evodeap.fidelity import MultiFidelity, promote, ranked
 from evodeap.genome import Genome
+from evodeap.timeouts import timeout_message
 from evodeap.weights import WeightStore
 
 
@@ -68,6 +69,8 @@ class Evaluator:
         store: where trained weights are kept (``None``: weights are not kept).
         inheritance: start offspring from their parent's weights.
         on_evaluation: called with each new record as soon as its result is in.
+        timeout: seconds an evaluation may run before the executor abandons it and it is
+            recorded with status ``timeout`` (``None``: no limit; see :mod:`evodeap.timeouts`).
     """
 
     seed: int
@@ -79,6 +82,7 @@ class Evaluator:
     store: WeightStore | None = None
     inheritance: bool = False
     on_evaluation: Callable[[EvaluationRecord], None] | None = None
+    timeout: float | None = None
     cache: dict[str, EvalResult] = field(default_factory=dict)
     replay: dict[tuple[int, int], tuple[str, EvalResult]] = field(default_factory=dict)
     evaluations: list[EvaluationRecord] = field(default_factory=list)
@@ -180,6 +184,8 @@ class Evaluator:
         ``(tag, record)`` as results come in; the caller may append to ``queue`` meanwhile."""
         run = partial(_run_task, self.fitness, self.penalty)
         lost = partial(_lost_result, self.penalty)
+        limits = {} if self.timeout is None else {"timeout": self.timeout,
+                                                  "on_timeout": partial(_timeout_result, self.penalty, self.timeout)}
         pending: deque = deque()
         sent: dict[int, tuple[Any, Genome, EvalContext]] = {}
 
@@ -199,7 +205,7 @@ class Evaluator:
                 if queue:  # the caller queued more while replayed records were yielded
                     continue
                 return
-            for number, result in self.executor.imap_queue(run, pending, lost):
+            for number, result in self.executor.imap_queue(run, pending, lost, **limits):
                 tag, genome, context = sent[number]
                 yield tag, self._accept(genome, context, result)
                 yield from feed()
@@ -351,6 +357,10 @@ def _run_task(fitness: Callable, penalty: tuple, task: tuple[Genome, EvalContext
 
 def _lost_result(penalty: tuple, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
     return EvalResult.failure("error", message, penalty, seed=task[1].seed)
+
+
+def _timeout_result(penalty: tuple, timeout: float, task: tuple[Genome, EvalContext]) -> EvalResult:
+    return EvalResult.failure("timeout", timeout_message(timeout), penalty, seed=task[1].seed, wall_time=timeout)
 
 
 __all__ = ["EvaluationRecord", "Evaluator", "record_rung"]

@@ -25,6 +25,7 @@ one is a :class:`~evodeap.errors.ConfigError`.
 from __future__ import annotations
 
 import ctypes
+import inspect
 import math
 import numbers
 import threading
@@ -83,3 +84,17 @@ def _interrupt(thread: threading.Thread) -> None:
     """Ask ``thread`` to raise :class:`EvaluationAbandoned` at its next Python instruction."""
     if thread.ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(EvaluationAbandoned))
+
+
+def check_executor_timeout(executor: Any, timeout: float | None) -> None:
+    """A :class:`ConfigError` when ``timeout`` is set but ``executor`` cannot abandon an evaluation
+    (its ``imap_queue`` takes no ``timeout``, as a plain ``map_fn`` cannot)."""
+    if timeout is None:
+        return
+    try:
+        accepts = "timeout" in inspect.signature(executor.imap_queue).parameters
+    except (AttributeError, TypeError, ValueError):
+        accepts = False
+    if not accepts:
+        raise ConfigError(f"evaluation_timeout needs an executor that can abandon an evaluation (serial, process "
+                          f"or ray); {type(executor).__name__} cannot (a plain map_fn never can)")
