@@ -2,15 +2,23 @@
 
 One generation ``t ≥ 1`` of :func:`evolve`:
 
-1. statistics of the current population give ``μ(t)`` and ``β(t)`` (schedules), which are
-   bound into ``toolbox.mutate`` (``indpb``) and ``toolbox.select`` (``beta``);
+0. Python's and NumPy's global random states are seeded from (run seed, ``t``), for plain
+   DEAP tools that draw from them (:mod:`evodeap.global_random`);
+1. statistics of the current population give ``μ(t)`` and ``β(t)`` (one source each,
+   :mod:`evodeap.rates`), which are bound into ``toolbox.mutate`` (``indpb``) and
+   ``toolbox.select`` (``beta``);
 2. every ``k`` generations the search space is refined around the top ``q`` (and the
    variation operators are rebound to the new space);
 3. ``elitism`` best individuals are copied unchanged; parents are selected, cloned,
    recombined with probability ``cxpb`` per pair and mutated with probability ``mutpb``;
+   every operator call is checked against the operator contract (:mod:`evodeap.contract`),
+   and a copy no operator changed that lies outside the (refined) space is repaired into
+   it — so every offspring lies inside the space in force; elites and surviving parents
+   are kept as they are;
 4. changed offspring are evaluated through ``toolbox.map`` — a genome whose key was seen
    before in the run is not evaluated again (cache) — with per-evaluation seeds derived
-   from (run seed, generation, index);
+   from (run seed, generation, index); too many failures stop the run
+   (:mod:`evodeap.failures`);
 5. the next population is elites + offspring (or ``survival(parents + offspring, n)``);
    the hall of fame, logbook and callback see it.
 """

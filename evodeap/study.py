@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evodeap.config import ExperimentConfig
-from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 BASELINE = "base"
@@ -110,7 +110,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
 
     ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
     """
-    from evodeap.run import RunDirectory, execute, build_config, check_same_config
+    from evodeap.run import build_config
 
     out = Path(out)
     if resume:
@@ -131,6 +131,18 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             "reports": list(namespace.get("REPORTS", [])),
         }, indent=1))
     done = []
+    try:
+        _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done)
+    except UserCodeError as exc:  # the study, not just the arm, is what to resume
+        exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
+        raise
+    return done
+
+
+def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list) -> None:
+    from evodeap.run import RunDirectory, build_config, check_same_config, execute
+
     for variant in variants:
         for seed in seeds:
             arm = Arm(variant, seed, out / variant / f"seed-{seed}")
@@ -154,4 +166,3 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             if on_arm_done:
                 on_arm_done(arm, result)
             done.append(arm)
-    return done

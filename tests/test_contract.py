@@ -203,3 +203,11 @@ def test_a_raising_operator_stops_the_run_with_one_line_and_the_fixed_file_resum
     with sqlite3.connect(out / "results.sqlite") as conn:
         assert conn.execute("SELECT status FROM runs").fetchone() == ("finished",)
         assert conn.execute("SELECT MAX(generation) FROM evaluations").fetchone() == (2,)
+
+
+def test_a_study_stopped_by_an_operator_says_to_resume_the_study(tmp_path, capsys):
+    experiment, out = tmp_path / "study.py", tmp_path / "study"
+    experiment.write_text(EXPERIMENT.format(body="raise RuntimeError('broken')") + "VARIANTS = {'a': {}}\nSEEDS = [0]\n")
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"resume the study with: evodeap resume {out}" in err
