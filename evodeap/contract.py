@@ -43,6 +43,10 @@ from evodeap.space import SearchSpace
 
 INVALID_OFFSPRING = ("repair", "error")
 
+#: toolbox alias -> (role in messages, number of individuals a variation takes; None: a selection)
+ROLES = {"mate": ("crossover", 2), "mutate": ("mutation", 1), "select": ("selection", None),
+         "survive": ("survival", None)}
+
 
 def check_policy(policy: Any) -> str:
     """``policy`` if it is one of :data:`INVALID_OFFSPRING`, else a :class:`ConfigError`."""
@@ -156,6 +160,14 @@ class OperatorContract:
         repair(genome, self.space, self.rng)
         self.repaired += 1
 
+    def wrap(self, toolbox: base.Toolbox, alias: str, spec: Any) -> None:
+        """Register ``toolbox``'s operator ``alias`` (``mate``, ``mutate``, ``select`` or
+        ``survive``) again, checked, and named after ``spec`` (its name or object)."""
+        role, arity = ROLES[alias]
+        operator, name = getattr(toolbox, alias), display_name(spec)
+        checked = self.variation(role, name, operator, arity) if arity else self.selection(role, name, operator)
+        toolbox.register(alias, checked)
+
     # -- selection --------------------------------------------------------------------
     def selection(self, role: str, name: str, operator: Callable) -> Callable:
         """``operator(individuals, k, ...)`` with its contract checked."""
@@ -185,23 +197,3 @@ def _call(role: str, name: str, operator: Callable, args: tuple, kwargs: dict | 
         return operator(*args, **(kwargs or {}))
     except Exception as exc:
         raise OperatorError(f"{role} {name} raised {type(exc).__name__}: {exc}{raised_at(exc)}") from exc
-
-
-def install_contract(toolbox: base.Toolbox, config: Any, space: SearchSpace, rng: np.random.Generator,
-                     contract: OperatorContract | None = None) -> OperatorContract:
-    """Replace ``toolbox``'s ``mate``, ``mutate``, ``select`` (and ``survive``) by checked versions
-    named after ``config``'s operators; the contract is also ``toolbox.contract``.
-
-    ``contract``: an existing one to check against ``space`` from now on (the engine keeps
-    one per run, so counts and warnings span toolboxes); default: a new one.
-    """
-    if contract is None:
-        contract = OperatorContract(space, rng, check_policy(config.invalid_offspring))
-    contract.space, contract.rng = space, rng
-    toolbox.register("mate", contract.variation("crossover", display_name(config.crossover), toolbox.mate, 2))
-    toolbox.register("mutate", contract.variation("mutation", display_name(config.mutation), toolbox.mutate, 1))
-    toolbox.register("select", contract.selection("selection", display_name(config.selection), toolbox.select))
-    if hasattr(toolbox, "survive"):
-        toolbox.register("survive", contract.selection("survival", display_name(config.survival), toolbox.survive))
-    toolbox.contract = contract
-    return contract

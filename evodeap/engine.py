@@ -21,10 +21,16 @@ One generation ``t ≥ 1`` of :func:`evolve`:
    (:mod:`evodeap.failures`);
 5. the next population is elites + offspring (or ``survival(parents + offspring, n)``);
    the hall of fame, logbook and callback see it.
+
+Every name of the config is resolved once, before generation 0
+(:func:`evodeap.resolve.resolve_run`), and the run's toolbox (:class:`RunToolbox`) is built
+once from those objects; per generation only μ(t), β(t) and — after a refinement — the
+space are rebound. A failed evaluation gets the fitness's failure value
+(:class:`evodeap.evaluation.Objectives`), strictly worse than every trained model in
+every objective, so no selection, survival, hall of fame or report ranks it above one.
 """
 from __future__ import annotations
 
-import inspect
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -35,25 +41,23 @@ from deap import base, tools
 from scipy.spatial.distance import pdist
 
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
-from evodeap.config import ExperimentConfig, resolve_fitness
-from evodeap.contract import OperatorContract, install_contract
-from evodeap.errors import ConfigError
-from evodeap.evaluation import EvalContext, EvalResult, genome_seed, run_evaluation
+from evodeap.config import ExperimentConfig
+from evodeap.contract import OperatorContract
+from evodeap.evaluation import EvalContext, EvalResult, Objectives, genome_seed, run_evaluation
 from evodeap.evaluator import EvaluationRecord, Evaluator
 from evodeap.executors import make_executor
 from evodeap.failures import check_generation
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
 from evodeap.global_random import global_random_state, preserved_global_random, seed_global_random, set_global_random_state
-from evodeap.individual import individual_class
+from evodeap.operators.refinement import Refinement, refine_space
+from evodeap.operators.schedules import PopulationStats
+from evodeap.rates import takes, value_at
+from evodeap.registry import display_name
+from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.space import SearchSpace
 from evodeap.timeouts import check_executor_timeout
 from evodeap.weights import WeightStore
-from evodeap.operators.refinement import Refinement, refine_space
-from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
-from evodeap.operators.schedules import PopulationStats
-from evodeap.rates import rate_sources, takes, value_at
-from evodeap.registry import display_name
 
 LOGBOOK_FIELDS = (
     "gen", "nevals", "cache_hits", "failures", "repaired", "best", "mean", "std", "min", "diversity",
@@ -61,69 +65,79 @@ LOGBOOK_FIELDS = (
 ) + COMPUTE_FIELDS
 
 
-# -- operator resolution ------------------------------------------------------------------
-@dataclass(frozen=True)
-class ResolvedOperators:
-    mate: Callable
-    mutate: Callable
-    select: Callable
-    survive: Callable | None
-    mutation_rate: Callable | None
-    selection_pressure: Callable | None
-    mutation_params: dict = field(default_factory=dict)
-    selection_params: dict = field(default_factory=dict)
-
-
-def _lookup(registry, spec, role: str) -> Callable:
-    fn = registry.get(spec) if isinstance(spec, str) else spec
-    if not callable(fn):
-        raise ConfigError(f"{role} must be a registered name or a callable, got {spec!r}")
-    return fn
-
-
-def _resolve(registry, spec, params: dict, role: str) -> Callable:
-    fn = _lookup(registry, spec, role)
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return fn
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    unknown = [k for k in params if k not in signature.parameters and not accepts_any]
-    if unknown:
-        known = [n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY and n not in ("space", "rng")]
-        raise ConfigError(f"{role} {spec!r} has no parameter(s) {unknown}; it takes {known}")
-    return fn
-
-
-def resolve_operators(config: ExperimentConfig) -> ResolvedOperators:
-    """Look up every operator and schedule of ``config`` (clear errors for unknown names/params);
-    μ(t) and β(t) each come from one source (:mod:`evodeap.rates`)."""
-    rates = rate_sources(config, _lookup(MUTATIONS, config.mutation, "mutation"),
-                         _lookup(SELECTIONS, config.selection, "selection"),
-                         display_name(config.mutation), display_name(config.selection))
-    return ResolvedOperators(
-        mate=_resolve(CROSSOVERS, config.crossover, config.crossover_params, "crossover"),
-        mutate=_resolve(MUTATIONS, config.mutation, rates.mutation_params, "mutation"),
-        select=_resolve(SELECTIONS, config.selection, rates.selection_params, "selection"),
-        survive=None if config.survival is None
-        else _resolve(SELECTIONS, config.survival, config.survival_params, "survival"),
-        mutation_rate=rates.mutation_rate,
-        selection_pressure=rates.selection_pressure,
-        mutation_params=rates.mutation_params,
-        selection_params=rates.selection_params,
-    )
-
-
 def _bind(toolbox: base.Toolbox, alias: str, fn: Callable, params: dict, **context: Any) -> None:
     extra = {k: v for k, v in context.items() if takes(fn, k)}
     toolbox.register(alias, fn, **{**extra, **params})
 
 
+def _rate_param(name: str, schedule: Callable | None, value: float | None) -> dict[str, float]:
+    """``{name: value}`` when the operator takes the rate (it has a schedule), else nothing."""
+    return {} if schedule is None or value is None else {name: value}
+
+
 # -- toolbox ---------------------------------------------------------------------------------
-def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, penalty: tuple) -> tuple:
+def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, objectives: Objectives) -> tuple:
     """DEAP-style ``evaluate(ind) -> fitness tuple`` (seed derived from the genome key)."""
     context = EvalContext(seed=genome_seed(seed, individual.key()))
-    return run_evaluation(fitness, individual.plain(), context, penalty).fitness
+    return run_evaluation(fitness, individual.plain(), context, objectives).fitness
+
+
+class RunToolbox:
+    """The DEAP toolbox of one run, built once from the resolved objects.
+
+    Only what changes during a run is rebound: ``mutate`` when μ(t) or the space changes,
+    ``select`` when β(t) changes, ``mate`` and ``individual`` when a refinement replaces the
+    space. Rebinding registers a new partial of the same resolved callable — no name is
+    looked up again. Every operator is registered wrapped in its contract check
+    (:mod:`evodeap.contract`); ``contract`` (also ``toolbox.contract``) checks against the
+    space in force and counts the repairs.
+    """
+
+    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, *, space: SearchSpace,
+                 rng: np.random.Generator, init_rng: np.random.Generator, mu: float | None,
+                 beta: float | None, map_fn: Callable = map) -> None:
+        self.config = config
+        self.ops = ops
+        self.rng = rng
+        self.init_rng = init_rng
+        self.toolbox = base.Toolbox()
+        self.contract = OperatorContract(space, rng, config.invalid_offspring)
+        self.toolbox.contract = self.contract
+        self.toolbox.register("population", tools.initRepeat, list, self._individual)
+        if ops.survive is not None:
+            _bind(self.toolbox, "survive", ops.survive, config.survival_params, rng=rng)
+            self.contract.wrap(self.toolbox, "survive", config.survival)
+        self.toolbox.register("evaluate", deap_evaluate, fitness=ops.fitness, seed=config.seed,
+                              objectives=ops.objectives)
+        self.toolbox.register("map", map_fn)
+        self.space: SearchSpace | None = None
+        self.mu: float | None = None
+        self.beta: float | None = None
+        self.rebind(space=space, mu=value_at(ops.mutation_rate, 0, None) if mu is None else mu,
+                    beta=value_at(ops.selection_pressure, 0, None) if beta is None else beta)
+
+    def _individual(self):
+        return self.toolbox.individual()
+
+    def rebind(self, *, space: SearchSpace, mu: float | None, beta: float | None) -> base.Toolbox:
+        """Bind the space, μ and β in force from now on (only those that changed)."""
+        ops, config, toolbox, contract = self.ops, self.config, self.toolbox, self.contract
+        space_changed = space is not self.space
+        if space_changed:
+            contract.space = space
+            toolbox.register("individual", space.sample_genome, self.init_rng, cls=ops.individual)
+            _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=self.rng)
+            contract.wrap(toolbox, "mate", config.crossover)
+        if space_changed or mu != self.mu:
+            _bind(toolbox, "mutate", ops.mutate, {**ops.mutation_params, **_rate_param("indpb", ops.mutation_rate, mu)},
+                  space=space, rng=self.rng)
+            contract.wrap(toolbox, "mutate", config.mutation)
+        if space_changed or beta != self.beta:
+            _bind(toolbox, "select", ops.select,
+                  {**ops.selection_params, **_rate_param("beta", ops.selection_pressure, beta)}, rng=self.rng)
+            contract.wrap(toolbox, "select", config.selection)
+        self.space, self.mu, self.beta = space, mu, beta
+        return toolbox
 
 
 def build_toolbox(
@@ -134,49 +148,17 @@ def build_toolbox(
     fitness: Callable | None = None,
     mu: float | None = None,
     beta: float | None = None,
-    contract: OperatorContract | None = None,
 ) -> base.Toolbox:
     """A DEAP toolbox with ``individual``, ``population``, ``mate``, ``mutate``, ``select``,
-    ``survive`` (if configured), ``evaluate``, ``map`` and ``clone``. The operators are
-    wrapped in their contract checks (:mod:`evodeap.contract`; ``toolbox.contract``, or
-    ``contract`` when given).
+    ``survive`` (if configured), ``evaluate``, ``map`` and ``clone``.
 
     It works unchanged with ``deap.algorithms`` (e.g. ``eaMuPlusLambda``). ``mu``/``beta``
-    override the schedules' generation-0 values.
+    override the schedules' generation-0 values. The operators are wrapped in their contract
+    checks (:mod:`evodeap.contract`; ``toolbox.contract``).
     """
-    ops = resolve_operators(config)
-    space = space or config.space
     rng = rng if rng is not None else np.random.default_rng(config.seed)
-    fitness = fitness if fitness is not None else resolve_fitness(config)
-    n_objectives = getattr(fitness, "n_objectives", 1)
-    individual = individual_class(n_objectives)
-    penalty = _penalty(config, n_objectives)
-
-    toolbox = base.Toolbox()
-    toolbox.register("individual", space.sample_genome, rng, cls=individual)
-    toolbox.register("population", tools.initRepeat, list, toolbox.individual)
-    _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=rng)
-    mu = value_at(ops.mutation_rate, 0, None) if mu is None else mu
-    _bind(toolbox, "mutate", ops.mutate, {**ops.mutation_params, **_rate_param("indpb", ops.mutation_rate, mu)},
-          space=space, rng=rng)
-    beta = value_at(ops.selection_pressure, 0, None) if beta is None else beta
-    _bind(toolbox, "select", ops.select, {**ops.selection_params, **_rate_param("beta", ops.selection_pressure, beta)},
-          rng=rng)
-    if ops.survive is not None:
-        _bind(toolbox, "survive", ops.survive, config.survival_params, rng=rng)
-    install_contract(toolbox, config, space, rng, contract)
-    toolbox.register("evaluate", deap_evaluate, fitness=fitness, seed=config.seed, penalty=penalty)
-    toolbox.register("map", map)
-    return toolbox
-
-
-def _rate_param(name: str, schedule: Callable | None, value: float | None) -> dict[str, float]:
-    """``{name: value}`` when the operator takes the rate (it has a schedule), else nothing."""
-    return {} if schedule is None or value is None else {name: value}
-
-
-def _penalty(config: ExperimentConfig, n_objectives: int) -> tuple[float, ...]:
-    return (float(config.failure_fitness),) * n_objectives
+    ops = resolve_run(config, fitness)
+    return RunToolbox(config, ops, space=space or config.space, rng=rng, init_rng=rng, mu=mu, beta=beta).toolbox
 
 
 # -- records ------------------------------------------------------------------------------------
@@ -228,9 +210,12 @@ def diversity(population: Sequence[Genome], space: SearchSpace) -> float:
 
 
 def population_stats(population: Sequence, space: SearchSpace) -> PopulationStats:
+    """Statistics of the first objective (best and worst in the direction of its weight)."""
     f = np.array([ind.fitness.values[0] for ind in population], dtype=float)
-    return PopulationStats(best=float(f.max()), mean=float(f.mean()), std=float(f.std()),
-                           worst=float(f.min()), diversity=diversity(population, space))
+    maximised = population[0].fitness.weights[0] > 0
+    best, worst = (f.max(), f.min()) if maximised else (f.min(), f.max())
+    return PopulationStats(best=float(best), mean=float(f.mean()), std=float(f.std()),
+                           worst=float(worst), diversity=diversity(population, space))
 
 
 # -- the loop -------------------------------------------------------------------------------------
@@ -270,19 +255,18 @@ class ResumeState:
 class _Evolution:
     """State of one run of :func:`evolve` (kept in one object so the loop reads plainly)."""
 
-    def __init__(self, config: ExperimentConfig, fitness: Callable, executor: Any,
+    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, executor: Any,
                  callback: Callable[[GenerationReport], None] | None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None = None,
                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
                  weights_dir: str | None = None) -> None:
-        self.config = config.validate()
-        self.ops = resolve_operators(config)
-        self.fitness = fitness
+        self.config = config
+        self.ops = ops
+        self.fitness = ops.fitness
+        self.objectives = ops.objectives
+        self.individual = ops.individual
         self.callback = callback
         self.on_checkpoint = on_checkpoint
-        self.n_objectives = getattr(fitness, "n_objectives", 1)
-        self.individual = individual_class(self.n_objectives)
-        self.penalty = _penalty(config, self.n_objectives)
         init_seq, variation_seq = np.random.SeedSequence(config.seed).spawn(2)
         self.init_rng = np.random.default_rng(init_seq)
         self.rng = np.random.default_rng(variation_seq)
@@ -295,7 +279,8 @@ class _Evolution:
                 weights_dir = self._scratch.name
             store = WeightStore(weights_dir)
         self.evaluator = Evaluator(
-            seed=config.seed, fitness=fitness, executor=executor, penalty=self.penalty, fidelity=self.fidelity,
+            seed=config.seed, fitness=self.fitness, executor=executor, objectives=self.objectives,
+            fidelity=self.fidelity,
             stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
             store=store, inheritance=config.inheritance, on_evaluation=on_evaluation,
             timeout=config.evaluation_timeout,
@@ -304,7 +289,7 @@ class _Evolution:
         self.refinements: list[tuple[int, Refinement]] = []
         self.logbook = tools.Logbook()
         self.logbook.header = LOGBOOK_FIELDS
-        if self.n_objectives > 1:
+        if self.objectives.n > 1:
             self.hof = tools.ParetoFront()
         elif config.strategy == "fixed":  # one genome trained many times: keep its best trainings
             self.hof = tools.HallOfFame(config.hall_of_fame_size, similar=_never_similar)
@@ -313,21 +298,19 @@ class _Evolution:
         self.elapsed_before = 0.0
         self.start = time.perf_counter()
         self.mu, self.beta = self._rates(0, None)
-        self.contract = OperatorContract(self.space, self.rng, config.invalid_offspring)
-        self.toolbox = self._toolbox()
+        self.run_toolbox = RunToolbox(config, ops, space=self.space, rng=self.rng, init_rng=self.init_rng,
+                                      mu=self.mu, beta=self.beta, map_fn=executor.map)
+        self.toolbox = self.run_toolbox.toolbox
+        self.contract = self.run_toolbox.contract
 
     def _rates(self, generation: int, stats: PopulationStats | None) -> tuple[float | None, float | None]:
         """(μ, β) bound into the operators for ``generation`` — what the logbook shows."""
         return (value_at(self.ops.mutation_rate, generation, stats),
                 value_at(self.ops.selection_pressure, generation, stats))
 
-    def _toolbox(self) -> base.Toolbox:
-        toolbox = build_toolbox(self.config, space=self.space, rng=self.rng, fitness=self.fitness,
-                                mu=self.mu, beta=self.beta, contract=self.contract)
-        toolbox.register("individual", self.space.sample_genome, self.init_rng, cls=self.individual)
-        toolbox.register("population", tools.initRepeat, list, toolbox.individual)
-        toolbox.register("map", self.executor.map)
-        return toolbox
+    def _rebind(self) -> None:
+        """Bind the space, μ and β now in force into the run's toolbox."""
+        self.run_toolbox.rebind(space=self.space, mu=self.mu, beta=self.beta)
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self, generation: int, population: list) -> dict[str, Any]:
@@ -372,7 +355,7 @@ class _Evolution:
             for r in state.get("refinements", [])
         ]
         self.elapsed_before = float(state.get("elapsed", 0.0))
-        self.toolbox = self._toolbox()
+        self._rebind()
         return [_individual_from_dict(d, self.individual) for d in state["population"]]
 
     def elapsed(self) -> float:
@@ -462,7 +445,7 @@ class _Evolution:
             stats = population_stats(population, self.space)
         self.mu, self.beta = self._rates(generation, stats)
         refinement = self.refine(generation, population)
-        self.toolbox = self._toolbox()
+        self._rebind()
         n = len(population)
         if self.ops.survive is None:
             elite_count = self.config.elitism
@@ -562,6 +545,7 @@ def evolve(
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
     resume: ResumeState | None = None,
     weights_dir: str | None = None,
+    resolved: ResolvedRun | None = None,
 ) -> EvolutionResult:
     """Run the generational loop of ``config`` and return the final state.
 
@@ -576,13 +560,16 @@ def evolve(
         resume: continue from a checkpoint and stored evaluations (see :class:`ResumeState`).
         weights_dir: where trained weights are kept (inheritance, multi-fidelity); default:
             a temporary directory removed with the run's state.
+        resolved: the run's objects, already resolved from ``config`` (and ``fitness``) by
+            :func:`evodeap.resolve.resolve_run`; default: resolved here, once.
     """
-    fitness = fitness if fitness is not None else resolve_fitness(config)
+    config.validate()
+    ops = resolve_run(config, fitness) if resolved is None else resolved
     hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint, weights_dir=weights_dir)
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
     if executor is not None:
         check_executor_timeout(executor, config.evaluation_timeout)
-        return _Evolution(config, fitness, executor, **hooks).run(resume)
+        return _Evolution(config, ops, executor, **hooks).run(resume)
     with make_executor(config.executor, config.workers, **config.executor_params) as owned:
-        return _Evolution(config, fitness, owned, **hooks).run(resume)
+        return _Evolution(config, ops, owned, **hooks).run(resume)

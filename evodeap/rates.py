@@ -28,13 +28,49 @@ import inspect
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
-from evodeap.config import ExperimentConfig, given_keys, is_given
 from evodeap.errors import ConfigError
+from evodeap.operators.registry import MUTATIONS, SELECTIONS
 from evodeap.operators.schedules import Constant, make_schedule
+from evodeap.registry import display_name
 
 Schedule = Callable[[int, Any], float]
+
+
+class DefaultSetting(dict):
+    """A mapping setting that still holds its default (same contents, same JSON as a dict).
+
+    It tells a default apart from the same value given by an experiment, so that a default
+    can yield to a conflicting setting while two given settings are an error (see
+    :mod:`evodeap.rates`). A key becomes *given* when an override sets it
+    (``--set selection_params.beta=20``) or when it is edited in place; assigning a whole
+    new mapping gives every key.
+    """
+
+    def __init__(self, data: Mapping[str, Any] = (), given: frozenset = frozenset(),
+                 defaults: Mapping[str, Any] | None = None) -> None:
+        super().__init__(data)
+        self.defaults = dict(self) if defaults is None else dict(defaults)
+        self.given = frozenset(given)
+
+    def updated(self, data: Mapping[str, Any], key: str) -> "DefaultSetting":
+        """``data`` (this setting with ``key`` overridden), remembering that ``key`` was given."""
+        return DefaultSetting(data, self.given | {key}, self.defaults)
+
+
+def given_keys(value: Mapping[str, Any]) -> set[str]:
+    """Keys of a mapping setting that the experiment gave: every key of a plain mapping; for a
+    :class:`DefaultSetting` those set by overrides, edited, added or removed."""
+    if not isinstance(value, DefaultSetting):
+        return set(value)
+    changed = {k for k in value if k not in value.defaults or value[k] != value.defaults[k]}
+    return set(value.given) | changed | (set(value.defaults) - set(value))
+
+
+def is_given(value: Any) -> bool:
+    """False only for a setting still at its default (a :class:`DefaultSetting` nobody changed)."""
+    return not isinstance(value, DefaultSetting) or bool(given_keys(value))
 
 
 @dataclass(frozen=True)
@@ -68,7 +104,7 @@ def _default_of(fn: Callable, name: str) -> Any:
     return None if default is inspect.Parameter.empty else default
 
 
-def mutation_rate_source(config: ExperimentConfig, mutate: Callable, name: str) -> tuple[Schedule | None, dict]:
+def mutation_rate_source(config: Any, mutate: Callable, name: str) -> tuple[Schedule | None, dict]:
     """μ(t) of ``config`` for the mutation ``mutate`` and its remaining parameters."""
     params = dict(config.mutation_params)
     schedule_given = is_given(config.mutation_rate)
@@ -89,7 +125,7 @@ def mutation_rate_source(config: ExperimentConfig, mutate: Callable, name: str) 
     return make_schedule(config.mutation_rate), params
 
 
-def selection_pressure_source(config: ExperimentConfig, select: Callable, name: str) -> tuple[Schedule | None, dict]:
+def selection_pressure_source(config: Any, select: Callable, name: str) -> tuple[Schedule | None, dict]:
     """β(t) of ``config`` for the selection ``select`` and its remaining parameters."""
     params = dict(config.selection_params)
     beta_given = "beta" in given_keys(config.selection_params)
@@ -122,11 +158,19 @@ def _real_number(value: Any, setting: str) -> float:
     return float(value)
 
 
-def rate_sources(config: ExperimentConfig, mutate: Callable, select: Callable,
-                 mutation_name: str, selection_name: str) -> RateSources:
-    """Resolve both rates of ``config`` (see the module docstring for the precedence)."""
-    mutation_rate, mutation_params = mutation_rate_source(config, mutate, mutation_name)
-    selection_pressure, selection_params = selection_pressure_source(config, select, selection_name)
+def rate_sources(config: Any) -> RateSources:
+    """Resolve both rates of ``config``, an :class:`~evodeap.config.ExperimentConfig` (see the
+    module docstring for the precedence; the config module imports this one, not the reverse).
+
+    Raises:
+        UnknownNameError: the mutation or selection is a name no registry holds.
+        ConfigError: one is neither a name nor a callable, a rate is set twice or for an
+            operator without its parameter, or a rate is not a number.
+    """
+    mutate = MUTATIONS.resolve(config.mutation, None, "mutation")
+    select = SELECTIONS.resolve(config.selection, None, "selection")
+    mutation_rate, mutation_params = mutation_rate_source(config, mutate, display_name(config.mutation))
+    selection_pressure, selection_params = selection_pressure_source(config, select, display_name(config.selection))
     return RateSources(mutation_rate, selection_pressure, mutation_params, selection_params)
 
 

@@ -73,10 +73,11 @@ def test_numpy_metrics_are_made_plain_and_stored(tmp_path):
     (none_fitness, "fitness test_fitness_output.none_fitness: returned NoneType None; a fitness returns an EvalResult"),
     (string_metric_fitness, "fitness test_fitness_output.string_metric_fitness: metrics['val_accuracy'] = 'high' "
                             "(str) is not a number"),
-    (three_values_fitness, "fitness test_fitness_output.three_values_fitness: returned 3 fitness values"),
+    (three_values_fitness, "fitness test_fitness_output.three_values_fitness: returned 3 value(s) (0.1, 0.2, 0.3) "
+                           "for 1 objective(s)"),
 ])
 def test_anything_else_is_an_error_result_naming_the_fitness(fitness, message):
-    result = run_evaluation(fitness, GENOME, EvalContext(seed=1), (-1.0,))
+    result = run_evaluation(fitness, GENOME, EvalContext(seed=1))
     assert result.status == "error" and result.fitness == (-1.0,)
     assert result.message.startswith(message)
 

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from evodeap.config import DefaultSetting, ExperimentConfig, given_keys, is_given
+from evodeap.config import ExperimentConfig
+from evodeap.rates import DefaultSetting, given_keys, is_given
 from evodeap.engine import evolve
 from evodeap.errors import ConfigError
 

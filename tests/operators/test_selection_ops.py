@@ -133,10 +133,11 @@ def test_any_fitness_and_beta_give_an_exact_distribution(f, beta):
         p = boltzmann_probabilities(f, beta)
     assert np.all(np.isfinite(p)) and np.all(p >= 0) and p.sum() == pytest.approx(1.0, abs=1e-12)
     assert np.array_equal(p, boltzmann_probabilities([-x for x in f], -beta))   # p(f, β) = p(−f, −β)
-    ranked = p[np.argsort(np.asarray(f) * np.sign(beta), kind="stable")]
-    assert np.all(np.diff(ranked) >= 0)                                          # higher βf, no lower p
     if beta == 0:
         assert np.all(p == 1.0 / len(f))
+    else:
+        ranked = p[np.argsort(np.asarray(f) * np.sign(beta), kind="stable")]
+        assert np.all(np.diff(ranked) >= 0)                                      # higher βf, no lower p
 
 
 def test_selection_rejects_invalid_fitness():
