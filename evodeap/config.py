@@ -230,15 +230,21 @@ class ExperimentConfig:
 #: settings whose value in config.json files of older versions means today's default
 RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
 
+#: settings added after config.json files were first written: one a file lacks had its default
+ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout")
+
 
 def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
     """A config description (``to_dict()`` output or a recorded ``config.json``) with retired
-    defaults replaced by today's, so that an old run's record and today's config of the same
-    experiment compare equal."""
+    defaults replaced by today's and added settings it lacks filled with their defaults, so
+    that an old run's record and today's config of the same experiment compare equal."""
     data = dict(description)
     for key, (old, new) in RETIRED_DEFAULTS.items():
         if key in data and data[key] == old:
             data[key] = new
+    for f in dataclasses.fields(ExperimentConfig):
+        if f.name in ADDED_SETTINGS:
+            data.setdefault(f.name, f.default)
     return data
 
 

@@ -89,3 +89,27 @@ def test_a_typo_in_a_fitness_exits_2_and_the_fixed_run_resumes_with_the_failures
         assert conn.execute("SELECT status FROM runs").fetchone() == ("finished",)
     assert {status for _, status in statuses} == {"ok"}  # generation 0 was evaluated again, not replayed
     assert {generation for generation, _ in statuses} == {0, 1, 2}
+
+
+def test_a_config_json_from_before_these_settings_still_resumes(tmp_path):
+    import json
+
+    from evodeap.errors import RunDirectoryError
+    from evodeap.run import RunInterrupted, resume, run
+
+    config = ExperimentConfig(population_size=6, generations=3, seed=2)
+
+    def stop(report):
+        if report.generation == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(RunInterrupted):
+        run(config, tmp_path / "run", on_generation=stop)
+    path = tmp_path / "run" / "config.json"
+    recorded = json.loads(path.read_text())
+    older = {k: v for k, v in recorded.items()
+             if k not in ("invalid_offspring", "max_failure_fraction", "evaluation_timeout")}
+    path.write_text(json.dumps(older, indent=1))  # as versions before them wrote it
+    assert len(resume(tmp_path / "run", config).logbook) == 4
+    with pytest.raises(RunDirectoryError, match="changed: max_failure_fraction"):
+        resume(tmp_path / "run", dataclasses.replace(config, max_failure_fraction=0.5))
