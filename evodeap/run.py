@@ -29,7 +29,7 @@ from typing import Any, Callable
 from evodeap.backend import reconcile_backend, runtime_record
 from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import EvodeapError, RunDirectoryError
+from evodeap.errors import EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.experiment import build_config, load_experiment
 from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.storage import ResultsDB
@@ -176,6 +176,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         if resume_state is None:
             db.start_run(config.name, config.seed, config.to_dict())
         else:
+            resume_state.retry_failures = db.status() == "failed"  # stopped by user code: retry, not replay
             db.set_status("running")
             resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
@@ -186,6 +187,10 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         except KeyboardInterrupt:
             db.set_status("interrupted")
             raise RunInterrupted(directory.path) from None
+        except UserCodeError as exc:  # everything finished is stored; the fixed code resumes it
+            db.set_status("failed")
+            exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
+            raise
         finally:
             recorder.close()
         directory.write_final(result)

@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 
 from evodeap.config import ExperimentConfig
 from evodeap.engine import ResumeState
-from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
 from evodeap.experiment import BASELINE, build_config
 from evodeap.resolve import resolve_run
 from evodeap.run import RunDirectory, check_same_config, execute
@@ -124,6 +124,16 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             "reports": list(namespace.get("REPORTS", [])),
         }, indent=1))
     done = []
+    try:
+        _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done)
+    except UserCodeError as exc:  # the study, not just the arm, is what to resume
+        exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
+        raise
+    return done
+
+
+def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list) -> None:
     for variant in variants:
         for seed in seeds:
             arm = Arm(variant, seed, out / variant / f"seed-{seed}")
@@ -146,4 +156,3 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             if on_arm_done:
                 on_arm_done(arm, result)
             done.append(arm)
-    return done
