@@ -1,6 +1,6 @@
 """The fixed cost of one evaluation, and the cost of a training step, on each Keras backend.
 
-    python experiments/bench_backends.py [--backends tensorflow jax torch] [--evaluations 5]
+    python experiments/bench_backends.py [--backends tensorflow jax torch] [--evaluations 5] [--repeats 3]
 
 Every backend runs in its own fresh process (Keras picks its backend once per process)
 and measures, with the Keras fitness on random in-memory data:
@@ -16,7 +16,8 @@ and measures, with the Keras fitness on random in-memory data:
   identical models;
 * ``step`` — the time of one training step of a model of the paper replication's quick
   preset's size (2 convolutions of 16 and 32 filters, dense 64, batch 32, 8×18×32 frames),
-  from ``(t(4 epochs) − t(1 epoch)) / (3 · 8 steps)`` after a warm-up evaluation;
+  the median over ``--repeats`` of ``(t(4 epochs) − t(1 epoch)) / (3 · 8 steps)``, after a
+  warm-up evaluation;
 * ``break-even`` — for a backend with a higher fixed cost ``F_b`` but a faster step
   ``s_b`` than TensorFlow's (``F_tf``, ``s_tf``): the training steps per model from which
   it is faster in all, ``(F_b − F_tf) / (s_tf − s_b)``.
@@ -41,7 +42,7 @@ BACKENDS = ("tensorflow", "jax", "torch")
 QUICK_SHAPE = (8, 18, 32, 1)
 
 
-def _measure(evaluations: int) -> dict:
+def _measure(evaluations: int, repeats: int) -> dict:
     """In the backend's own process: the measurements above, as a dict."""
     start = time.perf_counter()
     import keras
@@ -80,31 +81,37 @@ def _measure(evaluations: int) -> dict:
     fixed = [seconds(trivial, genome(3 + i), i + 1) for i in range(evaluations)]
     quick = fitness_on(QUICK_SHAPE, (256, 32))
     warm = seconds(quick, genome(16, layers=2, batch=32), 0)
-    one = seconds(quick, genome(16, layers=2, epochs=1, batch=32), 1)
-    four = seconds(quick, genome(16, layers=2, epochs=4, batch=32), 2)
+    steps = []
+    for r in range(repeats):
+        one = seconds(quick, genome(16, layers=2, epochs=1, batch=32), 1 + 2 * r)
+        four = seconds(quick, genome(16, layers=2, epochs=4, batch=32), 2 + 2 * r)
+        steps.append(max(0.0, (four - one) / (3 * 8)))
     return {"backend": keras.backend.backend(), "import": imported, "first": first,
             "fixed": statistics.median(fixed), "fixed_all": fixed, "quick_warm_up": warm,
-            "step": max(0.0, (four - one) / (3 * 8))}
+            "step": statistics.median(steps), "step_all": steps}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument("--evaluations", type=int, default=5, help="trivial evaluations per backend (median)")
+    parser.add_argument("--repeats", type=int, default=3, help="step-time measurements per backend (median)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: measure in this process
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(_measure(args.evaluations)))
+        print(json.dumps(_measure(args.evaluations, args.repeats)))
         return
 
     print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}, "
           f"python {platform.python_version()}; load average {os.getloadavg()[0]:.1f}; "
-          f"{time.strftime('%Y-%m-%d %H:%M')}; {args.evaluations} trivial evaluations per backend", flush=True)
+          f"{time.strftime('%Y-%m-%d %H:%M')}; {args.evaluations} trivial evaluations and {args.repeats} "
+          f"step measurements per backend", flush=True)
     results = {}
     for backend in args.backends:
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3",
                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-        done = subprocess.run([sys.executable, __file__, "--worker", backend, "--evaluations", str(args.evaluations)],
+        done = subprocess.run([sys.executable, __file__, "--worker", backend, "--evaluations", str(args.evaluations),
+                               "--repeats", str(args.repeats)],
                               env=env, capture_output=True, text=True)
         if done.returncode != 0:
             print(f"{backend}: failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else '?'}")
