@@ -125,7 +125,8 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
         }, indent=1))
     done = []
     try:
-        _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done)
+        _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done,
+                  force_backend=force_backend)
     except UserCodeError as exc:  # the study, not just the arm, is what to resume
         exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
         raise
@@ -133,7 +134,8 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
 
 
 def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
-              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list) -> None:
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list, *,
+              force_backend: bool = False) -> None:
     for variant in variants:
         for seed in seeds:
             arm = Arm(variant, seed, out / variant / f"seed-{seed}")

@@ -202,3 +202,24 @@ def test_ray_workers_get_the_backend_and_its_memory_settings(monkeypatch):
         env_vars = started["runtime_env"]["env_vars"]
         assert env_vars["KERAS_BACKEND"] == "jax" and env_vars["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
         assert ("PYTHONPATH" in env_vars) == (address is None)
+
+
+def test_a_study_on_another_backend_is_refused_before_any_sub_run_trains(tmp_path, capsys):
+    experiment = tmp_path / "study.py"
+    experiment.write_text(
+        "from evodeap.config import ExperimentConfig\n"
+        "CONFIG = ExperimentConfig(population_size=4, generations=1)\n"
+        "VARIANTS = {'a': {}, 'b': {'selection_params.beta': 1.0}}\nSEEDS = [0]\n")
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    (out / "a" / "seed-0" / "checkpoint.json").unlink()  # a needs resuming ...
+    record = json.loads((out / "b" / "seed-0" / "runtime.json").read_text())
+    record["backend"] = other_backend()  # ... and b, complete, was trained on another backend
+    (out / "b" / "seed-0" / "runtime.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main(["resume", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "b/seed-0" in err and "results would not be comparable" in err
+    assert not (out / "a" / "seed-0" / "checkpoint.json").exists()  # refused before a trained again
+    assert main(["resume", str(out), "--quiet", "--force-backend"]) == 0
+    assert (out / "a" / "seed-0" / "checkpoint.json").exists()
