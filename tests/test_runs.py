@@ -140,7 +140,7 @@ def test_corrupt_checkpoint_and_database_are_clear_errors_and_left_untouched(tmp
         extra.unlink()
     (out / "results.sqlite").write_bytes(b"this is not a database" * 100)
     assert main(["resume", str(out)]) == 2
-    assert "not a valid results database" in capsys.readouterr().err
+    assert "results.sqlite is corrupt: not an SQLite database" in capsys.readouterr().err
 
 
 def test_changed_experiment_file_is_refused_on_resume(tmp_path, capsys):
@@ -149,11 +149,22 @@ def test_changed_experiment_file_is_refused_on_resume(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", str(experiment), "--set", "generations=1", "--set", "population_size=6", "--out", str(out), "--quiet"]) == 0
     os.remove(out / "checkpoint.json")
+    # any edit is refused before the file is executed: its hash is not the recorded one
     experiment.write_text(Path(DEMO).read_text().replace("population_size=50", "population_size=40"))
     capsys.readouterr()
-    assert main(["resume", str(out)]) == 0  # the override still sets 6, so nothing changed
-    experiment.write_text(Path(DEMO).read_text().replace("elitism=2", "elitism=3"))
     assert main(["resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "the experiment changed since" in err and str(experiment) in err and "--force" in err
+    assert err.count("\n") == 1
+    # forced: the override still sets 6, so the configuration is the same; the change is recorded
+    assert main(["resume", str(out), "--force", "--quiet"]) == 0
+    changes = json.loads((out / "experiment.json").read_text())["changes"]
+    assert len(changes) == 1 and changes[0]["forced"] and not changes[0]["exact_continuation"]
+    assert str(experiment) in changes[0]["change"]
+    # a change of configuration is refused even when forced, and names the key
+    os.remove(out / "checkpoint.json")
+    experiment.write_text(Path(DEMO).read_text().replace("elitism=2", "elitism=3"))
+    assert main(["resume", str(out), "--force"]) == 2
     assert "no longer matches" in capsys.readouterr().err
 
 

@@ -221,11 +221,14 @@ def test_bad_study_declarations_exit_2_with_one_line(tmp_path, capsys, body, mes
     assert not out.exists()  # refused before anything was written
 
 
-def test_study_without_out_exits_2(tmp_path, capsys):
+def test_study_without_out_writes_a_default_study_directory(tmp_path, capsys, monkeypatch):
     experiment = write_experiment(tmp_path)
-    assert main(["run", str(experiment), "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--out" in err
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(experiment), "--quiet"]) == 0
+    (out,) = (tmp_path / "runs").iterdir()
+    assert out.name.startswith("tiny_study-")
+    assert f"study directory: {Path('runs') / out.name}" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["beta1", "nocx", "study.json"]
 
 
 def test_study_refuses_an_existing_study_directory(study, capsys):
