@@ -161,9 +161,7 @@ def write_bytes(root: str | os.PathLike[str], relative: str | os.PathLike[str], 
             raise os_error(exc, final) from None
         try:
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(handle, view):]
+                _write_all(handle, data)
                 os.fsync(handle)
             finally:
                 os.close(handle)
@@ -183,6 +181,12 @@ def write_bytes(root: str | os.PathLike[str], relative: str | os.PathLike[str], 
         except OSError:
             pass
     return final
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view):]
 
 
 def write_text(root: str | os.PathLike[str], relative: str | os.PathLike[str], text: str) -> Path:

@@ -166,6 +166,9 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> list[Pat
     directory); returns the written paths."""
     run_dir = Path(run_dir)
     if not ((run_dir / "results.sqlite").exists() or (run_dir / "results.sqlite").is_symlink()):
+        if any(run_dir.glob("*/seed-*/config.json")):
+            raise RunDirectoryError(f"{run_dir / 'study.json'} is missing: {run_dir} holds the sub-runs of a study; "
+                                    f"restore study.json")
         raise RunDirectoryError(f"no results database in {run_dir}: is it a run directory?")
     with output_folder(run_dir, out) as target, snapshots():
         return _write_run_report(run_dir, target)

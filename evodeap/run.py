@@ -95,7 +95,8 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
             if db.status() is None:  # an old version stopped between creating the tables and this row
                 db.start_run(config.name, config.seed, config.to_dict())
             db.set_status("running")
-            resume_state.evaluations = list(db.iter_evaluations())
+            if not resume_state.evaluations:
+                resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
@@ -291,6 +292,9 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
     source = directory.read_experiment()
     recorded = directory.read_config()
     if source is None and recorded is None:
+        if any(directory.path.glob("*/seed-*/config.json")):
+            raise DamagedFileError(f"{directory.file('study.json')} is missing: {directory.path} holds the sub-runs "
+                                   f"of a study; restore study.json (nothing was changed)")
         raise RunDirectoryError(f"{directory.path} holds no run (no experiment.json or config.json); start one with: "
                                 f"evodeap run EXPERIMENT.py --out {directory.path}")
     state = directory.load_checkpoint()
@@ -304,9 +308,13 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         raise DamagedFileError(f"{directory.db_path} is missing, but checkpoint.json is at generation "
                                f"{state['generation']}: the database holds every evaluation and cannot be rebuilt; "
                                f"restore it (nothing was changed)")
-    if state is not None:
+    stored: list = []
+    if has_db:
         with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-            missing = sorted(set(range(state["generation"] + 1)) - db.generations_recorded())
+            stored = list(db.iter_evaluations())  # every row must decode
+            recorded_generations = db.generations_recorded()
+    if state is not None:
+        missing = sorted(set(range(state["generation"] + 1)) - recorded_generations)
         if missing:
             raise DamagedFileError(f"{directory.db_path} is corrupt: it lacks the row(s) of generation(s) "
                                    f"{', '.join(map(str, missing))}, which checkpoint.json has completed")
@@ -351,21 +359,16 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         if want_result:
             from evodeap.executors import SerialExecutor
 
-            result = evolve(config, resume=ResumeState(state, _stored(directory)), executor=SerialExecutor(),
+            result = evolve(config, resume=ResumeState(state, stored), executor=SerialExecutor(),
                             weights_dir=str(directory.file("weights")))
         return Continuation(result, True, written, executed)
     if on_start is not None:
         hooks = on_start(config)
         if hooks:
             on_generation, on_evaluation = hooks
-    resume_state = ResumeState(state) if has_db else None
+    resume_state = ResumeState(state, stored) if has_db else None
     result = execute(directory, config, resume_state, on_generation, on_evaluation, executor)
     return Continuation(result, False, [], executed)
-
-
-def _stored(directory: RunDirectory) -> list:
-    with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-        return list(db.iter_evaluations())
 
 
 def resume(out: str | Path, config: ExperimentConfig | None = None, *,

@@ -147,31 +147,24 @@ class RunDirectory:
     def write_checkpoint(self, state: dict[str, Any]) -> None:
         """The checkpoint, then the logbook derived from it."""
         write_json(self.path, CHECKPOINT, state)
-        self.write_logbook(state["logbook"])
-
-    def write_logbook(self, rows: list[dict]) -> None:
-        from evodeap.engine import LOGBOOK_FIELDS
-
-        lines = [",".join(LOGBOOK_FIELDS)]
-        for row in rows:
-            lines.append(",".join("" if row.get(f) is None else str(row.get(f)) for f in LOGBOOK_FIELDS))
-        write_text(self.path, LOGBOOK, "\n".join(lines) + "\n")
+        write_text(self.path, LOGBOOK, logbook_text(state["logbook"]))
 
     # -- the final files ---------------------------------------------------------------------
     @staticmethod
     def final_files(state: dict[str, Any]) -> dict[str, bytes]:
-        """``hall_of_fame.json`` and ``space.json`` as derived from the final checkpoint."""
+        """The files derived from the final checkpoint: ``logbook.csv``, ``hall_of_fame.json``, ``space.json``."""
         from evodeap.genome import Genome
 
         hall_of_fame = []
         for member in state["hall_of_fame"]:
             genome = Genome.from_dict(member["genome"])
             hall_of_fame.append({"fitness": list(member["fitness"]), "key": genome.key(), "genome": genome.to_dict()})
-        return {HALL_OF_FAME: json.dumps(hall_of_fame, indent=1).encode(),
+        return {LOGBOOK: logbook_text(state["logbook"]).encode(),
+                HALL_OF_FAME: json.dumps(hall_of_fame, indent=1).encode(),
                 SPACE: json.dumps(state["space"], indent=1).encode()}
 
     def write_final(self, state: dict[str, Any]) -> list[str]:
-        """Write the final files that are missing or differ from the checkpoint; returns their names."""
+        """Write the derived files that are missing or differ from the checkpoint; returns their names."""
         from evodeap.files import write_bytes
 
         written = []
@@ -193,6 +186,16 @@ class RunDirectory:
         return WeightStore(self.file(WEIGHTS))
 
 
+def logbook_text(rows: list[dict]) -> str:
+    """``logbook.csv``: a header of the logbook fields, one line per generation."""
+    from evodeap.engine import LOGBOOK_FIELDS
+
+    lines = [",".join(LOGBOOK_FIELDS)]
+    for row in rows:
+        lines.append(",".join("" if row.get(f) is None else str(row.get(f)) for f in LOGBOOK_FIELDS))
+    return "\n".join(lines) + "\n"
+
+
 def default_run_directory(name: str, root: str | os.PathLike[str] = "runs") -> Path:
     """Reserve ``runs/<name>-<YYYYmmdd-HHMMSS>`` (``-2``, ``-3`` … when taken) and return it.
 
@@ -204,13 +207,17 @@ def default_run_directory(name: str, root: str | os.PathLike[str] = "runs") -> P
 
     safe = re.sub(r"[^A-Za-z0-9_.+-]+", "-", name).strip("-.") or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    from evodeap.files import os_error
+
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 1000):
         path = root / (f"{safe}-{stamp}" if attempt == 1 else f"{safe}-{stamp}-{attempt}")
         try:
+            root.mkdir(parents=True, exist_ok=True)
             path.mkdir()
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise os_error(exc, path, "create") from None
         return path
     raise RunDirectoryError(f"no free run directory name under {root} for {safe}-{stamp}")

@@ -271,8 +271,20 @@ class ResultsDB:
         return rows[0][0] if rows else None
 
     def generations_recorded(self) -> set[int]:
-        """The generations that have a ``generations`` row."""
-        return {r[0] for r in self._execute("SELECT generation FROM generations", action="read")}
+        """The generations that have a ``generations`` row (whose record and space must decode).
+
+        Raises:
+            DamagedFileError: a row does not decode (naming its generation).
+        """
+        rows = self._execute("SELECT generation, record, space FROM generations", action="read")
+        for generation, record, space in rows:
+            for what, text in (("record", record), ("space", space)):
+                try:
+                    json.loads(text)
+                except (TypeError, ValueError) as exc:
+                    raise DamagedFileError(f"{self.path} is corrupt: the {what} of generation {generation} "
+                                           f"does not decode: {exc}") from None
+        return {r[0] for r in rows}
 
     def iter_evaluations(self) -> Iterator[tuple[int, int, Genome, EvalResult]]:
         """Every stored evaluation as (generation, index, genome, result), in order.
@@ -394,11 +406,20 @@ def _frame(path: str | Path, query: str):
         conn.close()
 
 
-def _loads(text: Any, path: Any, what: str) -> Any:
-    try:
-        return json.loads(text or "{}")
-    except (TypeError, ValueError) as exc:
-        raise DamagedFileError(f"{database_path(path)} is corrupt: a {what} value does not decode: {exc}") from None
+def _decode(frame, column: str, path: Any, row_name) -> list[Any]:
+    """The JSON values of ``frame[column]``; a value that does not decode is refused naming its row."""
+    values = []
+    for i, text in enumerate(frame[column]):
+        try:
+            values.append(json.loads(text or "{}"))
+        except (TypeError, ValueError) as exc:
+            raise DamagedFileError(f"{database_path(path)} is corrupt: {row_name(frame.iloc[i])} does not decode "
+                                   f"({column}: {exc})") from None
+    return values
+
+
+def _evaluation_name(row) -> str:
+    return f"evaluation (generation {row['generation']}, index {row['idx']})"
 
 
 def _expand(frame, column: str, prefix: str, path: Any = ""):
@@ -406,7 +427,7 @@ def _expand(frame, column: str, prefix: str, path: Any = ""):
 
     if frame.empty:
         return frame
-    expanded = pd.json_normalize([_loads(v, path, column) for v in frame[column]]).add_prefix(prefix)
+    expanded = pd.json_normalize(_decode(frame, column, path, _evaluation_name)).add_prefix(prefix)
     expanded.index = frame.index
     return pd.concat([frame.drop(columns=[column]), expanded], axis=1)
 
@@ -427,7 +448,7 @@ def generations(path: str | Path):
     import pandas as pd
 
     frame = _frame(path, "SELECT generation, record, space FROM generations ORDER BY generation")
-    records = pd.DataFrame([_loads(r, path, "generation record") for r in frame["record"]]) \
+    records = pd.DataFrame(_decode(frame, "record", path, lambda row: f"the record of generation {row['generation']}")) \
         if not frame.empty else pd.DataFrame()
     if not records.empty:
         records["space"] = frame["space"].values

@@ -47,3 +47,16 @@ class MetricStubFitness:
         metrics = {f"test_{m}": value * k for m, k in
                    (("accuracy", 0.5), ("precision", 0.6), ("recall", 0.7), ("auc", 0.9), ("f1", 0.65))}
         return EvalResult(fitness=(value,), metrics=metrics, seed=context.seed)
+
+
+@dataclass(frozen=True)
+class WeightsStubFitness:
+    """Landscape value, and stand-in "trained weights" (bytes derived from the genome and the
+    weights it started from), so weight inheritance runs in milliseconds without Keras.
+    ``extra["started_from_weights"]`` records the bytes it started from (their length)."""
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        start = context.weights or b""
+        weights = (genome.key() + ":" + str(len(start))).encode() * 8 if context.return_weights else None
+        return EvalResult(fitness=(landscape_value(genome) + len(start) * 1e-9,), seed=context.seed,
+                          extra={"started_from_weights": len(start)}, weights=weights)
