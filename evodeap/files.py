@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import stat
 from contextlib import contextmanager
@@ -31,8 +32,14 @@ from typing import Any, Iterator
 
 from evodeap.errors import DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
 
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.tmp(?:-journal)?")  # a write's temporary file
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def temporary_name(name: str) -> str:
+    """A fresh temporary name for a file about to become ``name``: ``.<name>.<12 hex>.tmp``."""
+    return f".{name}.{secrets.token_hex(6)}.tmp"
 
 
 def os_error(exc: OSError, path: str | os.PathLike[str], action: str = "write") -> RunDirectoryError:
@@ -153,7 +160,7 @@ def write_bytes(root: str | os.PathLike[str], relative: str | os.PathLike[str], 
     *folders, name = _parts(relative)
     final = Path(root).joinpath(*folders, name)
     with folder(root, PurePosixPath(*folders) if folders else ".") as fd:
-        temp = f".{name}.{secrets.token_hex(6)}.tmp"
+        temp = temporary_name(name)
         try:
             handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
                              0o666, dir_fd=fd)

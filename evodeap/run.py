@@ -338,6 +338,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         check_same_config(config, recorded, directory.path)
 
     # everything is checked: from here on, write
+    directory.remove_leftovers()
     if problems:
         lost = _forget_weights(directory, problems)
         source_now = record_change(source_now, f"retrained lost weights from scratch: {', '.join(lost) or INDEX}",

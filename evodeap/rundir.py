@@ -90,6 +90,18 @@ class RunDirectory:
         for name in (WEIGHTS, TENSORBOARD):
             check_directory(self.path, name)
 
+    def remove_leftovers(self) -> list[str]:
+        """Remove the temporary files an interrupted write left (the caller holds the lock, so no
+        write is in progress); returns their names."""
+        from evodeap.files import TEMPORARY
+
+        removed = []
+        for entry in self.path.iterdir():
+            if TEMPORARY.fullmatch(entry.name) and (entry.is_symlink() or entry.is_file()):
+                entry.unlink()
+                removed.append(entry.name)
+        return removed
+
     def create(self, config: Any, experiment: dict[str, Any] | None) -> None:
         """Start a new run here (under the lock); refuse a directory that holds anything.
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextvars
 import json
 import os
-import secrets
 import sqlite3
 import tempfile
 import time
@@ -40,7 +39,7 @@ from typing import Any, Iterator
 
 from evodeap.errors import DamagedFileError, DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
 from evodeap.evaluation import EvalResult
-from evodeap.files import os_error, read_bytes, write_bytes
+from evodeap.files import os_error, read_bytes, temporary_name, write_bytes
 from evodeap.genome import Genome
 
 DB_FORMAT = 2
@@ -191,7 +190,7 @@ class ResultsDB:
         path = Path(path)
         if path.exists() or path.is_symlink():
             raise RunDirectoryError(f"{path} already exists; evodeap never replaces a results database")
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        temp = path.with_name(temporary_name(path.name))
         try:
             os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666))
             conn = sqlite3.connect(temp, isolation_level=None)
