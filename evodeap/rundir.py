@@ -211,13 +211,13 @@ def logbook_text(rows: list[dict]) -> str:
 def default_run_directory(name: str, root: str | os.PathLike[str] = "runs") -> Path:
     """Reserve ``runs/<name>-<YYYYmmdd-HHMMSS>`` (``-2``, ``-3`` … when taken) and return it.
 
-    ``name`` is reduced to letters, digits, ``_``, ``.``, ``+`` and ``-``; the folder is
-    created here, so two runs started in the same second never share one.
+    ``name`` is reduced to letters, digits, ``_``, ``+`` and ``-`` (anything else becomes
+    ``-``); the folder is created here, so two runs started in the same second never share one.
     """
     import re
     import time
 
-    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "-", name).strip("-.") or "run"
+    safe = re.sub(r"[^A-Za-z0-9_+-]+", "-", name).strip("-") or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
     from evodeap.files import os_error
 
