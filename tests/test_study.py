@@ -239,6 +239,36 @@ def test_study_refuses_an_existing_study_directory(study, capsys):
     assert mtimes(out) == before
 
 
+def test_study_report_out_writes_elsewhere_and_leaves_the_study_untouched(study, tmp_path, capsys):
+    _, out = study
+    before = mtimes(out)
+    elsewhere = tmp_path / "report"
+    assert main(["report", str(out), "--out", str(elsewhere)]) == 0
+    assert (elsewhere / "tables" / "study_ranking.csv").is_file() and (elsewhere / "figures" / "final_best.png").is_file()
+    assert mtimes(out) == before
+
+
+def test_changed_study_experiment_is_refused_on_resume_unless_forced(study, tmp_path, capsys):
+    experiment, original = study
+    copy_dir = tmp_path / "copy"
+    shutil.copytree(original, copy_dir)
+    edited = tmp_path / "edited.py"
+    edited.write_text(experiment.read_text() + "\n# an edit\n")
+    info = json.loads((copy_dir / "study.json").read_text())
+    info["experiment"]["file"] = str(edited)
+    (copy_dir / "study.json").write_text(json.dumps(info))
+    shutil.rmtree(copy_dir / "nocx" / "seed-7")
+    capsys.readouterr()
+    assert main(["resume", str(copy_dir), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the experiment changed" in err and str(edited) in err
+    assert not (copy_dir / "nocx" / "seed-7").exists()
+    assert main(["resume", str(copy_dir), "--quiet", "--force"]) == 0
+    change = json.loads((copy_dir / "study.json").read_text())["experiment"]["changes"][-1]
+    assert change["forced"] and str(edited) in change["change"]
+    assert json.loads((copy_dir / "nocx" / "seed-7" / "checkpoint.json").read_text())["generation"] == 3
+
+
 def test_read_study_errors(tmp_path):
     with pytest.raises(RunDirectoryError, match="not a study directory"):
         read_study(tmp_path)
