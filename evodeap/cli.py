@@ -42,6 +42,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config import parse_assignments
     from evodeap.experiment import load_experiment
     from evodeap.provenance import describe_sources
+    from evodeap.resolve import resolve_run
     from evodeap.run import default_run_directory, run
     from evodeap.study import is_study
 
@@ -56,14 +57,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _run_study(namespace, Path(args.out) if args.out else None, experiment, args)
     if args.seed is not None:
         overrides["seed"] = args.seed
-    config = namespace["CONFIG"].with_overrides(overrides).validate()  # refuse before any work is done
+    config = namespace["CONFIG"].with_overrides(overrides).validate()
+    resolved = resolve_run(config)  # refuse before any work is done: every name and parameter, then the directory
     out = Path(args.out) if args.out else default_run_directory(config.name)
     if not args.out and not args.quiet:
         print(f"run directory: {out}", flush=True)
     progress = _progress(args, config)
     try:
         result = run(config, out, on_generation=progress.generation, on_evaluation=progress.evaluation,
-                     experiment=experiment)
+                     experiment=experiment, resolved=resolved)
     finally:
         progress.close()
     return _finish(result, out, args)

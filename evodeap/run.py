@@ -15,16 +15,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 from evodeap import formats
-from evodeap.config import ExperimentConfig
+from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
 from evodeap.errors import DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError
+from evodeap.experiment import build_config, load_experiment
 from evodeap.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
+from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.rundir import RunDirectory, default_run_directory
 from evodeap.storage import ResultsDB, check_database
 from evodeap.weights import INDEX, WeightFileError
 
-__all__ = ["Continuation", "RunDirectory", "RunInterrupted", "build_config", "check_same_config", "continue_run",
-           "default_run_directory", "execute", "resume", "run"]
+__all__ = ["Continuation", "RunDirectory", "RunInterrupted", "check_same_config", "continue_run",
+           "default_run_directory", "execute", "load_recorded_experiment", "resume", "run"]
 
 RETRAIN_FLAG = "--retrain-lost-weights"
 
@@ -78,12 +80,13 @@ class _Recorder:
 
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
-            on_generation, on_evaluation, executor) -> EvolutionResult:
+            on_generation, on_evaluation, executor, resolved: ResolvedRun | None = None) -> EvolutionResult:
     """Evolve ``config`` into a run directory whose start files exist (the caller holds its lock).
 
     Without ``resume_state`` the database is created; with it, the existing one is
     continued. A stop for any reason leaves the status ``interrupted`` where the disk
     allows it; a full disk or damaged weights end with one line that says how to go on.
+    ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`).
     """
     directory.check_folders()
     if resume_state is None:
@@ -101,7 +104,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
-                            weights_dir=str(directory.file("weights")))
+                            weights_dir=str(directory.file("weights")), resolved=resolved)
         except BaseException as exc:
             _try_status(db, "interrupted")
             if isinstance(exc, KeyboardInterrupt):
@@ -130,7 +133,8 @@ def _try_status(db: ResultsDB, status: str) -> None:
 def run(config: ExperimentConfig, out: str | Path | None = None, *,
         on_generation: Callable[[GenerationReport], None] | None = None,
         on_evaluation: Callable[[EvaluationRecord], None] | None = None,
-        experiment: dict[str, Any] | None = None, executor: Any = None) -> EvolutionResult:
+        experiment: dict[str, Any] | None = None, executor: Any = None,
+        resolved: ResolvedRun | None = None) -> EvolutionResult:
     """Validate ``config`` and evolve it; with ``out``, record everything in that run directory.
 
     Args:
@@ -140,39 +144,29 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         experiment: ``{"file": path, "overrides": {...}, "sources": {...}}`` so ``evodeap
             resume`` can rebuild it (see :mod:`evodeap.provenance`).
         executor: an entered executor, instead of the one the config names.
+        resolved: ``config``'s objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`).
 
     Raises:
         RunDirectoryError: ``out`` holds anything, is in use, or cannot be written.
     """
-    config.validate()
+    if resolved is None:  # every name and parameter checked before anything is written
+        resolved = resolve_run(config.validate())
     if out is None:
-        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor)
+        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor,
+                      resolved=resolved)
     directory = RunDirectory(Path(out))
     directory.make()
     with directory.lock("run"):
         directory.create(config, experiment)
-        return execute(directory, config, None, on_generation, on_evaluation, executor)
-
-
-def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> ExperimentConfig:
-    """The config an ``experiment.json`` record describes: the file's ``CONFIG`` with the
-    recorded overrides, then (for a study's sub-run) its variant and seed."""
-    from evodeap.study import apply_variant
-
-    config = namespace["CONFIG"].with_overrides(source.get("overrides", {}))
-    if source.get("variant") is not None:
-        config = apply_variant(config, namespace, source["variant"])
-    if source.get("seed") is not None:
-        config = config.with_overrides({"seed": source["seed"]})
-    return config
+        return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
 
 
 def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
     """Refuse ``config`` unless it is the one ``recorded`` (an upgraded ``config.json``), naming every changed key."""
     import json
 
-    current = formats.normalize_names(json.loads(json.dumps(config.to_dict())))
-    changed = formats.config_differences(current, recorded)
+    current = comparable(formats.normalize_names(json.loads(json.dumps(config.to_dict()))))
+    changed = formats.config_differences(current, comparable(recorded))
     if changed:
         raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {'; '.join(changed)})")
 
@@ -236,8 +230,6 @@ def load_recorded_experiment(directory: RunDirectory, source: dict[str, Any], na
     The file (and the user modules recorded with it) is hashed before it is executed; a
     changed one is refused unless ``force``, and a forced change is recorded.
     """
-    from evodeap.experiment import load_experiment
-
     path = experiment_file_to_run(directory.path, source, named, where)
     changed = changed_sources(source.get("sources"), path)
     if changed and not force:
@@ -333,7 +325,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         config = build_config(namespace, source_now)
     else:
         source_now = source if source is not None else {"file": None, "overrides": {}}
-    config.validate()
+    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
     if recorded is not None:
         check_same_config(config, recorded, directory.path)
 
@@ -361,14 +353,14 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
             from evodeap.executors import SerialExecutor
 
             result = evolve(config, resume=ResumeState(state, stored), executor=SerialExecutor(),
-                            weights_dir=str(directory.file("weights")))
+                            weights_dir=str(directory.file("weights")), resolved=resolved)
         return Continuation(result, True, written, executed)
     if on_start is not None:
         hooks = on_start(config)
         if hooks:
             on_generation, on_evaluation = hooks
     resume_state = ResumeState(state, stored) if has_db else None
-    result = execute(directory, config, resume_state, on_generation, on_evaluation, executor)
+    result = execute(directory, config, resume_state, on_generation, on_evaluation, executor, resolved)
     return Continuation(result, False, [], executed)
 
 

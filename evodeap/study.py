@@ -30,11 +30,14 @@ from typing import Any, Callable, Mapping
 from evodeap import formats
 from evodeap.config import ExperimentConfig
 from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.experiment import BASELINE, build_config
 from evodeap.files import read_bytes, write_json
 from evodeap.formats import NAME
+from evodeap.lock import LOCK_NAME, RunLock
+from evodeap.resolve import resolve_run
+from evodeap.run import RunDirectory, continue_run, execute, load_recorded_experiment
 
 STUDY = "study.json"
-BASELINE = "base"
 
 
 @dataclass(frozen=True)
@@ -69,20 +72,6 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
     if reference is not None and reference not in variants:
         raise ConfigError(f"REFERENCE {reference!r} is not a variant; variants: {', '.join(variants)}")
     return list(variants), seeds
-
-
-def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: str) -> ExperimentConfig:
-    """``config`` changed by variant ``name`` (overrides dict or function)."""
-    variants = namespace.get("VARIANTS", {BASELINE: {}})
-    if name not in variants:
-        raise RunDirectoryError(f"variant {name!r} is no longer defined in the experiment file")
-    change: Mapping[str, Any] | Callable = variants[name]
-    if isinstance(change, Mapping):
-        return config.with_overrides(dict(change))
-    new = change(config)
-    if not isinstance(new, ExperimentConfig):
-        raise ConfigError(f"variant {name!r} must return an ExperimentConfig, got {type(new).__name__}")
-    return new
 
 
 def arms(directory: str | Path) -> list[Arm]:
@@ -124,15 +113,12 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
     ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks. The
     study directory's lock is held throughout, and each sub-run's while it runs.
     """
-    from evodeap.lock import LOCK_NAME, RunLock
-    from evodeap.run import RunDirectory, build_config, continue_run, execute
-
     out = Path(out)
     if not resume:
         variants, seeds = study_plan(namespace, seed_override)
         configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
-        for config in configs.values():
-            config.validate()
+        for config in configs.values():  # every arm's names and parameters, before anything is written
+            resolve_run(config.validate())
         RunDirectory(out).make()
     with RunLock(out, "resume" if resume else "run"):
         if resume:
@@ -178,9 +164,6 @@ def resume_study(out: str | Path, *, experiment_file: str | Path | None = None, 
                  announce: Callable[[Path], None] | None = None, **hooks: Any) -> list[Arm]:
     """Finish a study directory: the experiment file is checked (hashes) before it is executed,
     a forced change is recorded in ``study.json``, then :func:`run_study` resumes every arm."""
-    from evodeap.lock import RunLock
-    from evodeap.run import RunDirectory, load_recorded_experiment
-
     out = Path(out)
     with RunLock(out, "resume"):
         info = read_study(out)
