@@ -200,3 +200,31 @@ def test_tensorboard_scalars_are_written(tmp_path):
     run(config, tmp_path / "run")
     events = list((tmp_path / "run" / "tensorboard" / "generations").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 100
+
+
+class _FlakySelection:
+    """A selection with a bug that strikes once, at its ``fail_at``-th call."""
+
+    calls, fail_at = 0, 0
+
+
+def flaky_selection(individuals, k, rng):
+    _FlakySelection.calls += 1
+    if _FlakySelection.calls == _FlakySelection.fail_at:
+        raise RuntimeError("a bug in my selection")
+    return [individuals[i] for i in rng.integers(0, len(individuals), k)]
+
+
+def test_a_crash_leaves_the_run_interrupted_and_resumable(tmp_path):
+    config = ExperimentConfig(population_size=6, generations=4, seed=5, selection=flaky_selection, selection_params={})
+    _FlakySelection.calls, _FlakySelection.fail_at = 0, 0
+    whole = run(config, tmp_path / "whole")
+    _FlakySelection.calls, _FlakySelection.fail_at = 0, 3  # dies choosing the parents of generation 3
+    with pytest.raises(RuntimeError, match="a bug in my selection"):
+        run(config, tmp_path / "crashed")
+    with sqlite3.connect(tmp_path / "crashed" / "results.sqlite") as conn:
+        assert conn.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+    assert json.loads((tmp_path / "crashed" / "checkpoint.json").read_text())["generation"] == 2
+    assert not (tmp_path / "crashed" / ".evodeap-lock").exists()
+    resumed = resume(tmp_path / "crashed", config)  # the bug struck once: "fixed"
+    assert [dict(r, elapsed=0) for r in resumed.logbook] == [dict(r, elapsed=0) for r in whole.logbook]
