@@ -136,13 +136,6 @@ def folder(root: str | os.PathLike[str], relative: str | os.PathLike[str] = ".",
         os.close(fd)
 
 
-def ensure_directory(root: str | os.PathLike[str], relative: str | os.PathLike[str]) -> Path:
-    """Create ``root/relative`` (and the folders between) unless it exists; refuse links."""
-    with folder(root, relative, create=True):
-        pass
-    return Path(root) / relative
-
-
 def check_directory(root: str | os.PathLike[str], relative: str | os.PathLike[str]) -> None:
     """Refuse ``root/relative`` if it is a link or a file; a missing one is fine."""
     try:

@@ -151,7 +151,8 @@ class RunLock:
 
 
 def holder(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """Who holds the lock of ``directory`` now (``None`` when nobody does); takes nothing."""
+    """Who holds the lock of ``directory`` now (``None`` when nobody does); a probe that
+    creates nothing and leaves the lock as it found it."""
     try:
         fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:

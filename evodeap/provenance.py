@@ -47,7 +47,6 @@ def now() -> str:
 def _system_folders() -> list[Path]:
     folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     folders |= {v for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    folders.add(str(Path(__file__).resolve().parents[1]))  # evodeap's own tree (clone: operators/, models/ too)
     return [Path(f).resolve() for f in folders if f]
 
 

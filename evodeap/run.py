@@ -113,7 +113,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
                 raise DiskFullError(f"{exc}. Everything finished before is saved: free space, then "
                                     f"evodeap resume {directory.path}") from None
             if isinstance(exc, WeightFileError):
-                raise _weights_refusal(directory, exc.files) from None
+                raise _weights_refusal(directory, {name: "damaged or missing" for name in exc.files}) from None
             raise
         finally:
             recorder.close()
@@ -198,28 +198,32 @@ def _is_final(config: ExperimentConfig, state: dict[str, Any] | None) -> bool:
     return budget is not None and (state["logbook"][-1].get("train_flops_total") or 0) >= budget
 
 
-def _weights_refusal(directory: RunDirectory, problems: list[str]) -> WeightFileError:
+def _weights_refusal(directory: RunDirectory, problems: dict[str, str]) -> WeightFileError:
+    listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
     return WeightFileError(
-        f"{len(problems)} weight file(s) in {directory.file('weights')} are damaged or missing: {'; '.join(problems)}. "
+        f"{len(problems)} weight file(s) in {directory.file('weights')} are damaged or missing: {listed}. "
         f"Nothing was changed. To go on, training those models again from scratch (recorded: the run is then no "
-        f"longer an exact continuation): evodeap resume {directory.path} {RETRAIN_FLAG}", problems)
+        f"longer an exact continuation): evodeap resume {directory.path} {RETRAIN_FLAG}", list(problems))
 
 
-def _weight_problems(directory: RunDirectory, source: dict[str, Any] | None) -> list[str]:
+def _weight_problems(directory: RunDirectory, source: dict[str, Any] | None) -> dict[str, str]:
+    """name -> problem of each weight file that is not whole (``index.json`` too, when it should exist)."""
     store = directory.weight_store()
-    problems = store.check()
+    try:
+        problems = store.check()
+    except DamagedFileError as exc:  # the index itself
+        return {INDEX: str(exc).split(": ", 1)[-1]}
     legacy = source is None or source.get("format", 1) < formats.EXPERIMENT_FORMAT
     if not legacy and store.has_unindexed_files():
-        problems.append(f"{INDEX}: missing, though the folder holds weight files")
+        problems[INDEX] = "missing, though the folder holds weight files"
     return problems
 
 
-def _forget_weights(directory: RunDirectory, problems: list[str]) -> list[str]:
+def _forget_weights(directory: RunDirectory, problems: dict[str, str]) -> list[str]:
     store = directory.weight_store()
-    names = [p.split(":", 1)[0] for p in problems]
-    if INDEX in names:  # no index: nothing can be verified, so nothing is trusted
-        names = store.file_names()
-    return store.forget([n for n in names if n != INDEX])
+    if INDEX in problems:  # without a whole index no file can be verified, so none is trusted
+        return store.forget_all()
+    return store.forget(list(problems))
 
 
 def load_recorded_experiment(directory: RunDirectory, source: dict[str, Any], named: str | Path | None,

@@ -153,17 +153,13 @@ class WeightStore:
         """Every key with at least one weight file."""
         return set(self._files())
 
-    def check(self) -> list[str]:
-        """Problems of the indexed files (``"<name>: missing"``, ``"<name>: damaged ..."``); [] if none."""
+    def check(self) -> dict[str, str]:
+        """name -> problem (``missing``, ``damaged (...)``) of every indexed file that is not whole."""
         index = self._load_index()
         if index is None:
-            return []
-        problems = []
-        for name in index:
-            problem = self._problem(name)
-            if problem:
-                problems.append(f"{name}: {problem}")
-        return problems
+            return {}
+        problems = {name: self._problem(name) for name in index}
+        return {name: problem for name, problem in problems.items() if problem}
 
     def file_names(self) -> list[str]:
         """The regular files in the folder that have a store name, indexed or not (sorted)."""
@@ -192,6 +188,22 @@ class WeightStore:
         if forgotten:
             self._save_index()
         return forgotten
+
+    def forget_all(self) -> list[str]:
+        """Take every file out of the store, the index included, when the index cannot be
+        trusted: each moves into ``damaged/``, and an empty index is written.
+
+        Returns:
+            The names moved.
+        """
+        names = self.file_names() + ([INDEX] if (self.root / INDEX).is_file() else [])
+        if names:
+            (self.root / DAMAGED).mkdir(exist_ok=True)
+        for name in names:
+            os.replace(self.root / name, self.root / DAMAGED / name)
+        self._index, self._loaded = {}, True
+        self._save_index()
+        return names
 
     def prune(self, keep: Iterable[str]) -> int:
         """Remove what is no longer needed; return the number of files removed.

@@ -305,14 +305,20 @@ def test_damaged_or_lost_weight_file_is_refused_then_retrained_on_request(interr
 
 
 @pytest.mark.parametrize("damage", [delete, garble, not_an_object])
-def test_damaged_weight_index_is_refused(interrupted_with_weights, tmp_path, capsys, damage):
+def test_damaged_weight_index_is_refused_then_every_weight_retrained_on_request(interrupted_with_weights, tmp_path,
+                                                                               capsys, damage):
     out = tmp_path / "run"
     shutil.copytree(interrupted_with_weights, out)
     damage(out / "weights" / "index.json")
     before = snapshot(out)
     code, _, err = cli(capsys, "resume", str(out), "--quiet")
-    assert one_line_naming(code, err, "index.json"), err
+    assert one_line_naming(code, err, "index.json", "--retrain-lost-weights"), err
     assert snapshot(out) == before
+    code, _, err = cli(capsys, "resume", str(out), "--quiet", "--retrain-lost-weights")
+    assert code == 0, err
+    kept = {name for name in before if name.startswith("weights/") and name.endswith(".weights.h5")}
+    assert {f"weights/{p.name}" for p in (out / "weights" / "damaged").iterdir()} >= kept  # none trusted, all kept
+    assert json.loads((out / "checkpoint.json").read_text())["generation"] == 4
 
 
 def test_intact_weights_resume_exactly(interrupted_with_weights, tmp_path, capsys):

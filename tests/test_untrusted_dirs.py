@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -290,3 +292,34 @@ def test_resume_with_a_moved_experiment_file_named_on_the_command_line(received,
     assert code == 0, err
     updated = json.loads((received / "experiment.json").read_text())
     assert updated["file"] == str(moved) and updated["changes"][-1]["exact_continuation"]
+
+
+def test_a_changed_user_module_is_refused_on_resume_unless_forced(tmp_path, capsys, monkeypatch):
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "my_ops.py").write_text(textwrap.dedent("""
+        def pick(individuals, k, rng):
+            return [individuals[i] for i in rng.integers(0, len(individuals), k)]
+    """))
+    monkeypatch.syspath_prepend(str(library))
+    monkeypatch.delitem(sys.modules, "my_ops", raising=False)
+    experiment = tmp_path / "exp.py"
+    experiment.write_text(textwrap.dedent("""
+        from evodeap.config import ExperimentConfig
+        from my_ops import pick
+
+        CONFIG = ExperimentConfig(population_size=6, generations=2, selection=pick, selection_params={})
+    """))
+    out = tmp_path / "run"
+    code, _, err = cli(capsys, "run", str(experiment), "--out", str(out), "--quiet")
+    assert code == 0, err
+    modules = json.loads((out / "experiment.json").read_text())["sources"]["modules"]
+    assert list(modules) == ["my_ops"] and modules["my_ops"]["path"] == str(library / "my_ops.py")
+    (out / "checkpoint.json").unlink()
+    (library / "my_ops.py").write_text((library / "my_ops.py").read_text() + "# edited\n")
+    code, out_text, err = cli(capsys, "resume", str(out), "--quiet")
+    assert code == 2 and err.count("\n") == 1 and f"{library / 'my_ops.py'} (sha256" in err, err
+    assert "resume executes" not in out_text  # refused before anything was executed
+    code, _, err = cli(capsys, "resume", str(out), "--quiet", "--force")
+    assert code == 0, err
+    assert "my_ops.py" in json.loads((out / "experiment.json").read_text())["changes"][-1]["change"]
