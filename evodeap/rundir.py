@@ -86,8 +86,9 @@ class RunDirectory:
         return any(self.file(n).exists() or self.file(n).is_symlink() for n in (EXPERIMENT, CONFIG, DATABASE))
 
     def check_folders(self) -> None:
-        """Refuse ``weights/`` or ``tensorboard/`` when it is a link or a file (nothing is written through one)."""
-        for name in (WEIGHTS, TENSORBOARD):
+        """Refuse ``weights/``, ``tensorboard/`` or a folder TensorBoard writes in when it is a
+        link or a file (nothing is written through one)."""
+        for name in (WEIGHTS, TENSORBOARD, f"{TENSORBOARD}/generations", f"{TENSORBOARD}/evaluations"):
             check_directory(self.path, name)
 
     def remove_leftovers(self) -> list[str]:

@@ -233,10 +233,11 @@ def test_planted_temporary_file_links_never_redirect_a_write(reference, tmp_path
     assert comparable(out) == comparable(reference)
 
 
-@pytest.mark.parametrize("folder", ["weights", "tensorboard"])
+@pytest.mark.parametrize("folder", ["weights", "tensorboard", "tensorboard/generations"])
 def test_planted_output_folder_links_are_refused_by_resume(received, tmp_path, capsys, folder):
     outside = tmp_path / "outside"
     outside.mkdir()
+    (received / folder).parent.mkdir(exist_ok=True)
     (received / folder).symlink_to(outside, target_is_directory=True)
     (received / "checkpoint.json").unlink()
     code, _, err = cli(capsys, "resume", str(received))
