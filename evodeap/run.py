@@ -248,7 +248,7 @@ def load_recorded_experiment(directory: RunDirectory, source: dict[str, Any], na
     if changed:
         updated = record_change(updated, f"forced: resumed with changed code: {'; '.join(changed)}",
                                 forced=True, exact=False)
-    if str(path) != source.get("file"):
+    if named is not None and str(path) != source.get("file"):
         updated = record_change(updated, f"experiment file named on resume: {path} (recorded: {source.get('file')})")
         updated["file"] = str(path)
     if changed or not source.get("sources") or updated["file"] != source.get("file"):
@@ -284,6 +284,70 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         on_start: called with the configuration once it is known and checked, before any
             evaluation; it may return ``(on_generation, on_evaluation)`` hooks (progress).
     """
+    found = _inspect(directory)  # every file, before any code runs
+    if found.weight_problems and not retrain_lost_weights:
+        raise _weights_refusal(directory, found.weight_problems)
+    source, executed = found.source, None
+    if config is None:
+        if source is None:
+            raise RunDirectoryError(f"{directory.file('experiment.json')} is missing, so the experiment cannot be "
+                                    f"rebuilt; resume it from Python with evodeap.resume(dir, config)")
+        namespace, executed, source_now = load_recorded_experiment(directory, source, experiment_file, force,
+                                                                    announce)
+        config = build_config(namespace, source_now)
+    else:
+        source_now = source if source is not None else {"file": None, "overrides": {}}
+    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
+    if found.recorded is not None:
+        check_same_config(config, found.recorded, directory.path)
+
+    # everything is checked: from here on, write
+    directory.remove_leftovers()
+    if found.weight_problems:
+        lost = _forget_weights(directory, found.weight_problems)
+        source_now = record_change(source_now, f"retrained lost weights from scratch: {', '.join(lost) or INDEX}",
+                                   forced=True, exact=False)
+    if source_now != source:
+        directory.write_experiment(source_now)
+    if found.recorded is None:
+        directory.write_config(config)
+    if _is_final(config, found.state):
+        written = _finish(directory, found.state)
+        result = None
+        if want_result:
+            from evodeap.executors import SerialExecutor
+
+            result = evolve(config, resume=ResumeState(found.state, found.stored), executor=SerialExecutor(),
+                            weights_dir=str(directory.file("weights")), resolved=resolved)
+        return Continuation(result, True, written, executed)
+    if on_start is not None:
+        hooks = on_start(config)
+        if hooks:
+            on_generation, on_evaluation = hooks
+    resume_state = ResumeState(found.state, found.stored) if found.has_db else None
+    result = execute(directory, config, resume_state, on_generation, on_evaluation, executor, resolved)
+    return Continuation(result, False, [], executed)
+
+
+@dataclass
+class _OnDisk:
+    """What :func:`_inspect` found in a run directory (everything checked)."""
+
+    source: dict[str, Any] | None
+    recorded: dict[str, Any] | None
+    state: dict[str, Any] | None
+    has_db: bool
+    stored: list
+    weight_problems: dict[str, str]
+
+
+def _inspect(directory: RunDirectory) -> _OnDisk:
+    """Read and check every file of a run directory, writing nothing.
+
+    Raises:
+        RunDirectoryError: a file is damaged, missing where a later stage's file exists,
+            or the directory holds no run (with the command that starts one).
+    """
     directory.require()
     source = directory.read_experiment()
     recorded = directory.read_config()
@@ -298,74 +362,36 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
     if recorded is None and (has_db or state is not None):
         raise DamagedFileError(f"{directory.file('config.json')} is missing, but the run has a database: "
                                f"restore config.json (nothing was changed)")
+    stored: list = []
     if has_db:
         check_database(directory.db_path)
+        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+            stored = list(db.iter_evaluations())  # every row must decode
+            recorded_generations = db.generations_recorded()
+        if state is not None:
+            missing = sorted(set(range(state["generation"] + 1)) - recorded_generations)
+            if missing:
+                raise DamagedFileError(f"{directory.db_path} is corrupt: it lacks the row(s) of generation(s) "
+                                       f"{', '.join(map(str, missing))}, which checkpoint.json has completed")
     elif state is not None:
         raise DamagedFileError(f"{directory.db_path} is missing, but checkpoint.json is at generation "
                                f"{state['generation']}: the database holds every evaluation and cannot be rebuilt; "
                                f"restore it (nothing was changed)")
-    stored: list = []
-    if has_db:
-        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-            stored = list(db.iter_evaluations())  # every row must decode
-            recorded_generations = db.generations_recorded()
-    if state is not None:
-        missing = sorted(set(range(state["generation"] + 1)) - recorded_generations)
-        if missing:
-            raise DamagedFileError(f"{directory.db_path} is corrupt: it lacks the row(s) of generation(s) "
-                                   f"{', '.join(map(str, missing))}, which checkpoint.json has completed")
     directory.check_folders()
-    problems = _weight_problems(directory, source)
-    if problems and not retrain_lost_weights:
-        raise _weights_refusal(directory, problems)
+    return _OnDisk(source, recorded, state, has_db, stored, _weight_problems(directory, source))
 
-    executed = None
-    if config is None:
-        if source is None:
-            raise RunDirectoryError(f"{directory.file('experiment.json')} is missing, so the experiment cannot be "
-                                    f"rebuilt; resume it from Python with evodeap.resume(dir, config)")
-        namespace, executed, source_now = load_recorded_experiment(directory, source, experiment_file, force,
-                                                                    announce)
-        config = build_config(namespace, source_now)
-    else:
-        source_now = source if source is not None else {"file": None, "overrides": {}}
-    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
-    if recorded is not None:
-        check_same_config(config, recorded, directory.path)
 
-    # everything is checked: from here on, write
-    directory.remove_leftovers()
-    if problems:
-        lost = _forget_weights(directory, problems)
-        source_now = record_change(source_now, f"retrained lost weights from scratch: {', '.join(lost) or INDEX}",
-                                   forced=True, exact=False)
-    if source_now != source:
-        directory.write_experiment(source_now)
-    if recorded is None:
-        directory.write_config(config)
-
-    if _is_final(config, state):
-        written = directory.write_final(state)
-        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-            finished = db.status() == "finished"
-        if not finished:
-            with ResultsDB(directory.db_path, check=False) as db:
-                db.set_status("finished")
-            written.append("status")
-        result = None
-        if want_result:
-            from evodeap.executors import SerialExecutor
-
-            result = evolve(config, resume=ResumeState(state, stored), executor=SerialExecutor(),
-                            weights_dir=str(directory.file("weights")), resolved=resolved)
-        return Continuation(result, True, written, executed)
-    if on_start is not None:
-        hooks = on_start(config)
-        if hooks:
-            on_generation, on_evaluation = hooks
-    resume_state = ResumeState(state, stored) if has_db else None
-    result = execute(directory, config, resume_state, on_generation, on_evaluation, executor, resolved)
-    return Continuation(result, False, [], executed)
+def _finish(directory: RunDirectory, state: dict[str, Any]) -> list[str]:
+    """Give a run whose last checkpoint is written its final files and status (those missing or
+    different only); returns what was written."""
+    written = directory.write_final(state)
+    with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+        finished = db.status() == "finished"
+    if not finished:
+        with ResultsDB(directory.db_path, check=False) as db:
+            db.set_status("finished")
+        written.append("status")
+    return written
 
 
 def resume(out: str | Path, config: ExperimentConfig | None = None, *,
