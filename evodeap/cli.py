@@ -113,12 +113,18 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
             from evodeap.study import study_plan
 
             study_plan(namespace, args.seed)  # refuse a malformed plan before choosing a folder
-            if out is None:
+            reserved = out is None
+            if reserved:
                 out = default_run_directory(namespace["CONFIG"].name)
                 if not args.quiet:
                     print(f"study directory: {out}", flush=True)
-            arms = run_study(namespace, out, experiment, seed_override=args.seed, on_arm_start=start,
-                             on_arm_done=done)
+            try:
+                arms = run_study(namespace, out, experiment, seed_override=args.seed, on_arm_start=start,
+                                 on_arm_done=done)
+            except EvodeapError:
+                if reserved and not any(out.iterdir()):  # refused before anything was written
+                    out.rmdir()
+                raise
     finally:
         for bar in progress:
             bar.close()

@@ -18,20 +18,11 @@ from pathlib import Path
 import pytest
 
 from evodeap.cli import main
-from evodeap.experiment import load_experiment
-from evodeap.provenance import describe_sources
-from evodeap.run import RunInterrupted, run
+from helpers_rundir import interrupted_weights_run, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = str(ROOT / "experiments" / "landscape_demo.py")
-SOURCE_FILES = ("experiment.json", "config.json", "checkpoint.json", "results.sqlite")
 DERIVED = ("logbook.csv", "hall_of_fame.json", "space.json")
-
-
-def snapshot(directory: Path, skip: tuple[str, ...] = ("tables", "figures")) -> dict[str, bytes]:
-    """Every file under ``directory`` (bar the report's folders) -> its bytes."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
-            if p.is_file() and p.relative_to(directory).parts[0] not in skip}
 
 
 def cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -250,33 +241,9 @@ def test_damage_is_refused_by_the_python_api_too(copy):
 
 
 # -- weight files ------------------------------------------------------------------------------------
-WEIGHTS_EXPERIMENT = """
-from evodeap.config import ExperimentConfig
-from evodeap.space import SearchSpace
-from helpers_fitness import WeightsStubFitness
-
-CONFIG = ExperimentConfig(name="weights_stub", space=SearchSpace(family="cnn", min_layers=2, max_layers=4),
-                          fitness=WeightsStubFitness(), population_size=6, generations=4, inheritance=True, seed=3)
-"""
-
-
 @pytest.fixture(scope="module")
 def interrupted_with_weights(tmp_path_factory) -> Path:
-    """A run with weight inheritance (stand-in weights), stopped after generation 2 of 4."""
-    root = tmp_path_factory.mktemp("weights")
-    experiment = root / "weights_exp.py"
-    experiment.write_text(textwrap.dedent(WEIGHTS_EXPERIMENT))
-    namespace = load_experiment(experiment)
-    source = {"file": str(experiment), "overrides": {}, "sources": describe_sources(experiment, namespace)}
-
-    def stop(report):
-        if report.generation == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(RunInterrupted):
-        run(namespace["CONFIG"], root / "run", on_generation=stop, experiment=source)
-    assert sorted((root / "run" / "weights").glob("*.weights.h5"))
-    return root / "run"
+    return interrupted_weights_run(tmp_path_factory.mktemp("weights"))
 
 
 def _first_weight_file(directory: Path) -> Path:

@@ -12,7 +12,7 @@ import pytest
 from evodeap import formats
 from evodeap.cli import main
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from test_damaged_files import interrupted_with_weights  # noqa: F401  (a fixture)
+from helpers_rundir import interrupted_weights_run
 from test_runs import comparable
 
 CALLABLE_EXPERIMENT = """
@@ -111,9 +111,8 @@ def test_database_of_an_older_evodeap_is_read(tmp_path, capsys):
     assert comparable(cut) == comparable(whole)
 
 
-def test_weights_folder_from_before_the_index_is_adopted(interrupted_with_weights, tmp_path, capsys):  # noqa: F811
-    out = tmp_path / "run"
-    shutil.copytree(interrupted_with_weights, out)
+def test_weights_folder_from_before_the_index_is_adopted(tmp_path, capsys):
+    out = interrupted_weights_run(tmp_path)
     (out / "weights" / "index.json").unlink()
     source = json.loads((out / "experiment.json").read_text())
     source.pop("format")  # written before versioning: a folder without an index is expected

@@ -15,7 +15,6 @@ import pytest
 import evodeap.files as files
 from evodeap.cli import main
 from evodeap.lock import LOCK_NAME
-from test_damaged_files import snapshot
 from test_runs import DEMO, comparable
 
 SMALL = ["--set", "population_size=6", "--set", "generations=3", "--set", "refine_every=2"]
