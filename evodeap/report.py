@@ -105,11 +105,13 @@ def best_per_generation_table(run_dir: Path):
     return pd.DataFrame(rows)
 
 
-def _corrupt(run_dir: Path, what: str, exc: Exception) -> RunDirectoryError:
+def _corrupt(run_dir: Path, what: str, exc: Exception | None = None) -> RunDirectoryError:
+    """The refusal of a database whose content (not its structure) is not what a run writes."""
     from evodeap.errors import DamagedFileError
     from evodeap.storage import database_path
 
-    return DamagedFileError(f"{database_path(run_dir)} is corrupt: {what} ({type(exc).__name__}: {exc})")
+    detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
+    return DamagedFileError(f"{database_path(run_dir)} is corrupt: {what}{detail}")
 
 
 def save_figure(fig, directory: Path, name: str) -> list[Path]:
@@ -183,7 +185,7 @@ def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
                "layers_mean"]
     missing = [c for c in columns + ["best_key", "space"] if c not in gens.columns]
     if missing:
-        raise _corrupt(run_dir, "its generation records lack " + ", ".join(missing), KeyError(missing[0]))
+        raise _corrupt(run_dir, "its generation records lack " + ", ".join(missing))
     written = write_table(gens[columns], tables, "generations")
     written += write_table(best_per_generation_table(run_dir), tables, "best_per_generation")
     evals = evaluations(run_dir)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from evodeap.files import read_bytes, write_bytes, write_json
+from evodeap.files import TEMPORARY, read_bytes, write_bytes, write_json
 
 SUFFIX = ".weights.h5"
 INDEX = "index.json"
@@ -211,7 +211,7 @@ class WeightStore:
         Removes every weight file of a key not in ``keep``; for a key in ``keep``, every
         file except the one with the highest budget; every unindexed file with a store
         name (left by an interrupted :meth:`put` or :meth:`prune`); and every temporary
-        file a write left behind (``.<name>.<random>.tmp``). Foreign entries stay. The
+        file a write left behind (``.<name>.<random>.tmp``, the index's included). Foreign entries stay. The
         index is written before the files go, so it never names a removed file.
         """
         keep = set(keep)
@@ -233,7 +233,7 @@ class WeightStore:
             except FileNotFoundError:
                 pass
         for entry in self._entries():
-            if _TEMP.fullmatch(entry.name):
+            if _TEMP.fullmatch(entry.name) or TEMPORARY.fullmatch(entry.name):
                 entry.unlink()
                 removed += 1
         return removed
