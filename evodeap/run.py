@@ -17,7 +17,7 @@ from typing import Any, Callable
 from evodeap import formats
 from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError
+from evodeap.errors import DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.experiment import build_config, load_experiment
 from evodeap.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
 from evodeap.resolve import ResolvedRun, resolve_run
@@ -84,8 +84,9 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
     """Evolve ``config`` into a run directory whose start files exist (the caller holds its lock).
 
     Without ``resume_state`` the database is created; with it, the existing one is
-    continued. A stop for any reason leaves the status ``interrupted`` where the disk
-    allows it; a full disk or damaged weights end with one line that says how to go on.
+    continued. A stop leaves the status ``failed`` when user code broke its contract (its
+    failed evaluations are retried on resume), else ``interrupted``, where the disk allows
+    it; a full disk or damaged weights end with one line that says how to go on.
     ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`).
     """
     directory.check_folders()
@@ -95,8 +96,10 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         db = ResultsDB(directory.db_path, check=False)  # checked by the caller
     with db:
         if resume_state is not None:
-            if db.status() is None:  # an old version stopped between creating the tables and this row
+            status = db.status()
+            if status is None:  # an old version stopped between creating the tables and this row
                 db.start_run(config.name, config.seed, config.to_dict())
+            resume_state.retry_failures = status == "failed"  # stopped by user code: retry, not replay
             db.set_status("running")
             if not resume_state.evaluations:
                 resume_state.evaluations = list(db.iter_evaluations())
@@ -106,6 +109,10 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
                             weights_dir=str(directory.file("weights")), resolved=resolved)
         except BaseException as exc:
+            if isinstance(exc, UserCodeError):  # everything finished is stored; the fixed code resumes it
+                _try_status(db, "failed")
+                exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
+                raise
             _try_status(db, "interrupted")
             if isinstance(exc, KeyboardInterrupt):
                 raise RunInterrupted(directory.path) from None
@@ -227,16 +234,17 @@ def _forget_weights(directory: RunDirectory, problems: dict[str, str]) -> list[s
 
 
 def load_recorded_experiment(directory: RunDirectory, source: dict[str, Any], named: str | Path | None,
-                              force: bool, announce: Callable[[Path], None] | None,
-                              where: str = "experiment.json") -> tuple[dict[str, Any], Path, dict[str, Any]]:
+                              force: bool, announce: Callable[[Path], None] | None, where: str = "experiment.json",
+                              after_failure: bool = False) -> tuple[dict[str, Any], Path, dict[str, Any]]:
     """Check, then execute, the experiment file of ``source``; returns (namespace, file, updated source).
 
     The file (and the user modules recorded with it) is hashed before it is executed; a
-    changed one is refused unless ``force``, and a forced change is recorded.
+    changed one is refused unless ``force``, or ``after_failure`` (the run stopped because
+    its code broke the contract and asked for the fix); either change is recorded.
     """
     path = experiment_file_to_run(directory.path, source, named, where)
     changed = changed_sources(source.get("sources"), path)
-    if changed and not force:
+    if changed and not (force or after_failure):
         raise RunDirectoryError(
             f"the experiment changed since {directory.path} was started: {'; '.join(changed)}. Resuming would mix "
             f"two versions of its code in one run: restore it, or go on with the changed code (recorded in "
@@ -245,9 +253,12 @@ def load_recorded_experiment(directory: RunDirectory, source: dict[str, Any], na
         announce(path)
     namespace = load_experiment(path)
     updated = dict(source)
-    if changed:
+    if changed and force:
         updated = record_change(updated, f"forced: resumed with changed code: {'; '.join(changed)}",
                                 forced=True, exact=False)
+    elif changed:
+        updated = record_change(updated, f"resumed with code fixed after the run failed: {'; '.join(changed)}",
+                                exact=False)
     if named is not None and str(path) != source.get("file"):
         updated = record_change(updated, f"experiment file named on resume: {path} (recorded: {source.get('file')})")
         updated["file"] = str(path)
@@ -293,7 +304,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
             raise RunDirectoryError(f"{directory.file('experiment.json')} is missing, so the experiment cannot be "
                                     f"rebuilt; resume it from Python with evodeap.resume(dir, config)")
         namespace, executed, source_now = load_recorded_experiment(directory, source, experiment_file, force,
-                                                                    announce)
+                                                                    announce, after_failure=found.status == "failed")
         config = build_config(namespace, source_now)
     else:
         source_now = source if source is not None else {"file": None, "overrides": {}}
@@ -339,6 +350,7 @@ class _OnDisk:
     has_db: bool
     stored: list
     weight_problems: dict[str, str]
+    status: str | None = None
 
 
 def _inspect(directory: RunDirectory) -> _OnDisk:
@@ -363,11 +375,13 @@ def _inspect(directory: RunDirectory) -> _OnDisk:
         raise DamagedFileError(f"{directory.file('config.json')} is missing, but the run has a database: "
                                f"restore config.json (nothing was changed)")
     stored: list = []
+    status = None
     if has_db:
         check_database(directory.db_path)
         with ResultsDB(directory.db_path, check=False, readonly=True) as db:
             stored = list(db.iter_evaluations())  # every row must decode
             recorded_generations = db.generations_recorded()
+            status = db.status()
         if state is not None:
             missing = sorted(set(range(state["generation"] + 1)) - recorded_generations)
             if missing:
@@ -378,7 +392,7 @@ def _inspect(directory: RunDirectory) -> _OnDisk:
                                f"{state['generation']}: the database holds every evaluation and cannot be rebuilt; "
                                f"restore it (nothing was changed)")
     directory.check_folders()
-    return _OnDisk(source, recorded, state, has_db, stored, _weight_problems(directory, source))
+    return _OnDisk(source, recorded, state, has_db, stored, _weight_problems(directory, source), status)
 
 
 def _finish(directory: RunDirectory, state: dict[str, Any]) -> list[str]:

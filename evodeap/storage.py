@@ -265,7 +265,7 @@ class ResultsDB:
 
     # -- reading ------------------------------------------------------------------
     def status(self) -> str | None:
-        """The run's status (``running``, ``interrupted``, ``finished``); None without a ``runs`` row."""
+        """The run's status (``running``, ``interrupted``, ``failed``, ``finished``); None without a ``runs`` row."""
         rows = self._execute("SELECT status FROM runs WHERE run_id = 1", action="read")
         return rows[0][0] if rows else None
 

@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping
 
 from evodeap import formats
 from evodeap.config import ExperimentConfig
-from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
 from evodeap.experiment import BASELINE, build_config
 from evodeap.files import read_bytes, write_json
 from evodeap.formats import NAME
@@ -133,31 +133,54 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                 "reference": namespace.get("REFERENCE", variants[0]),
                 "reports": list(namespace.get("REPORTS", [])),
             }))
-        done = []
-        for variant in variants:
-            for seed in seeds:
-                arm = Arm(variant, seed, out / variant / f"seed-{seed}")
-                source = sub_run_source(experiment, variant, seed)
-                config = build_config(namespace, source).validate()
-                directory = RunDirectory(arm.path)
-                hooks = on_arm_start(arm, config) if on_arm_start else None
-                on_generation, on_evaluation = hooks if hooks else (None, None)
-                directory.make()
-                with directory.lock("resume" if resume else "run"):
-                    if directory.holds_run():
-                        outcome = continue_run(directory, config, want_result=False, on_generation=on_generation,
-                                               on_evaluation=on_evaluation)
-                        if outcome.already_complete:
-                            done.append(arm)
-                            continue
-                        result = outcome.result
-                    else:
-                        directory.create(config, source)
-                        result = execute(directory, config, None, on_generation, on_evaluation, None)
-                if on_arm_done:
-                    on_arm_done(arm, result)
-                done.append(arm)
+        done: list[Arm] = []
+        try:
+            _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done, resume)
+        except UserCodeError as exc:  # the study, not just the arm, is what to resume
+            exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
+            raise
     return done
+
+
+def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list, resume: bool) -> None:
+    """Run or continue each arm in turn under its own lock, appending the finished ones to ``done``."""
+    for variant in variants:
+        for seed in seeds:
+            arm = Arm(variant, seed, out / variant / f"seed-{seed}")
+            source = sub_run_source(experiment, variant, seed)
+            config = build_config(namespace, source).validate()
+            directory = RunDirectory(arm.path)
+            hooks = on_arm_start(arm, config) if on_arm_start else None
+            on_generation, on_evaluation = hooks if hooks else (None, None)
+            directory.make()
+            with directory.lock("resume" if resume else "run"):
+                if directory.holds_run():
+                    outcome = continue_run(directory, config, want_result=False, on_generation=on_generation,
+                                           on_evaluation=on_evaluation)
+                    if outcome.already_complete:
+                        done.append(arm)
+                        continue
+                    result = outcome.result
+                else:
+                    directory.create(config, source)
+                    result = execute(directory, config, None, on_generation, on_evaluation, None)
+            if on_arm_done:
+                on_arm_done(arm, result)
+            done.append(arm)
+
+
+def _stopped_by_user_code(out: Path) -> bool:
+    """True when a sub-run's status is ``failed``: the study stopped because its code broke the contract."""
+    from evodeap.storage import ResultsDB, check_database
+
+    for arm in arms(out):
+        if (arm.path / "results.sqlite").is_file():
+            check_database(arm.path / "results.sqlite", thorough=False)
+            with ResultsDB(arm.path / "results.sqlite", check=False, readonly=True) as db:
+                if db.status() == "failed":
+                    return True
+    return False
 
 
 def resume_study(out: str | Path, *, experiment_file: str | Path | None = None, force: bool = False,
@@ -170,7 +193,8 @@ def resume_study(out: str | Path, *, experiment_file: str | Path | None = None, 
         if "experiment" not in info:
             raise RunDirectoryError(f"{out / STUDY} records no experiment file; it cannot be resumed from the command line")
         namespace, _, experiment = load_recorded_experiment(RunDirectory(out), info["experiment"], experiment_file,
-                                                             force, announce, where=STUDY)
+                                                             force, announce, where=STUDY,
+                                                             after_failure=_stopped_by_user_code(out))
         if experiment != info["experiment"]:
             write_json(out, STUDY, formats.stamp_study({**info, "experiment": experiment}))
         return run_study(namespace, out, info["experiment"], on_arm_start=hooks.get("on_arm_start"),

@@ -61,3 +61,21 @@ class WeightsStubFitness:
         weights = (genome.key() + ":" + str(len(start))).encode() * 8 if context.return_weights else None
         return EvalResult(fitness=(landscape_value(genome) + len(start) * 1e-9,), seed=context.seed,
                           extra={"started_from_weights": len(start)}, weights=weights)
+
+
+@dataclass(frozen=True)
+class HangingFitness:
+    """Never returns (a Python loop, ``seconds`` long) for evaluation ``index`` of generation 0;
+    the landscape value otherwise."""
+
+    index: int = 0
+    seconds: float = 120.0
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        if context.generation == 0 and context.index == self.index:
+            import time
+
+            end = time.monotonic() + self.seconds
+            while time.monotonic() < end:
+                time.sleep(0.01)
+        return EvalResult(fitness=(landscape_value(genome),), seed=context.seed)

@@ -15,7 +15,7 @@ import pytest
 from evodeap import storage
 from evodeap.cli import main
 from evodeap.config import ExperimentConfig
-from evodeap.errors import RunDirectoryError
+from evodeap.errors import EvodeapError, RunDirectoryError
 from evodeap.run import resume, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +168,35 @@ def test_changed_experiment_file_is_refused_on_resume(tmp_path, capsys):
     assert "no longer matches" in capsys.readouterr().err
 
 
+BROKEN_FITNESS = """
+from evodeap.config import ExperimentConfig
+from evodeap.evaluation import EvalResult
+from evodeap.landscape import landscape_value
+
+def fitness(genome, context):
+    return EvalResult(({value},), seed=context.seed)
+
+CONFIG = ExperimentConfig(population_size=6, generations=2, seed=3, fitness=fitness)
+"""
+
+
+def test_code_fixed_after_the_run_failed_resumes_without_force_and_is_recorded(tmp_path, capsys):
+    experiment, out = tmp_path / "exp.py", tmp_path / "run"
+    experiment.write_text(BROKEN_FITNESS.format(value="landscape_valu(genome)"))  # every evaluation fails
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 2
+    experiment.write_text(BROKEN_FITNESS.format(value="landscape_value(genome)"))
+    capsys.readouterr()
+    assert main(["resume", str(out), "--quiet"]) == 0, capsys.readouterr().err
+    change = json.loads((out / "experiment.json").read_text())["changes"][-1]
+    assert change["change"].startswith("resumed with code fixed after the run failed: ") and str(experiment) in \
+        change["change"]
+    assert not change["forced"] and not change["exact_continuation"]
+    # the fix is now the recorded code: a later edit is refused again
+    os.remove(out / "checkpoint.json")
+    experiment.write_text(experiment.read_text() + "# another edit\n")
+    assert main(["resume", str(out)]) == 2 and "the experiment changed" in capsys.readouterr().err
+
+
 def test_existing_run_is_not_overwritten_and_resume_is_suggested(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", DEMO, "--set", "generations=1", "--set", "population_size=6", "--out", str(out), "--quiet"]) == 0
@@ -220,10 +249,10 @@ def test_a_crash_leaves_the_run_interrupted_and_resumable(tmp_path):
     _FlakySelection.calls, _FlakySelection.fail_at = 0, 0
     whole = run(config, tmp_path / "whole")
     _FlakySelection.calls, _FlakySelection.fail_at = 0, 3  # dies choosing the parents of generation 3
-    with pytest.raises(RuntimeError, match="a bug in my selection"):
+    with pytest.raises(EvodeapError, match="a bug in my selection"):  # the operator contract names it
         run(config, tmp_path / "crashed")
     with sqlite3.connect(tmp_path / "crashed" / "results.sqlite") as conn:
-        assert conn.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+        assert conn.execute("SELECT status FROM runs").fetchone()[0] == "failed"
     assert json.loads((tmp_path / "crashed" / "checkpoint.json").read_text())["generation"] == 2
     assert not (tmp_path / "crashed" / ".evodeap-lock").exists()
     resumed = resume(tmp_path / "crashed", config)  # the bug struck once: "fixed"
