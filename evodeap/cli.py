@@ -228,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Continue a stopped run or study. This EXECUTES the run's experiment file (Python code): the "
                     "file recorded in experiment.json, or the one named with --experiment; it prints which file "
                     "before running it. A file inside the run directory is never executed unless you name it, and "
-                    "a file whose hash changed since the run started is refused unless --force.")
+                    "a file whose hash changed since the run started is refused unless --force (a run that "
+                    "stopped because its code broke the contract accepts the fix; the change is recorded).")
     resume_p.add_argument("directory")
     resume_p.add_argument("--experiment", metavar="FILE",
                           help="execute this experiment file instead of the recorded one (it must describe the "
