@@ -320,12 +320,28 @@ def _utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def reconcile_backend(recorded: Any, *, force: bool, where: Any, name: str | None = None) -> dict[str, Any] | None:
-    """Check a run's recorded backend against this process's before resuming it.
+def check_runtime_record(recorded: Any, where: Any) -> dict[str, Any]:
+    """``recorded`` (a run's ``runtime.json``) if it has the form :func:`runtime_record` gives.
+
+    Raises:
+        DamagedFileError: no backend name, or ``changes`` that is not a list.
+    """
+    from evodeap.errors import DamagedFileError
+
+    if (not isinstance(recorded, dict) or not isinstance(recorded.get("backend"), str)
+            or not isinstance(recorded.get("changes", []), list)):
+        raise DamagedFileError(f"{where} is corrupt: no backend recorded")
+    return recorded
+
+
+def reconcile_backend(recorded: dict[str, Any] | None, *, force: bool, where: Any,
+                      name: str | None = None) -> dict[str, Any] | None:
+    """Check a run's recorded backend against this process's before the run trains again.
 
     Args:
-        recorded: the run's ``runtime.json`` contents, or None when the run has none (it
-            was started before evodeap recorded backends: it is then recorded now).
+        recorded: the run's checked ``runtime.json`` (:func:`check_runtime_record`), or None
+            when the run has none (started before evodeap recorded backends, or stopped
+            before the file was written): it is then recorded now.
         force: continue on another backend than the recorded one.
         where: the run directory, for messages.
         name: this process's backend (default :func:`current_backend`).
@@ -336,17 +352,14 @@ def reconcile_backend(recorded: Any, *, force: bool, where: Any, name: str | Non
         ``{"from", "to", "versions", "at"}`` (UTC, ISO 8601).
 
     Raises:
-        RunDirectoryError: a damaged record, or another backend without ``force`` (one
-            line: results trained on two backends would not be comparable).
+        RunDirectoryError: another backend without ``force`` (one line: results trained on
+            two backends would not be comparable).
     """
     from evodeap.errors import RunDirectoryError
 
     now = describe_backend(name)
     if recorded is None:
-        return {**runtime_record(now["backend"]), "recorded": "on resume (the run predates backend records)"}
-    if (not isinstance(recorded, dict) or not isinstance(recorded.get("backend"), str)
-            or not isinstance(recorded.get("changes", []), list)):
-        raise RunDirectoryError(f"{where}/runtime.json is corrupt: no backend recorded")
+        return {**runtime_record(now["backend"]), "recorded": "on resume (no backend was recorded before)"}
     before = recorded["backend"]
     if before == now["backend"]:
         return None

@@ -10,6 +10,7 @@ import pytest
 
 from evodeap import backend
 from evodeap.backend import (
+    check_runtime_record,
     configured_backend,
     current_backend,
     process_environment,
@@ -19,7 +20,7 @@ from evodeap.backend import (
 )
 from evodeap.cli import main
 from evodeap.config import ExperimentConfig
-from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.errors import ConfigError, DamagedFileError, RunDirectoryError
 from evodeap.executors import worker_environment
 from evodeap.run import resume, run
 
@@ -106,10 +107,11 @@ def test_reconcile_backend_same_other_forced_missing_and_corrupt():
     again = reconcile_backend(forced, force=True, where="runs/x", name="torch")
     assert [(c["from"], c["to"]) for c in again["changes"]] == [("tensorflow", "jax"), ("jax", "torch")]
     old_run = reconcile_backend(None, force=False, where="runs/x", name="jax")
-    assert old_run["backend"] == "jax" and "predates" in old_run["recorded"]
+    assert old_run["backend"] == "jax" and "no backend was recorded before" in old_run["recorded"]
+    assert check_runtime_record(recorded, "x/runtime.json") is recorded
     for damaged in ([], {"changes": []}, {"backend": 3}, {"backend": "jax", "changes": "x"}):
-        with pytest.raises(RunDirectoryError, match="runtime.json is corrupt"):
-            reconcile_backend(damaged, force=True, where="runs/x", name="jax")
+        with pytest.raises(DamagedFileError, match="runtime.json is corrupt"):
+            check_runtime_record(damaged, "x/runtime.json")
 
 
 def test_a_run_records_its_backend_and_resume_on_another_is_refused(tmp_path):
@@ -117,6 +119,7 @@ def test_a_run_records_its_backend_and_resume_on_another_is_refused(tmp_path):
     run(config, tmp_path / "run")
     record = json.loads((tmp_path / "run" / "runtime.json").read_text())
     assert record["backend"] == current_backend() and record["changes"] == []
+    (tmp_path / "run" / "checkpoint.json").unlink()  # stopped before its first checkpoint: it trains again
     record["backend"] = other_backend()
     (tmp_path / "run" / "runtime.json").write_text(json.dumps(record))
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
@@ -151,9 +154,20 @@ def test_a_run_from_before_backend_records_resumes_and_gets_one(tmp_path):
     config = ExperimentConfig(population_size=4, generations=1, seed=5)
     run(config, tmp_path / "run")
     (tmp_path / "run" / "runtime.json").unlink()
+    (tmp_path / "run" / "checkpoint.json").unlink()
     resume(tmp_path / "run", config)
     record = json.loads((tmp_path / "run" / "runtime.json").read_text())
-    assert record["backend"] == current_backend() and "predates" in record["recorded"]
+    assert record["backend"] == current_backend() and "no backend was recorded before" in record["recorded"]
+
+
+def test_a_complete_run_trains_nothing_so_its_backend_is_not_checked(tmp_path):
+    config = ExperimentConfig(population_size=4, generations=1, seed=5)
+    run(config, tmp_path / "run")
+    record = json.loads((tmp_path / "run" / "runtime.json").read_text())
+    record["backend"] = other_backend()
+    (tmp_path / "run" / "runtime.json").write_text(json.dumps(record))
+    resume(tmp_path / "run", config)  # nothing to train: nothing refused, nothing recorded
+    assert json.loads((tmp_path / "run" / "runtime.json").read_text()) == record
 
 
 def test_a_damaged_runtime_record_is_refused_and_left_alone(tmp_path):
