@@ -27,6 +27,7 @@ from deap import base, tools
 from scipy.spatial.distance import pdist
 
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
+from evodeap.columns import current_names
 from evodeap.config import ExperimentConfig, resolve_fitness
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult, genome_seed, run_evaluation
@@ -42,7 +43,7 @@ from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
 from evodeap.operators.schedules import PopulationStats, make_schedule
 
 LOGBOOK_FIELDS = (
-    "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
+    "generation", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
     "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
 ) + COMPUTE_FIELDS
 
@@ -330,7 +331,7 @@ class _Evolution:
             getattr(self.ops, name).load_state_dict(schedule_state)
         self.mu, self.beta = state["mu"], state["beta"]
         for row in state["logbook"]:
-            self.logbook.record(**row)
+            self.logbook.record(**current_names(row))
         hof_items = [_individual_from_dict(d, self.individual) for d in state["hall_of_fame"]]
         self.hof.items = hof_items
         self.hof.keys = [ind.fitness for ind in reversed(hof_items)]
@@ -365,7 +366,7 @@ class _Evolution:
         lengths = np.array([len(ind) for ind in population])
         best = max(population, key=lambda ind: ind.fitness.wvalues[0])
         record = {
-            "gen": generation, "nevals": len(new), "cache_hits": hits,
+            "generation": generation, "nevals": len(new), "cache_hits": hits,
             "failures": sum(not r.result.ok for r in new),
             "best": stats.best, "mean": stats.mean, "std": stats.std, "min": stats.worst,
             "diversity": stats.diversity, "unique": len({ind.key() for ind in population}),

@@ -44,7 +44,7 @@ def best_per_generation_table(run_dir: Path):
     for _, row in gens.iterrows():
         genome = Genome.from_json(first_by_key.loc[row["best_key"], "genome"])
         rows.append({
-            "generation": int(row["gen"]), "best_fitness": float(row["best"]),
+            "generation": int(row["generation"]), "best_fitness": float(row["best"]),
             **{k: v for k, v in genome.hyperparameters.items()},
             "layers": len(genome), "structure": genome.describe(),
         })
@@ -80,18 +80,18 @@ def write_figures(run_dir: Path) -> list[Path]:
     written = []
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    axes[0].plot(gens["gen"], gens["best"], label="best", marker="o")
-    axes[0].plot(gens["gen"], gens["mean"], label="mean")
-    axes[0].fill_between(gens["gen"], gens["mean"] - gens["std"], gens["mean"] + gens["std"], alpha=0.2, label="mean ± std")
+    axes[0].plot(gens["generation"], gens["best"], label="best", marker="o")
+    axes[0].plot(gens["generation"], gens["mean"], label="mean")
+    axes[0].fill_between(gens["generation"], gens["mean"] - gens["std"], gens["mean"] + gens["std"], alpha=0.2, label="mean ± std")
     axes[0].set(xlabel="generation", ylabel="fitness", title="Fitness per generation")
     axes[0].legend()
-    axes[1].plot(gens["gen"], gens["diversity"], color="tab:green", marker=".")
+    axes[1].plot(gens["generation"], gens["diversity"], color="tab:green", marker=".")
     axes[1].set(xlabel="generation", ylabel="diversity", title="Genotypic diversity")
-    axes[2].plot(gens["gen"], gens["mu"], label="μ(t)", color="tab:red")
+    axes[2].plot(gens["generation"], gens["mu"], label="μ(t)", color="tab:red")
     axes[2].set(xlabel="generation", ylabel="mutation rate μ", title="Schedules")
     if gens["beta"].notna().any():
         twin = axes[2].twinx()
-        twin.plot(gens["gen"], gens["beta"], label="β(t)", color="tab:purple", linestyle="--")
+        twin.plot(gens["generation"], gens["beta"], label="β(t)", color="tab:purple", linestyle="--")
         twin.set_ylabel("selection pressure β")
     from matplotlib.ticker import MaxNLocator
 
@@ -111,7 +111,7 @@ def write_report(run_dir: str | Path) -> list[Path]:
         raise RunDirectoryError(f"{run_dir} has no completed generation yet")
     tables = run_dir / "tables"
     written = write_table(
-        gens[["gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "diversity", "unique", "mu", "beta",
+        gens[["generation", "nevals", "cache_hits", "failures", "best", "mean", "std", "diversity", "unique", "mu", "beta",
               "layers_mean"]], tables, "generations")
     written += write_table(best_per_generation_table(run_dir), tables, "best_per_generation")
     evals = evaluations(run_dir)
@@ -122,7 +122,7 @@ def write_report(run_dir: str | Path) -> list[Path]:
     for _, row in gens.iterrows():
         space = json.loads(row["space"])
         if previous is not None and space != previous:
-            refinements.append({"generation": int(row["gen"]), "space": json.dumps(space["hyperparameters"])})
+            refinements.append({"generation": int(row["generation"]), "space": json.dumps(space["hyperparameters"])})
         previous = space
     if refinements:
         import pandas as pd

@@ -11,8 +11,8 @@ Tables:
 
 Only the master process writes. Readers get pandas DataFrames (:func:`evaluations`,
 :func:`generations`, :func:`best_per_generation`). JSON columns hold dicts; the
-DataFrame helpers expand metrics and components into ``metric.<name>`` /
-``component.<name>`` columns.
+DataFrame helpers expand metrics and components into ``metric_<name>`` /
+``component_<name>`` columns (the naming of :mod:`evodeap.columns`).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from evodeap.columns import current_names
 from evodeap.errors import RunDirectoryError
 from evodeap.evaluation import EvalResult
 from evodeap.genome import Genome
@@ -152,19 +153,20 @@ def evaluations(path: str | Path):
     """All evaluations of a run (directory or database path) as a DataFrame.
 
     Columns: generation, idx, key, genome (JSON), seed, status, message, fitness (first
-    objective), wall_time, n_params, worker, ``metric.*`` and ``component.*``.
+    objective), wall_time, n_params, worker, ``metric_*`` and ``component_*``.
     """
     frame = _frame(path, "SELECT generation, idx, key, genome, seed, status, message, fitness0 AS fitness, "
                          "wall_time, n_params, worker, metrics, components FROM evaluations ORDER BY generation, idx")
-    return _expand(_expand(frame, "metrics", "metric."), "components", "component.")
+    return _expand(_expand(frame, "metrics", "metric_"), "components", "component_")
 
 
 def generations(path: str | Path):
-    """The logbook rows of a run as a DataFrame (one row per generation)."""
+    """The logbook rows of a run as a DataFrame (one row per generation, ``generation`` first;
+    databases written with the old ``gen`` name read the same)."""
     import pandas as pd
 
     frame = _frame(path, "SELECT generation, record, space FROM generations ORDER BY generation")
-    records = pd.DataFrame([json.loads(r) for r in frame["record"]]) if not frame.empty else pd.DataFrame()
+    records = pd.DataFrame([current_names(json.loads(r)) for r in frame["record"]]) if not frame.empty else pd.DataFrame()
     if not records.empty:
         records["space"] = frame["space"].values
     return records

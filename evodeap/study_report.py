@@ -40,7 +40,7 @@ def study_curves(directory: str | Path):
         if gens.empty:
             continue
         frames.append(pd.DataFrame({
-            "variant": arm.variant, "seed": arm.seed, "generation": gens["gen"].astype(int),
+            "variant": arm.variant, "seed": arm.seed, "generation": gens["generation"].astype(int),
             "best": gens["best"], "best_so_far": best_so_far(gens["best"]), "mean": gens["mean"],
             "diversity": gens["diversity"], "nevals": gens["nevals"], "failures": gens["failures"],
         }))

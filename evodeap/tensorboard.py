@@ -28,7 +28,7 @@ class TensorBoardWriter:
     def generation(self, report: GenerationReport) -> None:
         with self._generations.as_default():
             for name, value in report.record.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "gen":
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "generation":
                     self._tf.summary.scalar(name, float(value), step=report.generation)
         self._generations.flush()
 
