@@ -35,6 +35,7 @@ from evodeap.evaluator import EvaluationRecord, Evaluator
 from evodeap.executors import make_executor
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
+from evodeap.history import describe_mutation, operator_name, variation_record
 from evodeap.individual import individual_class
 from evodeap.space import SearchSpace
 from evodeap.weights import WeightStore
@@ -167,6 +168,7 @@ class GenerationReport:
     space: SearchSpace
     hall_of_fame: Any
     refinement: Refinement | None = None
+    offspring: list = field(default_factory=list)  # what variation produced this generation
 
 
 @dataclass
@@ -360,7 +362,7 @@ class _Evolution:
         return self.evaluator.evaluate_multi_fidelity(individuals, generation, survivors or len(individuals))
 
     def record(self, generation: int, population: list, new: list[EvaluationRecord], hits: int,
-               refinement: Refinement | None = None) -> dict[str, Any]:
+               refinement: Refinement | None = None, offspring: list | None = None) -> dict[str, Any]:
         self.hof.update(population)
         stats = population_stats(population, self.space)
         lengths = np.array([len(ind) for ind in population])
@@ -378,7 +380,8 @@ class _Evolution:
         self.logbook.record(**record)
         self.recorded = (population, stats)
         if self.callback is not None:
-            self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement))
+            self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement,
+                                           offspring or []))
         if self.on_checkpoint is not None:
             self.on_checkpoint(self.state_dict(generation, population))
         if self.evaluator.store is not None:  # after the checkpoint: a resume needs the parents' files
@@ -398,18 +401,26 @@ class _Evolution:
         return refinement
 
     def vary(self, parents: list, generation: int) -> list:
+        """Offspring of ``parents``; each carries ``variation`` (its parents' keys and the
+        operators that made it, see :mod:`evodeap.history`)."""
         toolbox = self.toolbox
         offspring = [toolbox.clone(ind) for ind in parents]
+        made = [variation_record([parent]) for parent in parents]
         for i in range(1, len(offspring), 2):
             if self.rng.random() < self.config.cxpb:
                 toolbox.mate(offspring[i - 1], offspring[i])
                 for child in (offspring[i - 1], offspring[i]):
                     del child.fitness.values
-        for child in offspring:
+                made[i - 1] = variation_record([parents[i - 1], parents[i]], operator_name(self.config.crossover))
+                made[i] = variation_record([parents[i], parents[i - 1]], operator_name(self.config.crossover))
+        for child, record in zip(offspring, made):
             if self.rng.random() < self.config.mutpb:
+                before = child.plain()
                 toolbox.mutate(child)
                 del child.fitness.values
-        for child, parent in zip(offspring, parents):
+                record.update(mutation=operator_name(self.config.mutation), mutated=describe_mutation(before, child))
+        for child, parent, record in zip(offspring, parents, made):
+            child.variation = record
             child.inherit_from = parent.plain()  # whose trained weights it may start from
             if not child.fitness.valid:
                 if child == parent:  # variation left it unchanged: keep its known fitness
@@ -430,14 +441,14 @@ class _Evolution:
         if self.ops.survive is None:
             elite_count = self.config.elitism
             elites = [self.toolbox.clone(ind) for ind in tools.selBest(population, elite_count)] if elite_count else []
-            offspring = self.vary(self.toolbox.select(population, self._candidates(n - elite_count)), generation)
-            offspring, new, hits = self.evaluate(offspring, generation, n - elite_count)
+            made = self.vary(self.toolbox.select(population, self._candidates(n - elite_count)), generation)
+            offspring, new, hits = self.evaluate(made, generation, n - elite_count)
             next_population = elites + offspring
         else:
-            offspring = self.vary(self.toolbox.select(population, self._candidates(n)), generation)
-            offspring, new, hits = self.evaluate(offspring, generation, n)
+            made = self.vary(self.toolbox.select(population, self._candidates(n)), generation)
+            offspring, new, hits = self.evaluate(made, generation, n)
             next_population = [self.toolbox.clone(ind) for ind in self.toolbox.survive(population + offspring, n)]
-        self.record(generation, next_population, new, hits, refinement)
+        self.record(generation, next_population, new, hits, refinement, made)
         return next_population
 
     def _candidates(self, survivors: int) -> int:

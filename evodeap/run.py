@@ -4,7 +4,8 @@ Everything a run produces lives in one folder, written only by the master proces
 
     config.json        the experiment, as JSON (written first)
     experiment.json    where the experiment came from (file + --set overrides), for resume
-    results.sqlite     every evaluation, written as soon as it completes; one row per generation
+    results.sqlite     every evaluation, written as soon as it completes; one row per generation;
+                       each generation's living population and offspring (evodeap.history)
     checkpoint.json    engine state after the last completed generation (atomic replace)
     logbook.csv        the per-generation table
     hall_of_fame.json  the best genomes with their fitness (at the end)
@@ -28,6 +29,7 @@ from typing import Any, Callable
 from evodeap.config import ExperimentConfig
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
 from evodeap.errors import EvodeapError, RunDirectoryError
+from evodeap.history import HistoryWriter
 from evodeap.storage import ResultsDB
 
 CHECKPOINT_KEYS = {"format", "generation", "population", "hall_of_fame", "logbook", "rng", "space"}
@@ -125,6 +127,7 @@ class _Recorder:
         self.db = db
         self.forward_generation = on_generation
         self.forward_evaluation = on_evaluation
+        self.history = HistoryWriter(db.conn)
         self.tensorboard = None
         if config.tensorboard:
             from evodeap.tensorboard import TensorBoardWriter
@@ -139,6 +142,7 @@ class _Recorder:
             self.forward_evaluation(record)
 
     def generation(self, report: GenerationReport) -> None:
+        self.history.write(report.generation, report.population, report.offspring)
         self.db.add_generation(report.generation, report.record, report.space.to_dict())
         if self.tensorboard is not None:
             self.tensorboard.generation(report)
