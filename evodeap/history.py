@@ -144,10 +144,15 @@ def population_history(run_dir: str | Path):
 def offspring_history(run_dir: str | Path):
     """Every offspring of generations ≥ 1: ``key``, ``parents`` (a list of keys),
     ``crossover``, ``mutation``, ``mutated`` (a list) and ``fitness`` (first objective)."""
+    import pandas as pd
+
     frame = _read(run_dir, "SELECT generation, position, key, parents, crossover, mutation, mutated, "
                            "fitness0 AS fitness FROM offspring ORDER BY generation, position", OFFSPRING_COLUMNS)
     for column in ("parents", "mutated"):
         frame[column] = [json.loads(v) for v in frame[column]]
+    for column in ("crossover", "mutation"):  # None (not NaN) where the operator was not applied
+        frame[column] = pd.Series([v if isinstance(v, str) else None for v in frame[column]], index=frame.index,
+                                  dtype=object)
     return frame
 
 
