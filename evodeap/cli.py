@@ -2,7 +2,8 @@
 
     evodeap run EXPERIMENT.py [--preset NAME] [--set key=value ...] [--out DIR] [--seed N]
                               [--executor serial|process|ray] [--workers N] [--quiet | --verbose]
-    evodeap resume DIR
+    evodeap resume DIR [--set generations=N]
+    evodeap export DIR [--epochs N] [--train-on train|train+val] [--out DIR] [--force]
     evodeap report DIR
     evodeap data generate|show|export ...
 
@@ -118,21 +119,42 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         from evodeap.experiment import load_experiment
         from evodeap.study import read_study
 
+        if args.set:
+            raise ConfigError("resume --set extends one run; extend a study's runs one by one "
+                              "(evodeap resume DIR/<variant>/seed-<seed> --set generations=N)")
         info = read_study(out)
         namespace = load_experiment(info["experiment"]["file"])
         args.seed = None
         return _run_study(namespace, out, info["experiment"], args, resume=True)
-    config = resume_config(out)
+    from evodeap.config import parse_assignments
+
+    overrides = parse_assignments(args.set or [])
+    config = resume_config(out, overrides)
     state = RunDirectory(out).load_checkpoint()
     if state is not None and state["generation"] >= config.generations:
         print(f"{out} is already complete ({state['generation']} generations)")
         return 0
     progress = _progress(args, config)
     try:
-        result = resume(out, config, on_generation=progress.generation, on_evaluation=progress.evaluation)
+        result = resume(out, config, overrides=overrides, on_generation=progress.generation,
+                        on_evaluation=progress.evaluation)
     finally:
         progress.close()
     return _finish(result, out, args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from evodeap.export import export_best
+
+    done = export_best(Path(args.directory), epochs=args.epochs, train_on=args.train_on, out=args.out,
+                       overwrite=args.force)
+    metrics = done.info["metrics"]
+    print(f"best genome {done.info['key']} ({done.info['weights']} weights, {done.info['epochs']} epochs)")
+    for split, values in metrics.items():
+        print(f"  {split:5s} " + "  ".join(f"{k} {v:.4f}" for k, v in values.items()))
+    print(done.model_path)
+    print(done.info_path)
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -178,10 +200,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(run_p)
     run_p.set_defaults(handler=_cmd_run)
 
-    resume_p = sub.add_parser("resume", help="continue a stopped run")
+    resume_p = sub.add_parser("resume", help="continue a stopped run, or extend a finished one")
     resume_p.add_argument("directory")
+    resume_p.add_argument("--set", action="append", metavar="generations=N",
+                          help="extend the run to N generations (recorded in experiment.json); nothing else may change")
     _add_output_flags(resume_p)
     resume_p.set_defaults(handler=_cmd_resume)
+
+    export_p = sub.add_parser("export", help="write the best model of a run (best_model.keras + best_model.json)")
+    export_p.add_argument("directory")
+    export_p.add_argument("--epochs", type=int, help="retrain the best genome for N epochs")
+    export_p.add_argument("--train-on", choices=("train", "train+val"), default="train",
+                          help="retrain on train+val and score on test")
+    export_p.add_argument("--out", help="folder to write into (default: the run directory)")
+    export_p.add_argument("--force", action="store_true", help="replace an earlier export")
+    export_p.set_defaults(handler=_cmd_export)
 
     report_p = sub.add_parser("report", help="regenerate tables and figures from a run's database")
     report_p.add_argument("directory")

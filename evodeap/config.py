@@ -48,8 +48,12 @@ class ExperimentConfig:
         executor, workers: how evaluations are run (``serial``, ``process`` or ``ray``) and on
             how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
             ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
-        tensorboard: write per-generation scalars (and training curves, when the fitness
-            reports them) under ``tensorboard/`` in the run directory.
+        tensorboard: write per-generation scalars, one HParams session per evaluation and
+            training curves (when the fitness reports them) under ``tensorboard/`` in the run
+            directory.
+        mlflow: MLflow tracking of a run directory (:mod:`evodeap.dashboards.mlflow`):
+            ``True`` (a local store in the run directory) or ``{"tracking_uri": URI,
+            "experiment": NAME}``; ``None`` is off.
         strategy: ``evolve`` (the genetic algorithm) or ``fixed``: train ``fixed_genome`` (a
             genome in JSON form) ``population_size`` times per generation with fresh seeds —
             a hand-picked baseline given the same compute per generation as evolution.
@@ -100,6 +104,7 @@ class ExperimentConfig:
     workers: int = 1
     executor_params: dict[str, Any] = field(default_factory=dict)
     tensorboard: bool = False
+    mlflow: Any = None
     strategy: str = "evolve"
     fixed_genome: dict[str, Any] | None = None
     multi_fidelity: dict[str, Any] | None = None
@@ -144,6 +149,9 @@ class ExperimentConfig:
                  f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
+        from evodeap.dashboards.mlflow import check_settings
+
+        check_settings(self.mlflow)
         resolve_operators(self)
         return self
 

@@ -3,7 +3,8 @@
 Everything a run produces lives in one folder, written only by the master process::
 
     config.json        the experiment, as JSON (written first)
-    experiment.json    where the experiment came from (file + --set overrides), for resume
+    experiment.json    where the experiment came from (file + --set overrides), for resume;
+                       ``extensions``: each ``resume --set generations=N`` (when, from, to)
     results.sqlite     every evaluation, written as soon as it completes; one row per generation;
                        each generation's living population and offspring (evodeap.history)
     checkpoint.json    engine state after the last completed generation (atomic replace)
@@ -12,7 +13,10 @@ Everything a run produces lives in one folder, written only by the master proces
     space.json         the final (possibly refined) search space (at the end)
     weights/           trained weights of the living population, ``<key>-e<epochs>.weights.h5``
                        (with ``inheritance`` or ``multi_fidelity``; see evodeap.weights)
-    tensorboard/       per-generation scalars and training curves (when enabled)
+    tensorboard/       per-generation scalars, HParams sessions, training curves (when enabled)
+    mlflow.json        the MLflow parent run of the run (with ``mlflow``; see evodeap.dashboards.mlflow)
+    mlflow.db, mlflow-artifacts/   the default local MLflow store
+    best_model.keras, best_model.json   written by ``evodeap export`` (evodeap.export)
 
 Nothing in the folder is a pickle and nothing in it is executed: ``resume`` re-runs the
 original experiment *file* (at its recorded path) and checks that it still describes the
@@ -22,13 +26,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from evodeap.config import ExperimentConfig
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import EvodeapError, RunDirectoryError
+from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
 from evodeap.history import HistoryWriter
 from evodeap.storage import ResultsDB
 
@@ -133,11 +138,18 @@ class _Recorder:
             from evodeap.tensorboard import TensorBoardWriter
 
             self.tensorboard = TensorBoardWriter(directory.file("tensorboard"))
+        self.mlflow = None
+        if config.mlflow:
+            from evodeap.dashboards.mlflow import MLflowLogger
+
+            self.mlflow = MLflowLogger(directory.path, config)
 
     def evaluation(self, record: EvaluationRecord) -> None:
         self.db.add_evaluation(record.generation, record.index, record.genome, record.result)
         if self.tensorboard is not None:
             self.tensorboard.evaluation(record)
+        if self.mlflow is not None:
+            self.mlflow.evaluation(record)
         if self.forward_evaluation is not None:
             self.forward_evaluation(record)
 
@@ -146,6 +158,8 @@ class _Recorder:
         self.db.add_generation(report.generation, report.record, report.space.to_dict())
         if self.tensorboard is not None:
             self.tensorboard.generation(report)
+        if self.mlflow is not None:
+            self.mlflow.generation(report)
         if self.forward_generation is not None:
             self.forward_generation(report)
 
@@ -153,9 +167,12 @@ class _Recorder:
         write_json_atomic(self.directory.file("checkpoint.json"), state)
         self.directory.write_logbook(state["logbook"])
 
-    def close(self) -> None:
+    def close(self, finished: bool = False) -> None:
         if self.tensorboard is not None:
             self.tensorboard.close()
+        if self.mlflow is not None:
+            self.mlflow.done = finished
+            self.mlflow.close()
 
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
@@ -168,15 +185,17 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
             db.set_status("running")
             resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
+        finished = False
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
                             weights_dir=str(directory.file("weights")))
+            finished = True
         except KeyboardInterrupt:
             db.set_status("interrupted")
             raise RunInterrupted(directory.path) from None
         finally:
-            recorder.close()
+            recorder.close(finished)
         directory.write_final(result)
         db.set_status("finished")
     return result
@@ -203,10 +222,25 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
     return execute(directory, config, None, on_generation, on_evaluation, executor)
 
 
-def resume_config(out: str | Path) -> ExperimentConfig:
-    """Rebuild a run's config from its recorded experiment file and overrides (checked)."""
+#: settings ``evodeap resume DIR --set`` may change: those that extend a run
+EXTENDABLE = frozenset({"generations"})
+
+
+def check_extendable(overrides: dict[str, Any]) -> None:
+    """Refuse a resume override of anything but :data:`EXTENDABLE` settings."""
+    refused = sorted(set(overrides) - EXTENDABLE)
+    if refused:
+        raise ConfigError(f"resume --set can only extend a run ({', '.join(sorted(EXTENDABLE))}); "
+                          f"{', '.join(refused)} cannot change in an existing run")
+
+
+def resume_config(out: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
+    """Rebuild a run's config from its recorded experiment file and overrides (checked against
+    ``config.json``), with the extension ``overrides`` (see :data:`EXTENDABLE`) applied."""
     from evodeap.experiment import load_experiment
 
+    overrides = dict(overrides or {})
+    check_extendable(overrides)
     directory = RunDirectory(Path(out))
     recorded = directory.read_json("config.json")
     source = directory.read_json("experiment.json")
@@ -215,7 +249,41 @@ def resume_config(out: str | Path) -> ExperimentConfig:
                                 f"resume it with evodeap.resume(dir, config)")
     config = build_config(load_experiment(source["file"]), source)
     check_same_config(config, recorded, directory.path)
-    return config
+    if not overrides:
+        return config
+    extended = config.with_overrides(overrides).validate()
+    check_extends(directory, extended)
+    return extended
+
+
+def check_extends(directory: RunDirectory, config: ExperimentConfig) -> int:
+    """Refuse ``config`` when it has fewer generations than the run completed; returns those."""
+    state = directory.load_checkpoint()
+    done = state["generation"] if state is not None else -1
+    if config.generations < done:
+        raise ConfigError(f"{directory.path} has already run {done} generations; "
+                          f"generations={config.generations} would not extend it")
+    return done
+
+
+def record_extension(directory: RunDirectory, config: ExperimentConfig) -> dict[str, Any]:
+    """Make ``config`` (an extension of the recorded one) the run's config: ``experiment.json``
+    gains the new values in ``overrides`` and an entry in ``extensions`` (when, after which
+    generation, from → to), then ``config.json`` is replaced. Returns the changes."""
+    recorded = directory.read_json("config.json")
+    current = json.loads(json.dumps(config.to_dict()))
+    changes = {k: {"from": recorded.get(k), "to": current.get(k)} for k in sorted(EXTENDABLE)
+               if recorded.get(k) != current.get(k)}
+    if not changes:
+        return {}
+    done = check_extends(directory, config)
+    source = directory.read_json("experiment.json")
+    source["overrides"] = {**source.get("overrides", {}), **{k: change["to"] for k, change in changes.items()}}
+    source.setdefault("extensions", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                                "after_generation": done, "changes": changes})
+    write_json_atomic(directory.file("experiment.json"), source)
+    write_json_atomic(directory.file("config.json"), config.to_dict())
+    return changes
 
 
 def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> ExperimentConfig:
@@ -231,29 +299,39 @@ def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> Experimen
     return config
 
 
-def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
+def check_same_config(config: ExperimentConfig, recorded: dict, where: Path, allowed: Any = ()) -> None:
+    """Refuse ``config`` unless it equals the recorded ``config.json`` (settings in ``allowed`` aside)."""
     current = json.loads(json.dumps(config.to_dict()))
-    if current != recorded:
-        changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
+    changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k) and k not in allowed)
+    if changed:
         raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {', '.join(changed)})")
 
 
 def resume(out: str | Path, config: ExperimentConfig | None = None, *,
+           overrides: dict[str, Any] | None = None,
            on_generation: Callable[[GenerationReport], None] | None = None,
            on_evaluation: Callable[[EvaluationRecord], None] | None = None,
            executor: Any = None) -> EvolutionResult:
     """Continue a stopped run in ``out``; evaluations already stored are reused, not retrained.
 
     With a deterministic fitness the resumed run ends exactly as an uninterrupted one.
+    ``overrides`` (only ``{"generations": N}``) extends a run, finished or not: the change is
+    recorded (:func:`record_extension`) and the run continues to generation N; any other
+    change of the configuration is refused.
     """
+    overrides = dict(overrides or {})
+    check_extendable(overrides)
     directory = RunDirectory(Path(out))
     if not directory.path.is_dir():
         raise RunDirectoryError(f"no run directory at {directory.path}")
     if config is None:
         config = resume_config(directory.path)
     else:
-        check_same_config(config.validate(), directory.read_json("config.json"), directory.path)
+        check_same_config(config.validate(), directory.read_json("config.json"), directory.path, allowed=overrides)
     if not directory.db_path.is_file():
         raise RunDirectoryError(f"{directory.db_path} is missing: nothing to resume")
+    if overrides:
+        config = config.with_overrides(overrides).validate()
+        record_extension(directory, config)
     state = ResumeState(directory.load_checkpoint())
     return execute(directory, config, state, on_generation, on_evaluation, executor)

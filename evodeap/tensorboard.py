@@ -4,7 +4,9 @@ Written by the master process only, under ``<run>/tensorboard/``:
 
 * ``generations/`` — one step per generation: every numeric logbook field
   (best, mean, std, diversity, μ, β, layer counts, evaluations, cache hits, failures);
-* ``evaluations/g<generation>_i<index>/`` — the training curves an evaluation reports in
+* ``evaluations/g<generation>_i<index>/`` — one HParams session per evaluation (its
+  hyperparameters, structural summary and metrics; see
+  :mod:`evodeap.dashboards.tensorboard_hparams`) and the training curves it reports in
   ``result.extra["history"]`` (``{"loss": [...], "val_accuracy": [...], ...}``, one value
   per epoch), so curves from worker processes still land in one place.
 """
@@ -24,6 +26,9 @@ class TensorBoardWriter:
         self._tf = tf
         self.directory = Path(directory)
         self._generations = tf.summary.create_file_writer(str(self.directory / "generations"))
+        from evodeap.dashboards.tensorboard_hparams import HParamsWriter
+
+        self._hparams = HParamsWriter(self.directory)
 
     def generation(self, report: GenerationReport) -> None:
         with self._generations.as_default():
@@ -33,6 +38,7 @@ class TensorBoardWriter:
         self._generations.flush()
 
     def evaluation(self, record: EvaluationRecord) -> None:
+        self._hparams.evaluation(record)
         history = record.result.extra.get("history")
         if not isinstance(history, dict) or not history:
             return

@@ -1,0 +1,72 @@
+"""Extending a finished run: ``evodeap resume DIR --set generations=N``."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from evodeap.cli import main
+from evodeap.config import ExperimentConfig
+from evodeap.errors import ConfigError
+from evodeap.run import resume, run
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = str(ROOT / "experiments" / "landscape_demo.py")
+SMALL = ["--set", "population_size=8", "--set", "refine_every=2", "--quiet"]
+
+
+def logbook(directory: Path) -> list[dict]:
+    rows = json.loads((directory / "checkpoint.json").read_text())["logbook"]
+    return [{k: v for k, v in row.items() if k != "elapsed"} for row in rows]
+
+
+def history_rows(directory: Path) -> list:
+    with sqlite3.connect(directory / "results.sqlite") as conn:
+        return conn.execute("SELECT * FROM population ORDER BY generation, position").fetchall()
+
+
+def test_extending_a_finished_run_equals_running_longer_from_the_start(tmp_path, capsys):
+    short, long = tmp_path / "short", tmp_path / "long"
+    assert main(["run", DEMO, "--set", "generations=3", *SMALL, "--out", str(short)]) == 0
+    assert main(["run", DEMO, "--set", "generations=5", *SMALL, "--out", str(long)]) == 0
+    assert main(["resume", str(short), "--set", "generations=5", "--quiet"]) == 0
+    assert logbook(short) == logbook(long)
+    assert history_rows(short) == history_rows(long)
+    assert json.loads((short / "hall_of_fame.json").read_text()) == json.loads((long / "hall_of_fame.json").read_text())
+    experiment = json.loads((short / "experiment.json").read_text())
+    assert experiment["overrides"]["generations"] == 5
+    (extension,) = experiment["extensions"]
+    assert extension["after_generation"] == 3 and extension["changes"] == {"generations": {"from": 3, "to": 5}}
+    assert json.loads((short / "config.json").read_text())["generations"] == 5
+    capsys.readouterr()
+    assert main(["resume", str(short)]) == 0  # the extension is now the run's config
+    assert "already complete (5 generations)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("population_size=9", "population_size cannot change in an existing run"),
+    ("generations=2", "has already run 3 generations"),
+    ("generations", "--set expects key=value"),
+])
+def test_other_changes_are_refused_and_nothing_is_written(tmp_path, capsys, assignment, message):
+    out = tmp_path / "run"
+    assert main(["run", DEMO, "--set", "generations=3", *SMALL, "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".json"}
+    capsys.readouterr()
+    assert main(["resume", str(out), "--set", assignment]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".json"} == before
+
+
+def test_python_api_extends_a_run_started_from_python(tmp_path):
+    config = ExperimentConfig(population_size=6, generations=2, seed=4)
+    run(config, tmp_path / "run")
+    result = resume(tmp_path / "run", config, overrides={"generations": 4})
+    assert [row["generation"] for row in result.logbook] == [0, 1, 2, 3, 4]
+    assert json.loads((tmp_path / "run" / "experiment.json").read_text())["extensions"][0]["changes"] == {
+        "generations": {"from": 2, "to": 4}}
+    with pytest.raises(ConfigError, match="seed cannot change"):
+        resume(tmp_path / "run", config.with_overrides({"generations": 4}), overrides={"seed": 5})
