@@ -175,6 +175,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
             paths += REPORTS[name](directory)
     for path in paths:
         print(path)
+    warnings = directory / "tables" / "study_warnings.md"
+    if (directory / "study.json").exists() and warnings.exists():
+        for line in warnings.read_text().splitlines():
+            print(f"warning: {line.lstrip('- ')}")
     return 0
 
 

@@ -9,6 +9,7 @@ An experiment file may declare, beside ``CONFIG``::
     SEEDS = [0, 1, 2, 3, 4]                        # every arm runs on the same seeds
     REFERENCE = "beta5"                            # optional: the arm others are tested against
     REPORTS = ["paper"]                            # optional: extra reports (evodeap.paper_report)
+    FACTORS = {"beta0": {"beta": "0"}, ...}        # optional: each variant's factor levels (evodeap.factorial)
 
 ``evodeap run FILE --out DIR`` then writes ``DIR/study.json`` and one ordinary run
 directory per arm and seed, ``DIR/<variant>/seed-<seed>/``. ``evodeap resume DIR``
@@ -61,6 +62,10 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
     reference = namespace.get("REFERENCE")
     if reference is not None and reference not in variants:
         raise ConfigError(f"REFERENCE {reference!r} is not a variant; variants: {', '.join(variants)}")
+    if namespace.get("FACTORS") is not None:
+        from evodeap.factorial import check_factors
+
+        check_factors(namespace["FACTORS"], list(variants))
     return list(variants), seeds
 
 
@@ -129,6 +134,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
             "reference": namespace.get("REFERENCE", variants[0]),
             "reports": list(namespace.get("REPORTS", [])),
+            **({"factors": dict(namespace["FACTORS"])} if namespace.get("FACTORS") is not None else {}),
         }, indent=1))
     done = []
     for variant in variants:
