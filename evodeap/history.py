@@ -318,6 +318,7 @@ def plot_genealogy(run_dir: str | Path, key: str | None = None, ax=None):
            title=f"Genealogy of {target['key'][:8]} (fitness {target['fitness']:.4f}): {len(tree) - 1} ancestors")
     ax.set_yticks([])
     ax.set_ylim(-0.08, 1.08)
+    ax.set_xlim(min(xs) - 0.5, max(max(xs), min(xs) + 1) + 0.5)  # whole generations, even for one
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
