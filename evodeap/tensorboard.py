@@ -28,7 +28,7 @@ class TensorBoardWriter:
         self._generations = tf.summary.create_file_writer(str(self.directory / "generations"))
         from evodeap.dashboards.tensorboard_hparams import HParamsWriter
 
-        self._hparams = HParamsWriter(self.directory)
+        self._hparams = HParamsWriter()
 
     def generation(self, report: GenerationReport) -> None:
         with self._generations.as_default():
@@ -38,14 +38,14 @@ class TensorBoardWriter:
         self._generations.flush()
 
     def evaluation(self, record: EvaluationRecord) -> None:
-        self._hparams.evaluation(record)
-        history = record.result.extra.get("history")
-        if not isinstance(history, dict) or not history:
-            return
-        writer = self._tf.summary.create_file_writer(
-            str(self.directory / "evaluations" / f"g{record.generation}_i{record.index}"))
+        """One event file per evaluation: its HParams session and its training curves."""
+        from evodeap.dashboards.tensorboard_hparams import session_directory
+
+        writer = self._tf.summary.create_file_writer(str(session_directory(self.directory, record)))
         with writer.as_default():
-            for name, values in history.items():
+            self._hparams.write(record)
+            history = record.result.extra.get("history")
+            for name, values in (history.items() if isinstance(history, dict) else ()):
                 for epoch, value in enumerate(values or []):
                     self._tf.summary.scalar(name, float(value), step=epoch)
         writer.close()

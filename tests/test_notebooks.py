@@ -104,3 +104,34 @@ def test_run_analysis_notebook_reads_a_run_and_its_export_twice(tmp_path, monkey
     again, _ = outputs(execute("run_analysis.ipynb", tmp_path, out, monkeypatch))
     assert (out / "best_model.keras").stat().st_mtime_ns == exported
     assert f"Test accuracy of the exported model: {info['metrics']['test']['accuracy']:.4f}" in again
+
+
+@pytest.mark.slow
+def test_a_study_notebook_runs_from_an_installed_wheel(tmp_path, monkeypatch):
+    """The package installed from a wheel — no experiments/ folder beside it — runs the notebook."""
+    import subprocess
+    import sys
+
+    root = NOTEBOOKS.parent
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+                            str(tmp_path / "wheel"), str(root)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    wheel = next((tmp_path / "wheel").glob("evodeap-*.whl"))
+    site = tmp_path / "site"
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target",
+                                str(site), str(wheel)], capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    assert not (site / "experiments").exists()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(site))  # the kernel imports evodeap from the wheel, not the clone
+    monkeypatch.setenv("EVODEAP_NOTEBOOK_BUDGET", "tiny")
+    monkeypatch.setenv("EVODEAP_NOTEBOOK_OUT", str(tmp_path / "study"))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    notebook = nbformat.read(NOTEBOOKS / "selection_pressure.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("import evodeap\nprint('imported from', evodeap.__file__)"))
+    nbclient.NotebookClient(notebook, timeout=240, kernel_name="python3",
+                            resources={"metadata": {"path": str(work)}}).execute()
+    text, _ = outputs(notebook)
+    assert f"imported from {site / 'evodeap' / '__init__.py'}" in text
+    assert "Kruskal-Wallis across 5 arms" in text

@@ -48,22 +48,20 @@ def session_metrics(record: EvaluationRecord) -> dict[str, float]:
 
 
 class HParamsWriter:
-    """Writes one HParams session per evaluation (TensorFlow and TensorBoard imported lazily)."""
+    """Writes HParams sessions with ``tf.summary`` (TensorFlow and TensorBoard imported lazily)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self) -> None:
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
 
         self._tf, self._hp = tf, hp
-        self.root = Path(root)
 
-    def evaluation(self, record: EvaluationRecord) -> None:
-        writer = self._tf.summary.create_file_writer(str(session_directory(self.root, record)))
-        with writer.as_default():
-            self._hp.hparams(session_hparams(record), trial_id=f"g{record.generation}_i{record.index}")
-            for name, value in session_metrics(record).items():
-                self._tf.summary.scalar(name, value, step=0)
-        writer.close()
+    def write(self, record: EvaluationRecord) -> None:
+        """The session of ``record`` into the summary writer in force, which must be that of
+        :func:`session_directory` (:class:`evodeap.tensorboard.TensorBoardWriter` opens it)."""
+        self._hp.hparams(session_hparams(record), trial_id=f"g{record.generation}_i{record.index}")
+        for name, value in session_metrics(record).items():
+            self._tf.summary.scalar(name, value, step=0)
 
 
 __all__ = ["HParamsWriter", "session_directory", "session_hparams", "session_metrics"]
