@@ -196,6 +196,7 @@ def export_best(run_dir: str | Path, *, epochs: int | None = None, train_on: str
     keras.utils.set_random_seed(int(best["seed"]))
     model = build_model(genome, bundle.input_shape, bundle.task, max_params=fitness.max_params)
     load_weights_bytes(model, weights)
+    model.optimizer.build(model.trainable_variables)  # saved complete: loading it warns about nothing
     info = {
         "format": 1, "key": genome.key(), "genome": genome.to_dict(), "seed": int(best["seed"]),
         "evaluation": {"generation": int(best["generation"]), "index": int(best["idx"]),
