@@ -123,6 +123,9 @@ def _cmd_resume(args: argparse.Namespace) -> int:
             raise ConfigError("resume --set extends one run; extend a study's runs one by one "
                               "(evodeap resume DIR/<variant>/seed-<seed> --set generations=N)")
         info = read_study(out)
+        if not info["experiment"].get("file"):
+            raise ConfigError(f"{out} was started from Python (e.g. a notebook), not from an experiment file; "
+                              f"finish it with evodeap.study.run_study(namespace, DIR, ..., resume=True)")
         namespace = load_experiment(info["experiment"]["file"])
         args.seed = None
         return _run_study(namespace, out, info["experiment"], args, resume=True)

@@ -156,3 +156,14 @@ def test_bad_factors_and_a_non_factorial_study_are_clear_errors(study, tmp_path,
     assert main(["run", str(tmp_path / "plain.py"), "--out", str(tmp_path / "plain"), "--quiet"]) == 0
     with pytest.raises(RunDirectoryError, match="not a factorial study"):
         factorial.analyse(tmp_path / "plain")
+
+
+def test_a_study_started_from_python_is_finished_from_python(tmp_path, capsys):
+    from evodeap.config import ExperimentConfig
+    from evodeap.study import run_study
+
+    study = {"CONFIG": ExperimentConfig(population_size=4, generations=1), "VARIANTS": {"a": {}}, "SEEDS": [0]}
+    run_study(study, tmp_path / "s", {"file": None, "overrides": {}})
+    assert main(["resume", str(tmp_path / "s")]) == 2
+    assert "started from Python" in capsys.readouterr().err
+    assert run_study(study, tmp_path / "s", {"file": None, "overrides": {}}, resume=True)  # complete: skipped
