@@ -84,7 +84,8 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
     return dict(presets[name])
 
 
-def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Namespace, resume: bool = False) -> int:
+def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Namespace, resume: bool = False,
+               extend: dict | None = None) -> int:
     from evodeap.progress import ConsoleProgress, summary
     from evodeap.study import run_study
 
@@ -106,7 +107,7 @@ def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Nam
             print(f"   best {best.fitness.values[0]:.4f}: {best.describe()}", flush=True)
 
     arms = run_study(namespace, out, experiment, seed_override=args.seed if not resume else None,
-                     on_arm_start=start, on_arm_done=done, resume=resume)
+                     on_arm_start=start, on_arm_done=done, resume=resume, extend=extend)
     print(f"study directory: {out} ({len(arms)} runs); compare them with: evodeap report {out}")
     return 0
 
@@ -119,16 +120,16 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         from evodeap.experiment import load_experiment
         from evodeap.study import read_study
 
-        if args.set:
-            raise ConfigError("resume --set extends one run; extend a study's runs one by one "
-                              "(evodeap resume DIR/<variant>/seed-<seed> --set generations=N)")
         info = read_study(out)
         if not info["experiment"].get("file"):
             raise ConfigError(f"{out} was started from Python (e.g. a notebook), not from an experiment file; "
                               f"finish it with evodeap.study.run_study(namespace, DIR, ..., resume=True)")
         namespace = load_experiment(info["experiment"]["file"])
         args.seed = None
-        return _run_study(namespace, out, info["experiment"], args, resume=True)
+        from evodeap.config import parse_assignments
+
+        return _run_study(namespace, out, info["experiment"], args, resume=True,
+                          extend=parse_assignments(args.set or []))
     from evodeap.config import parse_assignments
 
     overrides = parse_assignments(args.set or [])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -110,17 +111,37 @@ def sub_run_source(experiment: dict[str, Any], variant: str, seed: int) -> dict[
 
 def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[str, Any],
               seed_override: int | None = None, on_arm_start: Callable[[Arm, ExperimentConfig], Any] | None = None,
-              on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False) -> list[Arm]:
+              on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False,
+              extend: Mapping[str, Any] | None = None) -> list[Arm]:
     """Run (or, with ``resume``, finish) every variant × seed; returns the arms.
 
     ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
+    ``extend`` (with ``resume``; only ``{"generations": N}``) extends every sub-run: the
+    change is recorded in ``study.json`` (``experiment.overrides`` and ``extensions``) and in
+    each sub-run (:func:`evodeap.run.record_extension`).
     """
-    from evodeap.run import RunDirectory, execute, build_config, check_same_config
+    from evodeap.run import RunDirectory, build_config, check_extendable, check_extends, check_same_config, execute
+    from evodeap.run import record_extension, write_json_atomic
 
     out = Path(out)
+    extend = dict(extend or {})
+    if extend and not resume:
+        raise ConfigError("extend needs resume=True: only an existing study can be extended")
     if resume:
         info = read_study(out)
         variants, seeds = info["variants"], info["seeds"]
+        if extend:
+            check_extendable(extend)
+            experiment = {**info["experiment"], "overrides": {**info["experiment"].get("overrides", {}), **extend}}
+            for variant in variants:  # refuse before anything is written
+                for seed in seeds:
+                    path = out / variant / f"seed-{seed}"
+                    if (path / "config.json").exists():
+                        check_extends(RunDirectory(path), build_config(namespace, sub_run_source(experiment, variant,
+                                                                                                 seed)).validate())
+            info["experiment"] = experiment
+            info.setdefault("extensions", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changes": extend})
+            write_json_atomic(out / "study.json", info)
     else:
         variants, seeds = study_plan(namespace, seed_override)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -146,7 +167,9 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             hooks = on_arm_start(arm, config) if on_arm_start else None
             on_generation, on_evaluation = hooks if hooks else (None, None)
             if (arm.path / "config.json").exists():
-                check_same_config(config, directory.read_json("config.json"), arm.path)
+                check_same_config(config, directory.read_json("config.json"), arm.path, allowed=extend)
+                if extend:
+                    record_extension(directory, config)
                 state = directory.load_checkpoint()
                 if state is not None and state["generation"] >= config.generations:
                     done.append(arm)

@@ -70,3 +70,27 @@ def test_python_api_extends_a_run_started_from_python(tmp_path):
         "generations": {"from": 2, "to": 4}}
     with pytest.raises(ConfigError, match="seed cannot change"):
         resume(tmp_path / "run", config.with_overrides({"generations": 4}), overrides={"seed": 5})
+
+
+def test_a_study_is_extended_sub_run_by_sub_run(tmp_path, capsys):
+    experiment = tmp_path / "study.py"
+    experiment.write_text("from evodeap.config import ExperimentConfig\n"
+                          "CONFIG = ExperimentConfig(population_size=6, generations=2)\n"
+                          "VARIANTS = {'beta1': {'selection_params.beta': 1.0}, 'beta5': {}}\nSEEDS = [0, 1]\n")
+    out = tmp_path / "out"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    assert main(["resume", str(out), "--set", "population_size=9", "--quiet"]) == 2
+    assert "population_size cannot change" in capsys.readouterr().err
+    assert "extensions" not in json.loads((out / "study.json").read_text())
+    assert main(["resume", str(out), "--set", "generations=3", "--quiet"]) == 0
+    info = json.loads((out / "study.json").read_text())
+    assert info["experiment"]["overrides"]["generations"] == 3 and info["extensions"][0]["changes"] == {"generations": 3}
+    for variant in ("beta1", "beta5"):
+        for seed in (0, 1):
+            sub = out / variant / f"seed-{seed}"
+            assert [row["generation"] for row in logbook(sub)] == [0, 1, 2, 3]
+            assert json.loads((sub / "experiment.json").read_text())["extensions"][0]["changes"] == {
+                "generations": {"from": 2, "to": 3}}
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("results.sqlite")}
+    assert main(["resume", str(out), "--quiet"]) == 0  # complete at 3 generations: nothing to do
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("results.sqlite")} == before
