@@ -40,8 +40,8 @@ def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config import parse_assignments
     from evodeap.experiment import load_experiment
+    from evodeap.resolve import resolve_run
     from evodeap.run import RunDirectory, run
-
     from evodeap.study import is_study
 
     namespace = load_experiment(args.experiment)
@@ -56,7 +56,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     config = namespace["CONFIG"].with_overrides(overrides).validate()
-    if out is not None:  # refuse before any work is done
+    resolved = None
+    if out is not None:  # refuse before any work is done: every name and parameter, then the directory
+        resolved = resolve_run(config)
         RunDirectory(out).create(config, experiment)
     progress = _progress(args, config)
     try:
@@ -65,7 +67,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             from evodeap.run import execute
 
-            result = execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None)
+            result = execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None,
+                             resolved)
     finally:
         progress.close()
     return _finish(result, out, args)
@@ -172,17 +175,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from evodeap.paper_report import REPORTS
         from evodeap.study import read_study
 
-        paths = write_study_report(directory)
+        from evodeap.factorial import write_factorial_report
+
+        paths = write_study_report(directory) + write_factorial_report(directory)
         for name in read_study(directory).get("reports", []):
             if name not in REPORTS:
                 raise ConfigError(f"unknown report {name!r}; known: {', '.join(REPORTS)}")
             paths += REPORTS[name](directory)
     for path in paths:
         print(path)
-    warnings = directory / "tables" / "study_warnings.md"
-    if (directory / "study.json").exists() and warnings.exists():
-        for line in warnings.read_text().splitlines():
-            print(f"warning: {line.lstrip('- ')}")
+    for name in ("study_warnings.md", "factorial_warnings.md"):
+        warnings = directory / "tables" / name
+        if (directory / "study.json").exists() and warnings.exists():
+            for line in warnings.read_text().splitlines():
+                print(f"warning: {line.lstrip('- ')}")
     return 0
 
 

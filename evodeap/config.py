@@ -1,19 +1,27 @@
 """Experiment configuration: everything a run needs, validated, with ``--set`` overrides.
 
 An experiment file builds an :class:`ExperimentConfig` named ``CONFIG``. Operators,
-schedules and the fitness may be given by registry name (strings, recorded as such in
-``config.json``) or as objects (a custom operator is any DEAP-conventional callable).
+schedules, the fitness and the executor may be given by registry name (strings, recorded
+as such in ``config.json``); operators and the fitness also as objects (a custom operator
+is any DEAP-conventional callable). :meth:`ExperimentConfig.validate` checks every value
+and every name against its registry; :mod:`evodeap.resolve` turns the names into the
+objects a run uses, once per run.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
 import json
+import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from evodeap.errors import ConfigError, EvodeapError, UnknownNameError
-from evodeap.executors import EXECUTORS, check_executor_params
+from evodeap.errors import ConfigError
+from evodeap.executors import check_executor_params
+from evodeap.fitness import FITNESSES
+from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.operators.schedules import make_schedule
+from evodeap.registry import Registry
 from evodeap.space import SearchSpace
 
 OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
@@ -26,8 +34,11 @@ class ExperimentConfig:
     Attributes:
         name: a label for reports.
         space: the search space (family, genes, layer-count bounds).
-        fitness: ``"landscape"`` (stand-in), ``"keras"`` (real training) or a fitness object
-            ``fitness(genome, context) -> EvalResult``; ``fitness_params`` configure a named one.
+        fitness: a name in :data:`evodeap.fitness.FITNESSES` — ``"landscape"`` (stand-in),
+            ``"keras"`` (real training) or one registered by the researcher — or a fitness
+            object ``fitness(genome, context) -> EvalResult``; ``fitness_params`` configure a
+            named one. The fitness says how many objectives it has, their DEAP weights and
+            its failure value (:class:`evodeap.evaluation.Objectives`).
         population_size, generations: sizes of the run (generation 0 is the initial population).
         crossover, mutation, selection: operator names (see ``operators``) or callables;
             ``*_params`` are bound at registration.
@@ -43,10 +54,18 @@ class ExperimentConfig:
         refine_every: refine the search space every k generations (0 = never), around the
             top ``refine_top`` fraction, with ``refine_epsilon`` and ``refine_min_width``.
         hall_of_fame_size: how many best genomes to keep.
-        failure_fitness: fitness of a failed evaluation (``invalid``, ``nan``, ``error`` ...).
+        failure_fitness: ``None`` (default): a failed evaluation (``invalid``, ``nan``,
+            ``oom``, ``error`` ...) gets the fitness's own failure value (``failure_fitness``
+            of the fitness object; −1 per objective for a fitness that declares none). A
+            number φ: the failure value is φ for every maximised objective and −φ for every
+            minimised one — for a fitness that declares none, or in place of a declared one
+            that φ does not exceed (a higher φ is refused: failures could outrank trained
+            models). Config files written before it became optional hold −1.0, which still
+            means the default.
         seed: the run seed (root of every random stream).
-        executor, workers: how evaluations are run (``serial``, ``process`` or ``ray``) and on
-            how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
+        executor, workers: how evaluations are run (a name in
+            :data:`evodeap.executors.EXECUTORS`: ``serial``, ``process``, ``ray`` or one
+            registered by the researcher) and on how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
             ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
         tensorboard: write per-generation scalars, one HParams session per evaluation and
             training curves (when the fitness reports them) under ``tensorboard/`` in the run
@@ -98,7 +117,7 @@ class ExperimentConfig:
     refine_epsilon: float = 0.02
     refine_min_width: float = 0.1
     hall_of_fame_size: int = 5
-    failure_fitness: float = -1.0
+    failure_fitness: float | None = None
     seed: int = 0
     executor: str = "serial"
     workers: int = 1
@@ -113,9 +132,8 @@ class ExperimentConfig:
     compute_budget: float | None = None
 
     def validate(self) -> "ExperimentConfig":
-        """Check every field; raise :class:`ConfigError` (or a registry error) with a clear message."""
-        from evodeap.engine import resolve_operators  # late import: engine imports config
-
+        """Check every field and every name; raise :class:`ConfigError` or
+        :class:`~evodeap.errors.UnknownNameError` (listing the known names) with a clear message."""
         if not isinstance(self.space, SearchSpace):
             raise ConfigError(f"space must be a SearchSpace, got {type(self.space).__name__}")
         _require(isinstance(self.population_size, int) and self.population_size >= 2,
@@ -135,9 +153,13 @@ class ExperimentConfig:
         _require(isinstance(self.hall_of_fame_size, int) and self.hall_of_fame_size >= 1,
                  "hall_of_fame_size must be an integer >= 1")
         _require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
-        _require(self.executor in EXECUTORS, f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
+        _require(isinstance(self.executor, str), f"executor must be a registered name, got {self.executor!r}")
         _require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
         check_executor_params(self.executor, self.executor_params)
+        _require(self.failure_fitness is None or (isinstance(self.failure_fitness, (int, float))
+                                                  and not isinstance(self.failure_fitness, bool)
+                                                  and math.isfinite(self.failure_fitness)),
+                 f"failure_fitness must be a finite number or null, got {self.failure_fitness!r}")
         _require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
         if self.strategy == "fixed":
             _check_fixed_genome(self.fixed_genome, self.space)
@@ -152,8 +174,30 @@ class ExperimentConfig:
         from evodeap.dashboards.mlflow import check_settings
 
         check_settings(self.mlflow)
-        resolve_operators(self)
+        for role, registry, spec, params in self.operator_specs():
+            registry.resolve(spec, params, role)
+        make_schedule(self.mutation_rate)
+        if self.selection_pressure is not None:
+            make_schedule(self.selection_pressure)
+        if isinstance(self.fitness, str):
+            FITNESSES.get(self.fitness)
+        else:
+            _require(callable(self.fitness),
+                     f"fitness must be a registered name or a callable fitness object, got {self.fitness!r}")
         return self
+
+    def operator_specs(self) -> list[tuple[str, Registry, OperatorLike, dict[str, Any]]]:
+        """``(role, registry, name or callable, params)`` of every operator the config names
+        (``survival`` only when set) — what :meth:`validate` checks and
+        :func:`evodeap.resolve.resolve_run` resolves."""
+        specs = [
+            ("crossover", CROSSOVERS, self.crossover, self.crossover_params),
+            ("mutation", MUTATIONS, self.mutation, self.mutation_params),
+            ("selection", SELECTIONS, self.selection, self.selection_params),
+        ]
+        if self.survival is not None:
+            specs.append(("survival", SELECTIONS, self.survival, self.survival_params))
+        return specs
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (objects are recorded by name or qualified name)."""
@@ -169,6 +213,21 @@ class ExperimentConfig:
         for key, value in assignments.items():
             config = _apply_override(config, key, value)
         return config
+
+
+#: settings whose value in config.json files of older versions means today's default
+RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
+
+
+def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
+    """A config description (``to_dict()`` output or a recorded ``config.json``) with retired
+    defaults replaced by today's, so that an old run's record and today's config of the same
+    experiment compare equal."""
+    data = dict(description)
+    for key, (old, new) in RETIRED_DEFAULTS.items():
+        if key in data and data[key] == old:
+            data[key] = new
+    return data
 
 
 def _check_fixed_genome(data: Any, space: SearchSpace) -> None:
@@ -302,26 +361,3 @@ def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
     if attr == "options":
         value = tuple(value)
     return space.with_domain(gene_path, dataclasses.replace(domain, **{attr: value}))
-
-
-def resolve_fitness(config: ExperimentConfig) -> Callable:
-    """The fitness object of ``config`` (named fitnesses are built from ``fitness_params``)."""
-    if not isinstance(config.fitness, str):
-        return config.fitness
-    if config.fitness == "landscape":
-        from evodeap.landscape import LandscapeFitness
-
-        try:
-            return LandscapeFitness(**config.fitness_params)
-        except TypeError as exc:
-            raise ConfigError(f"bad fitness_params for 'landscape': {exc}") from None
-    try:
-        from evodeap.fitness import make_fitness
-    except ImportError:
-        raise UnknownNameError(f"unknown fitness {config.fitness!r}; known: landscape") from None
-    try:
-        return make_fitness(config.fitness, **config.fitness_params)
-    except EvodeapError:
-        raise
-    except TypeError as exc:
-        raise ConfigError(f"bad fitness_params for {config.fitness!r}: {exc}") from None

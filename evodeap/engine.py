@@ -13,6 +13,13 @@ One generation ``t ≥ 1`` of :func:`evolve`:
    from (run seed, generation, index);
 5. the next population is elites + offspring (or ``survival(parents + offspring, n)``);
    the hall of fame, logbook and callback see it.
+
+Every name of the config is resolved once, before generation 0
+(:func:`evodeap.resolve.resolve_run`), and the run's toolbox (:class:`RunToolbox`) is built
+once from those objects; per generation only μ(t), β(t) and — after a refinement — the
+space are rebound. A failed evaluation gets the fitness's failure value
+(:class:`evodeap.evaluation.Objectives`), strictly worse than every trained model in
+every objective, so no selection, survival, hall of fame or report ranks it above one.
 """
 from __future__ import annotations
 
@@ -28,65 +35,23 @@ from scipy.spatial.distance import pdist
 
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
 from evodeap.columns import current_names
-from evodeap.config import ExperimentConfig, resolve_fitness
-from evodeap.errors import ConfigError
-from evodeap.evaluation import EvalContext, EvalResult, genome_seed, run_evaluation
+from evodeap.config import ExperimentConfig
+from evodeap.evaluation import EvalContext, EvalResult, Objectives, genome_seed, run_evaluation
 from evodeap.evaluator import EvaluationRecord, Evaluator
 from evodeap.executors import make_executor
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
 from evodeap.history import describe_mutation, operator_name, variation_record
-from evodeap.individual import individual_class
+from evodeap.operators.refinement import Refinement, refine_space
+from evodeap.operators.schedules import PopulationStats
+from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.space import SearchSpace
 from evodeap.weights import WeightStore
-from evodeap.operators.refinement import Refinement, refine_space
-from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
-from evodeap.operators.schedules import PopulationStats, make_schedule
 
 LOGBOOK_FIELDS = (
     "generation", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
     "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
 ) + COMPUTE_FIELDS
-
-
-# -- operator resolution ------------------------------------------------------------------
-@dataclass(frozen=True)
-class ResolvedOperators:
-    mate: Callable
-    mutate: Callable
-    select: Callable
-    survive: Callable | None
-    mutation_rate: Callable
-    selection_pressure: Callable | None
-
-
-def _resolve(registry, spec, params: dict, role: str) -> Callable:
-    fn = registry.get(spec) if isinstance(spec, str) else spec
-    if not callable(fn):
-        raise ConfigError(f"{role} must be a registered name or a callable, got {spec!r}")
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return fn
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    unknown = [k for k in params if k not in signature.parameters and not accepts_any]
-    if unknown:
-        known = [n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY and n not in ("space", "rng")]
-        raise ConfigError(f"{role} {spec!r} has no parameter(s) {unknown}; it takes {known}")
-    return fn
-
-
-def resolve_operators(config: ExperimentConfig) -> ResolvedOperators:
-    """Look up every operator and schedule of ``config`` (clear errors for unknown names/params)."""
-    return ResolvedOperators(
-        mate=_resolve(CROSSOVERS, config.crossover, config.crossover_params, "crossover"),
-        mutate=_resolve(MUTATIONS, config.mutation, config.mutation_params, "mutation"),
-        select=_resolve(SELECTIONS, config.selection, config.selection_params, "selection"),
-        survive=None if config.survival is None
-        else _resolve(SELECTIONS, config.survival, config.survival_params, "survival"),
-        mutation_rate=make_schedule(config.mutation_rate),
-        selection_pressure=None if config.selection_pressure is None else make_schedule(config.selection_pressure),
-    )
 
 
 def _accepts(fn: Callable, name: str) -> bool:
@@ -102,10 +67,66 @@ def _bind(toolbox: base.Toolbox, alias: str, fn: Callable, params: dict, **conte
 
 
 # -- toolbox ---------------------------------------------------------------------------------
-def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, penalty: tuple) -> tuple:
+def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, objectives: Objectives) -> tuple:
     """DEAP-style ``evaluate(ind) -> fitness tuple`` (seed derived from the genome key)."""
     context = EvalContext(seed=genome_seed(seed, individual.key()))
-    return run_evaluation(fitness, individual.plain(), context, penalty).fitness
+    return run_evaluation(fitness, individual.plain(), context, objectives).fitness
+
+
+class RunToolbox:
+    """The DEAP toolbox of one run, built once from the resolved objects.
+
+    Only what changes during a run is rebound: ``mutate`` when μ(t) or the space changes,
+    ``select`` when β(t) changes, ``mate`` and ``individual`` when a refinement replaces the
+    space. Rebinding registers a new partial of the same resolved callable — no name is
+    looked up again.
+    """
+
+    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, *, space: SearchSpace,
+                 rng: np.random.Generator, init_rng: np.random.Generator, mu: float | None,
+                 beta: float | None, map_fn: Callable = map) -> None:
+        self.config = config
+        self.ops = ops
+        self.rng = rng
+        self.init_rng = init_rng
+        self.toolbox = base.Toolbox()
+        self.toolbox.register("population", tools.initRepeat, list, self._individual)
+        if ops.survive is not None:
+            _bind(self.toolbox, "survive", ops.survive, config.survival_params, rng=rng)
+        self.toolbox.register("evaluate", deap_evaluate, fitness=ops.fitness, seed=config.seed,
+                              objectives=ops.objectives)
+        self.toolbox.register("map", map_fn)
+        self.space: SearchSpace | None = None
+        self.mu: float | None = None
+        self.beta: float | None = None
+        self.rebind(space=space, mu=ops.mutation_rate(0, None) if mu is None else mu,
+                    beta=self._initial_beta() if beta is None else beta)
+
+    def _individual(self):
+        return self.toolbox.individual()
+
+    def _initial_beta(self) -> float | None:
+        if self.ops.selection_pressure is not None and _accepts(self.ops.select, "beta"):
+            return self.ops.selection_pressure(0, None)
+        return None
+
+    def rebind(self, *, space: SearchSpace, mu: float | None, beta: float | None) -> base.Toolbox:
+        """Bind the space, μ and β in force from now on (only those that changed)."""
+        ops, config, toolbox = self.ops, self.config, self.toolbox
+        space_changed = space is not self.space
+        if space_changed:
+            toolbox.register("individual", space.sample_genome, self.init_rng, cls=ops.individual)
+            _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=self.rng)
+        if space_changed or mu != self.mu:
+            mutation_params = {**({"indpb": mu} if _accepts(ops.mutate, "indpb") else {}), **config.mutation_params}
+            _bind(toolbox, "mutate", ops.mutate, mutation_params, space=space, rng=self.rng)
+        if space_changed or beta != self.beta:
+            selection_params = dict(config.selection_params)
+            if beta is not None and _accepts(ops.select, "beta"):
+                selection_params["beta"] = beta
+            _bind(toolbox, "select", ops.select, selection_params, rng=self.rng)
+        self.space, self.mu, self.beta = space, mu, beta
+        return toolbox
 
 
 def build_toolbox(
@@ -123,37 +144,9 @@ def build_toolbox(
     It works unchanged with ``deap.algorithms`` (e.g. ``eaMuPlusLambda``). ``mu``/``beta``
     override the schedules' generation-0 values.
     """
-    ops = resolve_operators(config)
-    space = space or config.space
     rng = rng if rng is not None else np.random.default_rng(config.seed)
-    fitness = fitness if fitness is not None else resolve_fitness(config)
-    n_objectives = getattr(fitness, "n_objectives", 1)
-    individual = individual_class(n_objectives)
-    penalty = _penalty(config, n_objectives)
-
-    toolbox = base.Toolbox()
-    toolbox.register("individual", space.sample_genome, rng, cls=individual)
-    toolbox.register("population", tools.initRepeat, list, toolbox.individual)
-    _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=rng)
-    mu = ops.mutation_rate(0, None) if mu is None else mu
-    mutation_params = {**({"indpb": mu} if _accepts(ops.mutate, "indpb") else {}), **config.mutation_params}
-    _bind(toolbox, "mutate", ops.mutate, mutation_params, space=space, rng=rng)
-    selection_params = dict(config.selection_params)
-    if _accepts(ops.select, "beta"):
-        if beta is not None:
-            selection_params["beta"] = beta
-        elif ops.selection_pressure is not None:
-            selection_params["beta"] = ops.selection_pressure(0, None)
-    _bind(toolbox, "select", ops.select, selection_params, rng=rng)
-    if ops.survive is not None:
-        _bind(toolbox, "survive", ops.survive, config.survival_params, rng=rng)
-    toolbox.register("evaluate", deap_evaluate, fitness=fitness, seed=config.seed, penalty=penalty)
-    toolbox.register("map", map)
-    return toolbox
-
-
-def _penalty(config: ExperimentConfig, n_objectives: int) -> tuple[float, ...]:
-    return (float(config.failure_fitness),) * n_objectives
+    ops = resolve_run(config, fitness)
+    return RunToolbox(config, ops, space=space or config.space, rng=rng, init_rng=rng, mu=mu, beta=beta).toolbox
 
 
 # -- records ------------------------------------------------------------------------------------
@@ -206,9 +199,12 @@ def diversity(population: Sequence[Genome], space: SearchSpace) -> float:
 
 
 def population_stats(population: Sequence, space: SearchSpace) -> PopulationStats:
+    """Statistics of the first objective (best and worst in the direction of its weight)."""
     f = np.array([ind.fitness.values[0] for ind in population], dtype=float)
-    return PopulationStats(best=float(f.max()), mean=float(f.mean()), std=float(f.std()),
-                           worst=float(f.min()), diversity=diversity(population, space))
+    maximised = population[0].fitness.weights[0] > 0
+    best, worst = (f.max(), f.min()) if maximised else (f.min(), f.max())
+    return PopulationStats(best=float(best), mean=float(f.mean()), std=float(f.std()),
+                           worst=float(worst), diversity=diversity(population, space))
 
 
 # -- the loop -------------------------------------------------------------------------------------
@@ -244,19 +240,18 @@ class ResumeState:
 class _Evolution:
     """State of one run of :func:`evolve` (kept in one object so the loop reads plainly)."""
 
-    def __init__(self, config: ExperimentConfig, fitness: Callable, executor: Any,
+    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, executor: Any,
                  callback: Callable[[GenerationReport], None] | None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None = None,
                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
                  weights_dir: str | None = None) -> None:
-        self.config = config.validate()
-        self.ops = resolve_operators(config)
-        self.fitness = fitness
+        self.config = config
+        self.ops = ops
+        self.fitness = ops.fitness
+        self.objectives = ops.objectives
+        self.individual = ops.individual
         self.callback = callback
         self.on_checkpoint = on_checkpoint
-        self.n_objectives = getattr(fitness, "n_objectives", 1)
-        self.individual = individual_class(self.n_objectives)
-        self.penalty = _penalty(config, self.n_objectives)
         init_seq, variation_seq = np.random.SeedSequence(config.seed).spawn(2)
         self.init_rng = np.random.default_rng(init_seq)
         self.rng = np.random.default_rng(variation_seq)
@@ -269,7 +264,8 @@ class _Evolution:
                 weights_dir = self._scratch.name
             store = WeightStore(weights_dir)
         self.evaluator = Evaluator(
-            seed=config.seed, fitness=fitness, executor=executor, penalty=self.penalty, fidelity=self.fidelity,
+            seed=config.seed, fitness=self.fitness, executor=executor, objectives=self.objectives,
+            fidelity=self.fidelity,
             stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
             store=store, inheritance=config.inheritance, on_evaluation=on_evaluation,
         )
@@ -277,7 +273,7 @@ class _Evolution:
         self.refinements: list[tuple[int, Refinement]] = []
         self.logbook = tools.Logbook()
         self.logbook.header = LOGBOOK_FIELDS
-        if self.n_objectives > 1:
+        if self.objectives.n > 1:
             self.hof = tools.ParetoFront()
         elif config.strategy == "fixed":  # one genome trained many times: keep its best trainings
             self.hof = tools.HallOfFame(config.hall_of_fame_size, similar=_never_similar)
@@ -287,20 +283,18 @@ class _Evolution:
         self.start = time.perf_counter()
         self.mu = self.ops.mutation_rate(0, None)
         self.beta = self._beta(0, None)
-        self.toolbox = self._toolbox()
+        self.run_toolbox = RunToolbox(config, ops, space=self.space, rng=self.rng, init_rng=self.init_rng,
+                                      mu=self.mu, beta=self.beta, map_fn=executor.map)
+        self.toolbox = self.run_toolbox.toolbox
 
     def _beta(self, generation: int, stats: PopulationStats | None) -> float | None:
         if self.ops.selection_pressure is not None and _accepts(self.ops.select, "beta"):
             return float(self.ops.selection_pressure(generation, stats))
         return self.config.selection_params.get("beta")
 
-    def _toolbox(self) -> base.Toolbox:
-        toolbox = build_toolbox(self.config, space=self.space, rng=self.rng, fitness=self.fitness,
-                                mu=self.mu, beta=self.beta)
-        toolbox.register("individual", self.space.sample_genome, self.init_rng, cls=self.individual)
-        toolbox.register("population", tools.initRepeat, list, toolbox.individual)
-        toolbox.register("map", self.executor.map)
-        return toolbox
+    def _rebind(self) -> None:
+        """Bind the space, μ and β now in force into the run's toolbox."""
+        self.run_toolbox.rebind(space=self.space, mu=self.mu, beta=self.beta)
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self, generation: int, population: list) -> dict[str, Any]:
@@ -342,7 +336,7 @@ class _Evolution:
             for r in state.get("refinements", [])
         ]
         self.elapsed_before = float(state.get("elapsed", 0.0))
-        self.toolbox = self._toolbox()
+        self._rebind()
         return [_individual_from_dict(d, self.individual) for d in state["population"]]
 
     def elapsed(self) -> float:
@@ -436,7 +430,7 @@ class _Evolution:
         self.mu = float(self.ops.mutation_rate(generation, stats))
         self.beta = self._beta(generation, stats)
         refinement = self.refine(generation, population)
-        self.toolbox = self._toolbox()
+        self._rebind()
         n = len(population)
         if self.ops.survive is None:
             elite_count = self.config.elitism
@@ -528,6 +522,7 @@ def evolve(
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
     resume: ResumeState | None = None,
     weights_dir: str | None = None,
+    resolved: ResolvedRun | None = None,
 ) -> EvolutionResult:
     """Run the generational loop of ``config`` and return the final state.
 
@@ -542,12 +537,15 @@ def evolve(
         resume: continue from a checkpoint and stored evaluations (see :class:`ResumeState`).
         weights_dir: where trained weights are kept (inheritance, multi-fidelity); default:
             a temporary directory removed with the run's state.
+        resolved: the run's objects, already resolved from ``config`` (and ``fitness``) by
+            :func:`evodeap.resolve.resolve_run`; default: resolved here, once.
     """
-    fitness = fitness if fitness is not None else resolve_fitness(config)
+    config.validate()
+    ops = resolve_run(config, fitness) if resolved is None else resolved
     hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint, weights_dir=weights_dir)
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
     if executor is not None:
-        return _Evolution(config, fitness, executor, **hooks).run(resume)
+        return _Evolution(config, ops, executor, **hooks).run(resume)
     with make_executor(config.executor, config.workers, **config.executor_params) as owned:
-        return _Evolution(config, fitness, owned, **hooks).run(resume)
+        return _Evolution(config, ops, owned, **hooks).run(resume)

@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any, Callable, Iterator
 
 from evodeap.budget import EarlyTermination
-from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, run_evaluation
+from evodeap.evaluation import EvalContext, EvalResult, Objectives, evaluation_seed, run_evaluation
 from evodeap.executors import worker_name
 from evodeap.fidelity import MultiFidelity, promote, ranked
 from evodeap.genome import Genome
@@ -62,7 +62,7 @@ class Evaluator:
         seed: the run seed.
         fitness: ``fitness(genome, context) -> EvalResult``.
         executor: an entered executor (``imap_queue``).
-        penalty: fitness of a failed evaluation.
+        objectives: what the fitness's values mean, and the failure value.
         fidelity: multi-fidelity settings, or ``None``.
         stopping: early-termination settings, or ``None``.
         store: where trained weights are kept (``None``: weights are not kept).
@@ -73,7 +73,7 @@ class Evaluator:
     seed: int
     fitness: Callable
     executor: Any
-    penalty: tuple[float, ...]
+    objectives: Objectives
     fidelity: MultiFidelity | None = None
     stopping: EarlyTermination | None = None
     store: WeightStore | None = None
@@ -176,8 +176,8 @@ class Evaluator:
     def stream(self, queue: deque) -> Iterator[tuple[Any, EvaluationRecord]]:
         """Run queued ``(tag, (genome, context))`` tasks — replayed ones first — and yield
         ``(tag, record)`` as results come in; the caller may append to ``queue`` meanwhile."""
-        run = partial(_run_task, self.fitness, self.penalty)
-        lost = partial(_lost_result, self.penalty)
+        run = partial(_run_task, self.fitness, self.objectives)
+        lost = partial(_lost_result, self.objectives)
         pending: deque = deque()
         sent: dict[int, tuple[Any, Genome, EvalContext]] = {}
 
@@ -271,7 +271,7 @@ class Evaluator:
                 self.cache.setdefault(candidate.individual.key(), candidate.last.result)
                 finishers.append(candidate.individual)
         pool = known + finishers
-        order = ranked({i: ind.fitness.values[0] for i, ind in enumerate(pool)})
+        order = ranked({i: self.objectives.primary(ind.fitness.values) for i, ind in enumerate(pool)})
         best = [pool[i] for i in order[:survivors]]
         for i in range(len(best), survivors if best else 0):
             best.append(copy.deepcopy(best[i % len(order)]))
@@ -293,7 +293,7 @@ class Evaluator:
                 candidate.last, candidate.rung = record, rung
             new += records
             if rung < top:
-                scores = {c.number: c.last.result.fitness[0] for c in entrants}
+                scores = {c.number: self.objectives.primary(c.last.result.fitness) for c in entrants}
                 chosen = set(promote(scores, self.fidelity.eta, minimum=min(len(scores), need)))
                 entrants = [c for c in entrants if c.number in chosen]
         return new
@@ -319,7 +319,7 @@ class Evaluator:
             candidate = fresh[number]
             candidate.last, candidate.rung = record, record_rung(record, self.fidelity)
             new.append(record)
-            scores[candidate.rung][number] = record.result.fitness[0]
+            scores[candidate.rung][number] = self.objectives.primary(record.result.fitness)
             if candidate.rung < top:
                 send_on(candidate.rung)
             if in_flight == 0:  # all results in: make sure enough reach the top rung
@@ -340,15 +340,15 @@ def _full_fidelity(result: EvalResult, fidelity: MultiFidelity | None) -> bool:
     return budget is None or (fidelity is not None and budget == fidelity.max_budget)
 
 
-def _run_task(fitness: Callable, penalty: tuple, task: tuple[Genome, EvalContext]) -> EvalResult:
+def _run_task(fitness: Callable, objectives: Objectives, task: tuple[Genome, EvalContext]) -> EvalResult:
     genome, context = task
-    result = run_evaluation(fitness, genome, context, penalty)
+    result = run_evaluation(fitness, genome, context, objectives)
     result.extra.setdefault("worker", worker_name())
     return result
 
 
-def _lost_result(penalty: tuple, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
-    return EvalResult.failure("error", message, penalty, seed=task[1].seed)
+def _lost_result(objectives: Objectives, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
+    return EvalResult.failure("error", message, objectives.failure, seed=task[1].seed)
 
 
 __all__ = ["EvaluationRecord", "Evaluator", "record_rung"]

@@ -12,6 +12,17 @@ the worker, so results are identical whichever executor and however many workers
 
 A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one retry;
 if the retry dies too, ``on_lost(item, message)`` supplies the recorded result.
+
+Executors are registered by name in :data:`EXECUTORS`; an experiment names one
+(``executor="process"``, ``workers=4``, ``executor_params={...}``). A researcher's own
+executor is a class (or factory) taking ``workers`` and its own keyword parameters, whose
+instances are context managers with ``imap_queue`` (deriving from :class:`Executor`
+gives ``map`` and ``imap_unordered``)::
+
+    @EXECUTORS.register("my_cluster")
+    class MyClusterExecutor(Executor):
+        def __init__(self, workers: int = 1, queue: str = "short") -> None: ...
+        def imap_queue(self, fn, queue, on_lost): ...
 """
 from __future__ import annotations
 
@@ -25,6 +36,7 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from evodeap.errors import ConfigError
+from evodeap.registry import Registry, parameter_mismatch
 
 LostHandler = Callable[[Any, str], Any]
 
@@ -33,7 +45,9 @@ def _default_lost(item: Any, message: str) -> Any:
     raise RuntimeError(message)
 
 
-class _Executor:
+class Executor:
+    """Base of the executors: a context manager around :meth:`imap_queue`."""
+
     def __enter__(self):
         return self
 
@@ -58,10 +72,18 @@ class _Executor:
         return results
 
 
-class SerialExecutor(_Executor):
-    """Evaluate in this process, one after another."""
+#: name -> executor class (or factory) taking ``workers`` and its own keyword parameters
+EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
+
+
+@EXECUTORS.register("serial")
+class SerialExecutor(Executor):
+    """Evaluate in this process, one after another (``workers`` is ignored)."""
 
     name = "serial"
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = 1
 
     def imap_queue(self, fn, queue, on_lost=_default_lost):
         while queue:
@@ -106,7 +128,8 @@ class _Worker:
     task: tuple | None = field(default=None)
 
 
-class ProcessExecutor(_Executor):
+@EXECUTORS.register("process")
+class ProcessExecutor(Executor):
     """Evaluate in ``workers`` spawned processes, each with its own pipe.
 
     Args:
@@ -211,7 +234,8 @@ def _ray_call(fn, item):
     return fn(item)
 
 
-class RayExecutor(_Executor):
+@EXECUTORS.register("ray")
+class RayExecutor(Executor):
     """Evaluate as Ray tasks on a local cluster (default) or an existing one (``address``).
 
     Args:
@@ -283,30 +307,26 @@ class RayExecutor(_Executor):
                     yield tag, on_lost(item, f"Ray worker failed: {type(exc).__name__}")
 
 
-EXECUTORS = ("serial", "process", "ray")
-
-
 def check_executor_params(name: str, params: dict[str, Any]) -> None:
-    """Raise :class:`ConfigError` for ``executor_params`` the executor does not take."""
-    import inspect
+    """Raise for an unknown executor, or ``executor_params`` the executor does not take.
 
-    cls = {"process": ProcessExecutor, "ray": RayExecutor}.get(name)
-    allowed = set() if cls is None else set(inspect.signature(cls).parameters) - {"workers"}
-    unknown = sorted(set(params) - allowed)
+    Raises:
+        UnknownNameError: ``name`` is not in :data:`EXECUTORS`.
+        ConfigError: a parameter the executor's constructor does not take (``workers`` is
+            set by ``ExperimentConfig.workers``, not here).
+    """
+    unknown, known = parameter_mismatch(EXECUTORS.get(name), params, hidden=("workers",))
+    unknown += [k for k in params if k == "workers"]
     if unknown:
         raise ConfigError(f"executor_params {unknown} are not taken by the {name} executor; "
-                          f"it takes {sorted(allowed) or 'none'}")
+                          f"it takes {sorted(known) or 'none'}")
 
 
-def make_executor(name: str, workers: int = 1, **options: Any) -> _Executor:
-    """``serial``, ``process`` or ``ray``; ``options`` go to the executor's constructor."""
-    if name == "serial":
-        return SerialExecutor()
-    if name == "process":
-        return ProcessExecutor(workers, **options)
-    if name == "ray":
-        return RayExecutor(workers=workers, **options)
-    raise ConfigError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
+def make_executor(name: str, workers: int = 1, **options: Any) -> Executor:
+    """The executor registered as ``name`` (``serial``, ``process``, ``ray`` or one of yours),
+    built with ``workers`` and ``options`` (its constructor's keyword parameters)."""
+    check_executor_params(name, options)
+    return EXECUTORS.get(name)(workers=workers, **options)
 
 
 def worker_name() -> str:

@@ -76,7 +76,8 @@ def _config(run_dir: Path) -> dict[str, Any]:
 def run_fitness(run_dir: str | Path) -> Any:
     """The fitness of a run, rebuilt from ``config.json`` when it was named (``"keras"``),
     otherwise from the run's recorded experiment file."""
-    from evodeap.config import ExperimentConfig, resolve_fitness
+    from evodeap.config import ExperimentConfig
+    from evodeap.resolve import resolve_fitness
 
     recorded = _config(Path(run_dir))
     if isinstance(recorded.get("fitness"), str):
@@ -105,7 +106,7 @@ def _merged_bundle(bundle: Any, splits: tuple[str, ...]) -> Any:
 def _weights(run_dir: Path, fitness: Any, genome: Genome, best: dict, epochs: int | None,
              splits: tuple[str, ...]) -> tuple[bytes, dict[str, Any], Any]:
     """The trained weights (stored or retrained), how they were obtained, and the bundle."""
-    from evodeap.evaluation import EvalContext, run_evaluation
+    from evodeap.evaluation import EvalContext, Objectives, run_evaluation
     from evodeap.weights import WeightStore
 
     bundle = fitness.bundle()
@@ -119,7 +120,7 @@ def _weights(run_dir: Path, fitness: Any, genome: Genome, best: dict, epochs: in
     budget = int(epochs) if epochs is not None else (int(recorded) if _present(recorded) else None)
     context = EvalContext(seed=int(best["seed"]), generation=int(best["generation"]), index=int(best["idx"]),
                           budget=budget, return_weights=True)
-    result = run_evaluation(fitness, genome, context, tuple(getattr(fitness, "penalty", (-1.0,))))
+    result = run_evaluation(fitness, genome, context, Objectives.of(fitness, None).failure)
     if not result.ok or result.weights is None:
         raise ExportError(f"retraining the best genome {genome.key()} failed: {result.status} {result.message}")
     return result.weights, {"weights": "retrained", "epochs": int(result.extra.get("epochs_total", 0)),

@@ -29,6 +29,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.report import save_figure, write_table
+from evodeap.study import check_factors, read_study
+from evodeap.study_report import study_summary
 
 
 @dataclass
@@ -55,35 +58,8 @@ class FactorialAnalysis:
     warnings: list[str] = field(default_factory=list)
 
 
-def check_factors(factors: Any, variants: list[str]) -> dict[str, dict[str, str]]:
-    """Validate a ``FACTORS`` declaration against the study's variants (clear errors)."""
-    if not isinstance(factors, Mapping):
-        raise ConfigError("FACTORS must be a dict of variant -> {factor: level}")
-    missing = [v for v in variants if v not in factors]
-    extra = [v for v in factors if v not in variants]
-    if missing or extra:
-        raise ConfigError(f"FACTORS must name every variant exactly: missing {missing}, unknown {extra}")
-    names = None
-    checked = {}
-    for variant, levels in factors.items():
-        if not isinstance(levels, Mapping) or not levels or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in levels.items()):
-            raise ConfigError(f"FACTORS[{variant!r}] must be a non-empty dict of factor name -> level name")
-        if names is None:
-            names = list(levels)
-        elif set(levels) != set(names):
-            raise ConfigError(f"FACTORS[{variant!r}] has factors {sorted(levels)}, others have {sorted(names)}")
-        checked[variant] = {k: levels[k] for k in names}
-    cells = [tuple(levels.values()) for levels in checked.values()]
-    if len(set(cells)) != len(cells):
-        raise ConfigError("FACTORS gives two variants the same levels")
-    return checked
-
-
 def study_factors(directory: str | Path) -> dict[str, dict[str, str]] | None:
     """The ``factors`` a study recorded in ``study.json`` (``None`` when it is not factorial)."""
-    from evodeap.study import read_study
-
     info = read_study(Path(directory))
     if not info.get("factors"):
         return None
@@ -137,9 +113,6 @@ def analyse(directory: str | Path, measure: str = "final_best", factors: Mapping
         RunDirectoryError: the study is not factorial, or no seed is complete in every cell.
     """
     import pandas as pd
-
-    from evodeap.study import read_study
-    from evodeap.study_report import study_summary
 
     info = read_study(Path(directory))
     factors = check_factors(factors, info["variants"]) if factors is not None else study_factors(directory)
@@ -251,4 +224,33 @@ def effects_figures(analysis: FactorialAnalysis) -> dict[str, Any]:
     return {"factorial_main_effects": fig, "factorial_interactions": inter}
 
 
-__all__ = ["FactorialAnalysis", "analyse", "check_factors", "effects", "effects_figures", "study_factors"]
+WARNINGS_FILE = "factorial_warnings.md"
+
+
+def write_factorial_report(directory: str | Path) -> list[Path]:
+    """For a factorial study: ``tables/factorial_effects``, ``tables/factorial_terms``,
+    ``tables/factorial_warnings.md`` (when :func:`analyse` has any) and the figures
+    ``factorial_main_effects`` and ``factorial_interactions``; returns the written paths
+    (none for a study that declares no factors). ``evodeap report`` calls it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    directory = Path(directory)
+    if study_factors(directory) is None:
+        return []
+    analysis = analyse(directory)
+    tables = directory / "tables"
+    written = write_table(analysis.effects, tables, "factorial_effects")
+    written += write_table(analysis.terms, tables, "factorial_terms")
+    notes = tables / WARNINGS_FILE
+    if analysis.warnings:
+        notes.write_text("".join(f"- factorial: {note}\n" for note in analysis.warnings))
+        written.append(notes)
+    elif notes.exists():
+        notes.unlink()
+    for name, fig in effects_figures(analysis).items():
+        written += save_figure(fig, directory / "figures", name)
+    return written
+
+
+__all__ = ["FactorialAnalysis", "analyse", "effects", "effects_figures", "study_factors", "write_factorial_report"]

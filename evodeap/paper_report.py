@@ -11,7 +11,10 @@ the per-generation tables). Written under ``DIR/tables`` and ``DIR/figures``:
   every arm over the whole run;
 * ``figure2_best_fitness`` — best fitness per generation, before vs after (bars), per family;
 * ``figure3_metrics`` — test metrics of the best individual across generations (after arms);
-* ``figure4_cnn_vs_rnn`` — Table 5 as bars.
+* ``figure4_cnn_vs_rnn`` — Table 5 as bars;
+* ``table2_vs_paper`` … ``table5_vs_paper`` — the paper's own reported values (its
+  Tables 2–5 as printed, :mod:`evodeap.paper_values`) beside ours; Figures 2–4 draw the
+  paper's values too (black markers and dashed lines, or ``paper`` bars).
 
 The best individual of a generation is the population's best (``best_key`` in the logbook);
 its metrics are those of the evaluation that produced its fitness.
@@ -20,11 +23,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evodeap.paper_values import beside_ours, paper_reported
 from evodeap.report import best_per_generation_table, save_figure, write_table
 from evodeap.storage import evaluations, generations
 from evodeap.study import arms, read_study
 
 METRICS = ("accuracy", "precision", "recall", "auc", "f1")
+#: Table 4's columns (the paper's, plus label-wise accuracy where the task is multi-label:
+#: ``accuracy`` is then exact-set accuracy, see docs/paper.md).
+TABLE4_METRICS = ("accuracy", "label_accuracy", "precision", "auc", "f1")
+#: Table 5's columns, likewise.
+TABLE5_METRICS = ("accuracy", "label_accuracy", "precision", "recall", "f1")
 
 
 def _family(variant: str) -> str:
@@ -74,10 +83,10 @@ def paper_tables(directory: str | Path) -> dict:
         for _, row in best.iterrows():
             if phase == "after":
                 metric_rows.append({"family": family, "generation": int(row["generation"]),
-                                    **{m: row.get(f"metric_test_{m}") for m in ("accuracy", "precision", "auc", "f1")}})
+                                    **{m: row.get(f"metric_test_{m}") for m in TABLE4_METRICS if f"metric_test_{m}" in row}})
         top = best.loc[best["fitness"].idxmax()]  # the best individual over the whole run
         final_rows.append({"family": family, "arm": phase, "fitness": float(top["fitness"]),
-                           **{m: top.get(f"metric_test_{m}") for m in ("accuracy", "precision", "recall", "f1")}})
+                           **{m: top.get(f"metric_test_{m}") for m in TABLE5_METRICS if f"metric_test_{m}" in top}})
     concat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
     return {
         "table2_before": concat(per_phase.get("before", [])),
@@ -100,9 +109,10 @@ def write_paper_report(directory: str | Path) -> list[Path]:
     directory = Path(directory)
     tables = paper_tables(directory)
     written: list[Path] = []
-    for name, frame in tables.items():
+    for name, frame in {**tables, **beside_ours(tables)}.items():
         if not frame.empty:
             written += write_table(frame, directory / "tables", name)
+    paper = paper_reported()
     figures = directory / "figures"
     sns.set_theme(style="whitegrid")
 
@@ -115,9 +125,16 @@ def write_paper_report(directory: str | Path) -> list[Path]:
         families = list(dict.fromkeys(best["family"]))
         fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
         for ax, family in zip(axes[0], families):
-            sns.barplot(data=best[best["family"] == family], x="generation", y="best_fitness", hue="arm", ax=ax)
-            ax.set(title=f"Figure 2 — best fitness per generation ({family})", ylabel="best fitness F")
-            sns.move_legend(ax, "lower right", title="arm", frameon=True)
+            sns.barplot(data=best[best["family"] == family], x="generation", y="best_fitness", hue="arm",
+                        hue_order=["before", "after"], ax=ax)
+            if family == "cnn":  # the paper's Tables 2 and 3, k-th generation beside our k-th
+                for arm, key, marker in (("before", "table2_before_tuning", "o"), ("after", "table3_after_tuning", "s")):
+                    values = [row["best_fitness"] for row in paper[key]]
+                    ax.plot(range(len(values)), values, color="black", marker=marker, linestyle=":",
+                            label=f"paper, {arm}")
+            ax.set(title=f"Figure 2 — best fitness per generation ({family})", xlabel="generation",
+                   ylabel="best fitness F")
+            ax.legend(loc="lower right", frameon=True, fontsize=8)
         save(fig, "figure2_best_fitness")
     metrics = tables["table4_metrics"]
     if not metrics.empty:
@@ -125,15 +142,31 @@ def write_paper_report(directory: str | Path) -> list[Path]:
         fig, axes = plt.subplots(1, metrics["family"].nunique(), figsize=(12, 4), squeeze=False)
         for ax, (family, group) in zip(axes[0], long.groupby("family", sort=False)):
             sns.lineplot(data=group, x="generation", y="value", hue="metric", marker="o", ax=ax)
-            ax.set(title=f"Figure 3 — test metrics of the best individual ({family}, after)", ylim=(0, 1))
+            if family == "cnn":  # the paper's Table 4 (percent / 100), dashed
+                rows = paper["table4_metrics_per_generation_percent"]
+                first = int(group["generation"].min())
+                for metric in ("accuracy", "precision", "auc", "f1"):
+                    ax.plot([first + k for k in range(len(rows))], [r[metric] / 100 for r in rows],
+                            linestyle="--", color="gray", alpha=0.8, linewidth=1)
+                ax.plot([], [], linestyle="--", color="gray", label="paper (Table 4)")
+                ax.legend(fontsize=8)
+            ax.set(title=f"Figure 3 — test metrics of the best individual ({family}, after)", ylim=(0, 1),
+                   xlabel="generation", ylabel="test metric")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         save(fig, "figure3_metrics")
     final = tables["table5_cnn_vs_rnn"]
     if not final.empty:
         long = final.melt(id_vars=["family", "arm", "fitness"], var_name="metric", value_name="value")
-        fig, ax = plt.subplots(figsize=(9, 4))
-        sns.barplot(data=long[long["arm"] == "after"], x="metric", y="value", hue="family", ax=ax)
-        ax.set(title="Figure 4 — CNN vs RNN (final best individual, test split)", ylim=(0, 1))
+        ours = long[long["arm"] == "after"].assign(source=lambda d: "evodeap " + d["family"].str.upper())
+        theirs = pd.DataFrame([{"metric": m, "value": row[m] / 100, "source": f"paper {row['model']}"}
+                               for row in paper["table5_cnn_vs_rnn_percent"]
+                               for m in ("accuracy", "precision", "recall", "f1")])
+        fig, ax = plt.subplots(figsize=(10, 4))
+        sns.barplot(data=pd.concat([ours, theirs], ignore_index=True), x="metric", y="value", hue="source",
+                    order=[m for m in TABLE5_METRICS if m in set(ours["metric"]) | set(theirs["metric"])], ax=ax)
+        ax.set(title="Figure 4 — CNN vs RNN (final best individual, test split) beside the paper's Table 5",
+               ylim=(0, 1.05), xlabel="metric", ylabel="value")
+        sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1), title=None, frameon=True)
         save(fig, "figure4_cnn_vs_rnn")
     return written
 

@@ -31,10 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from evodeap.config import ExperimentConfig
+from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
 from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
+from evodeap.experiment import build_config, load_experiment
 from evodeap.history import HistoryWriter
+from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.storage import ResultsDB
 
 CHECKPOINT_KEYS = {"format", "generation", "population", "hall_of_fame", "logbook", "rng", "space"}
@@ -176,8 +178,9 @@ class _Recorder:
 
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
-            on_generation, on_evaluation, executor) -> EvolutionResult:
-    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``)."""
+            on_generation, on_evaluation, executor, resolved: ResolvedRun | None = None) -> EvolutionResult:
+    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``);
+    ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`)."""
     with ResultsDB(directory.db_path) as db:
         if resume_state is None:
             db.start_run(config.name, config.seed, config.to_dict())
@@ -189,7 +192,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
-                            weights_dir=str(directory.file("weights")))
+                            weights_dir=str(directory.file("weights")), resolved=resolved)
             finished = True
         except KeyboardInterrupt:
             db.set_status("interrupted")
@@ -214,12 +217,13 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         experiment: ``{"file": path, "overrides": {...}}`` so ``evodeap resume`` can rebuild it.
         executor: an entered executor, instead of the one the config names.
     """
-    config.validate()
+    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
     if out is None:
-        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor)
+        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor,
+                      resolved=resolved)
     directory = RunDirectory(Path(out))
     directory.create(config, experiment)
-    return execute(directory, config, None, on_generation, on_evaluation, executor)
+    return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
 
 
 #: settings ``evodeap resume DIR --set`` may change: those that extend a run
@@ -237,8 +241,6 @@ def check_extendable(overrides: dict[str, Any]) -> None:
 def resume_config(out: str | Path, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
     """Rebuild a run's config from its recorded experiment file and overrides (checked against
     ``config.json``), with the extension ``overrides`` (see :data:`EXTENDABLE`) applied."""
-    from evodeap.experiment import load_experiment
-
     overrides = dict(overrides or {})
     check_extendable(overrides)
     directory = RunDirectory(Path(out))
@@ -286,22 +288,10 @@ def record_extension(directory: RunDirectory, config: ExperimentConfig) -> dict[
     return changes
 
 
-def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> ExperimentConfig:
-    """The config an ``experiment.json`` record describes: the file's ``CONFIG`` with the
-    recorded overrides, then (for a study's sub-run) its variant and seed."""
-    from evodeap.study import apply_variant
-
-    config = namespace["CONFIG"].with_overrides(source.get("overrides", {}))
-    if source.get("variant") is not None:
-        config = apply_variant(config, namespace, source["variant"])
-    if source.get("seed") is not None:
-        config = config.with_overrides({"seed": source["seed"]})
-    return config
-
-
 def check_same_config(config: ExperimentConfig, recorded: dict, where: Path, allowed: Any = ()) -> None:
     """Refuse ``config`` unless it equals the recorded ``config.json`` (settings in ``allowed`` aside)."""
-    current = json.loads(json.dumps(config.to_dict()))
+    current = comparable(json.loads(json.dumps(config.to_dict())))
+    recorded = comparable(recorded)
     changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k) and k not in allowed)
     if changed:
         raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {', '.join(changed)})")

@@ -26,10 +26,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evodeap.config import ExperimentConfig
+from evodeap.engine import ResumeState
 from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.experiment import BASELINE, build_config
+from evodeap.resolve import resolve_run
+from evodeap.run import (RunDirectory, check_extendable, check_extends, check_same_config, execute,
+                         record_extension, write_json_atomic)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-BASELINE = "base"
 
 
 @dataclass(frozen=True)
@@ -64,24 +68,33 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
     if reference is not None and reference not in variants:
         raise ConfigError(f"REFERENCE {reference!r} is not a variant; variants: {', '.join(variants)}")
     if namespace.get("FACTORS") is not None:
-        from evodeap.factorial import check_factors
-
         check_factors(namespace["FACTORS"], list(variants))
     return list(variants), seeds
 
 
-def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: str) -> ExperimentConfig:
-    """``config`` changed by variant ``name`` (overrides dict or function)."""
-    variants = namespace.get("VARIANTS", {BASELINE: {}})
-    if name not in variants:
-        raise RunDirectoryError(f"variant {name!r} is no longer defined in the experiment file")
-    change: Mapping[str, Any] | Callable = variants[name]
-    if isinstance(change, Mapping):
-        return config.with_overrides(dict(change))
-    new = change(config)
-    if not isinstance(new, ExperimentConfig):
-        raise ConfigError(f"variant {name!r} must return an ExperimentConfig, got {type(new).__name__}")
-    return new
+def check_factors(factors: Any, variants: list[str]) -> dict[str, dict[str, str]]:
+    """Validate a ``FACTORS`` declaration against the study's variants (clear errors)."""
+    if not isinstance(factors, Mapping):
+        raise ConfigError("FACTORS must be a dict of variant -> {factor: level}")
+    missing = [v for v in variants if v not in factors]
+    extra = [v for v in factors if v not in variants]
+    if missing or extra:
+        raise ConfigError(f"FACTORS must name every variant exactly: missing {missing}, unknown {extra}")
+    names = None
+    checked = {}
+    for variant, levels in factors.items():
+        if not isinstance(levels, Mapping) or not levels or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in levels.items()):
+            raise ConfigError(f"FACTORS[{variant!r}] must be a non-empty dict of factor name -> level name")
+        if names is None:
+            names = list(levels)
+        elif set(levels) != set(names):
+            raise ConfigError(f"FACTORS[{variant!r}] has factors {sorted(levels)}, others have {sorted(names)}")
+        checked[variant] = {k: levels[k] for k in names}
+    cells = [tuple(levels.values()) for levels in checked.values()]
+    if len(set(cells)) != len(cells):
+        raise ConfigError("FACTORS gives two variants the same levels")
+    return checked
 
 
 def arms(directory: str | Path) -> list[Arm]:
@@ -120,9 +133,6 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
     change is recorded in ``study.json`` (``experiment.overrides`` and ``extensions``) and in
     each sub-run (:func:`evodeap.run.record_extension`).
     """
-    from evodeap.run import RunDirectory, build_config, check_extendable, check_extends, check_same_config, execute
-    from evodeap.run import record_extension, write_json_atomic
-
     out = Path(out)
     extend = dict(extend or {})
     if extend and not resume:
@@ -148,8 +158,8 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             hint = f"; continue it with 'evodeap resume {out}'" if (out / "study.json").exists() else ""
             raise RunDirectoryError(f"{out} exists and is not empty{hint}")
         configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
-        for config in configs.values():
-            config.validate()
+        for config in configs.values():  # every arm's names and parameters, before anything is written
+            resolve_run(config.validate())
         out.mkdir(parents=True, exist_ok=True)
         (out / "study.json").write_text(json.dumps({
             "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
@@ -174,8 +184,6 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                 if state is not None and state["generation"] >= config.generations:
                     done.append(arm)
                     continue
-                from evodeap.engine import ResumeState
-
                 result = execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
             else:
                 directory.create(config, source)

@@ -237,11 +237,10 @@ def study_figures(directory: str | Path, comparisons: dict | None = None) -> dic
 def write_study_report(directory: str | Path) -> list[Path]:
     """Write the study's tables and figures; returns the written paths.
 
-    Tables: ``study_runs``, ``study_final_best``, ``study_auc``, ``study_ranking``,
+    Tables: ``study_runs``, ``study_final_best``, ``study_auc``, ``study_ranking`` and
     ``study_warnings`` (when the seeds cannot support the tests; see
-    :func:`evodeap.stats.comparison_warnings`) and, for a factorial study,
-    ``factorial_effects`` and ``factorial_terms`` (:mod:`evodeap.factorial`). Figures: those of
-    :func:`study_figures`, plus ``factorial_main_effects`` and ``factorial_interactions``.
+    :func:`evodeap.stats.comparison_warnings`). Figures: those of :func:`study_figures`. For a
+    factorial study ``evodeap report`` adds :func:`evodeap.factorial.write_factorial_report`.
     """
     import matplotlib
 
@@ -267,14 +266,6 @@ def write_study_report(directory: str | Path) -> list[Path]:
     notes = study_warnings(comparisons)
     sns.set_theme(style="whitegrid")
     drawn = study_figures(directory, comparisons)
-    from evodeap.factorial import analyse, effects_figures, study_factors
-
-    if study_factors(directory) is not None:
-        analysis = analyse(directory)
-        written += write_table(analysis.effects, tables, "factorial_effects")
-        written += write_table(analysis.terms, tables, "factorial_terms")
-        notes += [f"factorial: {note}" for note in analysis.warnings]
-        drawn.update(effects_figures(analysis))
     warnings_path = tables / "study_warnings.md"
     if notes:
         warnings_path.write_text("".join(f"- {note}\n" for note in notes))

@@ -45,5 +45,6 @@ class MetricStubFitness:
     def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
         value = landscape_value(genome) + (context.seed % 1000) * 1e-6
         metrics = {f"test_{m}": value * k for m, k in
-                   (("accuracy", 0.5), ("precision", 0.6), ("recall", 0.7), ("auc", 0.9), ("f1", 0.65))}
+                   (("accuracy", 0.5), ("label_accuracy", 0.8), ("precision", 0.6), ("recall", 0.7),
+                                      ("auc", 0.9), ("f1", 0.65))}
         return EvalResult(fitness=(value,), metrics=metrics, seed=context.seed)

@@ -14,6 +14,7 @@ from evodeap import factorial
 from evodeap.cli import main
 from evodeap.errors import ConfigError, RunDirectoryError
 from evodeap.stats import vargha_delaney_a12, wilcoxon_signed_rank
+from evodeap.study import check_factors
 from evodeap.study_report import compare_study, curve_bands_against, study_curves, study_figures, study_summary
 
 EXPERIMENT = """
@@ -149,7 +150,7 @@ def test_bad_factors_and_a_non_factorial_study_are_clear_errors(study, tmp_path,
     assert "FACTORS must name every variant exactly" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
     with pytest.raises(ConfigError, match="same levels"):
-        factorial.check_factors({"a": {"f": "1"}, "b": {"f": "1"}}, ["a", "b"])
+        check_factors({"a": {"f": "1"}, "b": {"f": "1"}}, ["a", "b"])
     plain = EXPERIMENT.replace("FACTORS =", "_FACTORS =")
     (tmp_path / "plain.py").write_text(textwrap.dedent(plain).replace("generations=4", "generations=1")
                                        .replace("SEEDS = [0, 1, 2]", "SEEDS = [0]"))
