@@ -120,7 +120,7 @@ def _weights(run_dir: Path, fitness: Any, genome: Genome, best: dict, epochs: in
     budget = int(epochs) if epochs is not None else (int(recorded) if _present(recorded) else None)
     context = EvalContext(seed=int(best["seed"]), generation=int(best["generation"]), index=int(best["idx"]),
                           budget=budget, return_weights=True)
-    result = run_evaluation(fitness, genome, context, Objectives.of(fitness, None).failure)
+    result = run_evaluation(fitness, genome, context, Objectives.of(fitness, None))
     if not result.ok or result.weights is None:
         raise ExportError(f"retraining the best genome {genome.key()} failed: {result.status} {result.message}")
     return result.weights, {"weights": "retrained", "epochs": int(result.extra.get("epochs_total", 0)),
