@@ -16,13 +16,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from evodeap.contract import check_policy
 from evodeap.errors import ConfigError
 from evodeap.executors import check_executor_params
+from evodeap.failures import check_fraction
 from evodeap.fitness import FITNESSES
 from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
-from evodeap.operators.schedules import make_schedule
+from evodeap.rates import DefaultSetting, RateSources, rate_sources
 from evodeap.registry import Registry
 from evodeap.space import SearchSpace
+from evodeap.timeouts import check_timeout
 
 OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
 
@@ -48,9 +51,11 @@ class ExperimentConfig:
         mutpb: probability that an offspring goes through the mutation operator (which then
             mutates each gene with rate μ(t)).
         mutation_rate: μ(t) — a schedule (``{"name": "exponential_decay", "initial": 0.05,
-            "rate": 0.05}``), a number, or a callable ``(generation, stats) -> float``.
+            "rate": 0.05}``), a number, or a callable ``(generation, stats) -> float`` — bound
+            as ``indpb``. ``mutation_params["indpb"]`` is the other way to set μ (a constant);
+            setting both is an error (see :mod:`evodeap.rates`).
         selection_pressure: β(t) for selections that take ``beta``; ``None`` keeps
-            ``selection_params["beta"]``.
+            ``selection_params["beta"]``. Setting both is an error (see :mod:`evodeap.rates`).
         refine_every: refine the search space every k generations (0 = never), around the
             top ``refine_top`` fraction, with ``refine_epsilon`` and ``refine_min_width``.
         hall_of_fame_size: how many best genomes to keep.
@@ -89,6 +94,15 @@ class ExperimentConfig:
         compute_budget: stop after the generation in which the run's training FLOPs
             (``train_flops_total`` of the logbook) reach this number (``None``: run all
             ``generations``).
+        invalid_offspring: what happens when an operator returns a genome outside the search
+            space (:mod:`evodeap.contract`): ``"repair"`` it (counted in the logbook's
+            ``repaired``) or stop with an ``"error"`` naming the operator.
+        max_failure_fraction: stop the run when at least this fraction of a generation's new
+            evaluations failed (:mod:`evodeap.failures`; 1.0: only when all failed; ``None``:
+            never).
+        evaluation_timeout: seconds an evaluation may take before it is abandoned and
+            recorded with status ``timeout`` (``None``: no limit; see
+            :mod:`evodeap.timeouts` for how each executor abandons one).
     """
 
     name: str = "experiment"
@@ -102,14 +116,14 @@ class ExperimentConfig:
     mutation: OperatorLike = "split"
     mutation_params: dict[str, Any] = field(default_factory=dict)
     selection: OperatorLike = "boltzmann"
-    selection_params: dict[str, Any] = field(default_factory=lambda: {"beta": 5.0})
+    selection_params: dict[str, Any] = field(default_factory=lambda: DefaultSetting({"beta": 5.0}))
     survival: OperatorLike | None = None
     survival_params: dict[str, Any] = field(default_factory=dict)
     cxpb: float = 0.7
     mutpb: float = 1.0
     elitism: int = 1
     mutation_rate: Any = field(
-        default_factory=lambda: {"name": "exponential_decay", "initial": 0.05, "rate": 0.05}
+        default_factory=lambda: DefaultSetting({"name": "exponential_decay", "initial": 0.05, "rate": 0.05})
     )
     selection_pressure: Any = None
     refine_every: int = 0
@@ -130,6 +144,9 @@ class ExperimentConfig:
     inheritance: bool = False
     early_termination: dict[str, Any] | None = None
     compute_budget: float | None = None
+    invalid_offspring: str = "repair"
+    max_failure_fraction: float | None = 1.0
+    evaluation_timeout: float | None = None
 
     def validate(self) -> "ExperimentConfig":
         """Check every field and every name; raise :class:`ConfigError` or
@@ -169,16 +186,16 @@ class ExperimentConfig:
                                                  and not isinstance(self.compute_budget, bool)
                                                  and self.compute_budget > 0),
                  f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
+        check_policy(self.invalid_offspring)
+        check_fraction(self.max_failure_fraction)
+        check_timeout(self.evaluation_timeout)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         from evodeap.dashboards.mlflow import check_settings
 
         check_settings(self.mlflow)
-        for role, registry, spec, params in self.operator_specs():
+        for role, registry, spec, params in self.operator_specs():  # μ and β: one source each
             registry.resolve(spec, params, role)
-        make_schedule(self.mutation_rate)
-        if self.selection_pressure is not None:
-            make_schedule(self.selection_pressure)
         if isinstance(self.fitness, str):
             FITNESSES.get(self.fitness)
         else:
@@ -186,14 +203,17 @@ class ExperimentConfig:
                      f"fitness must be a registered name or a callable fitness object, got {self.fitness!r}")
         return self
 
-    def operator_specs(self) -> list[tuple[str, Registry, OperatorLike, dict[str, Any]]]:
+    def operator_specs(self, rates: RateSources | None = None) -> list[tuple[str, Registry, OperatorLike, dict[str, Any]]]:
         """``(role, registry, name or callable, params)`` of every operator the config names
         (``survival`` only when set) — what :meth:`validate` checks and
-        :func:`evodeap.resolve.resolve_run` resolves."""
+        :func:`evodeap.resolve.resolve_run` resolves. The mutation's and selection's params
+        are those left once μ and β have their one source (:func:`evodeap.rates.rate_sources`:
+        no ``indpb``, no ``beta``; ``rates``: those already resolved)."""
+        rates = rate_sources(self) if rates is None else rates
         specs = [
             ("crossover", CROSSOVERS, self.crossover, self.crossover_params),
-            ("mutation", MUTATIONS, self.mutation, self.mutation_params),
-            ("selection", SELECTIONS, self.selection, self.selection_params),
+            ("mutation", MUTATIONS, self.mutation, rates.mutation_params),
+            ("selection", SELECTIONS, self.selection, rates.selection_params),
         ]
         if self.survival is not None:
             specs.append(("survival", SELECTIONS, self.survival, self.survival_params))
@@ -218,15 +238,21 @@ class ExperimentConfig:
 #: settings whose value in config.json files of older versions means today's default
 RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
 
+#: settings added after config.json files were first written: one a file lacks had its default
+ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow")
+
 
 def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
     """A config description (``to_dict()`` output or a recorded ``config.json``) with retired
-    defaults replaced by today's, so that an old run's record and today's config of the same
-    experiment compare equal."""
+    defaults replaced by today's and added settings it lacks filled with their defaults, so
+    that an old run's record and today's config of the same experiment compare equal."""
     data = dict(description)
     for key, (old, new) in RETIRED_DEFAULTS.items():
         if key in data and data[key] == old:
             data[key] = new
+    for f in dataclasses.fields(ExperimentConfig):
+        if f.name in ADDED_SETTINGS:
+            data.setdefault(f.name, f.default)
     return data
 
 
@@ -313,7 +339,10 @@ def _apply_override(config: ExperimentConfig, key: str, value: Any) -> Experimen
     if head == "space":
         return dataclasses.replace(config, space=_override_space(current, rest, value))
     if isinstance(current, Mapping):
-        return dataclasses.replace(config, **{head: _set_nested(dict(current), rest, value)})
+        updated = _set_nested(dict(current), rest, value)
+        if isinstance(current, DefaultSetting):
+            updated = current.updated(updated, rest.partition(".")[0])
+        return dataclasses.replace(config, **{head: updated})
     raise ConfigError(f"cannot set {key!r}: {head!r} is not a mapping")
 
 

@@ -2,15 +2,23 @@
 
 One generation ``t ≥ 1`` of :func:`evolve`:
 
-1. statistics of the current population give ``μ(t)`` and ``β(t)`` (schedules), which are
-   bound into ``toolbox.mutate`` (``indpb``) and ``toolbox.select`` (``beta``);
+0. Python's and NumPy's global random states are seeded from (run seed, ``t``), for plain
+   DEAP tools that draw from them (:mod:`evodeap.global_random`);
+1. statistics of the current population give ``μ(t)`` and ``β(t)`` (one source each,
+   :mod:`evodeap.rates`), which are bound into ``toolbox.mutate`` (``indpb``) and
+   ``toolbox.select`` (``beta``);
 2. every ``k`` generations the search space is refined around the top ``q`` (and the
    variation operators are rebound to the new space);
 3. ``elitism`` best individuals are copied unchanged; parents are selected, cloned,
    recombined with probability ``cxpb`` per pair and mutated with probability ``mutpb``;
+   every operator call is checked against the operator contract (:mod:`evodeap.contract`),
+   and a copy no operator changed that lies outside the (refined) space is repaired into
+   it — so every offspring lies inside the space in force; elites and surviving parents
+   are kept as they are;
 4. changed offspring are evaluated through ``toolbox.map`` — a genome whose key was seen
    before in the run is not evaluated again (cache) — with per-evaluation seeds derived
-   from (run seed, generation, index);
+   from (run seed, generation, index); too many failures stop the run
+   (:mod:`evodeap.failures`);
 5. the next population is elites + offspring (or ``survival(parents + offspring, n)``);
    the hall of fame, logbook and callback see it.
 
@@ -23,7 +31,6 @@ every objective, so no selection, survival, hall of fame or report ranks it abov
 """
 from __future__ import annotations
 
-import inspect
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,34 +43,38 @@ from scipy.spatial.distance import pdist
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
 from evodeap.columns import current_names
 from evodeap.config import ExperimentConfig
+from evodeap.contract import OperatorContract
 from evodeap.evaluation import EvalContext, EvalResult, Objectives, genome_seed, run_evaluation
 from evodeap.evaluator import EvaluationRecord, Evaluator
 from evodeap.executors import make_executor
+from evodeap.failures import check_generation
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
+from evodeap.global_random import global_random_state, preserved_global_random, seed_global_random, set_global_random_state
 from evodeap.history import describe_mutation, operator_name, variation_record
 from evodeap.operators.refinement import Refinement, refine_space
 from evodeap.operators.schedules import PopulationStats
+from evodeap.rates import takes, value_at
+from evodeap.registry import display_name
 from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.space import SearchSpace
+from evodeap.timeouts import check_executor_timeout
 from evodeap.weights import WeightStore
 
 LOGBOOK_FIELDS = (
-    "generation", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
+    "generation", "nevals", "cache_hits", "failures", "repaired", "best", "mean", "std", "min", "diversity",
     "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
 ) + COMPUTE_FIELDS
 
 
-def _accepts(fn: Callable, name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _bind(toolbox: base.Toolbox, alias: str, fn: Callable, params: dict, **context: Any) -> None:
-    extra = {k: v for k, v in context.items() if _accepts(fn, k)}
+    extra = {k: v for k, v in context.items() if takes(fn, k)}
     toolbox.register(alias, fn, **{**extra, **params})
+
+
+def _rate_param(name: str, schedule: Callable | None, value: float | None) -> dict[str, float]:
+    """``{name: value}`` when the operator takes the rate (it has a schedule), else nothing."""
+    return {} if schedule is None or value is None else {name: value}
 
 
 # -- toolbox ---------------------------------------------------------------------------------
@@ -79,7 +90,9 @@ class RunToolbox:
     Only what changes during a run is rebound: ``mutate`` when μ(t) or the space changes,
     ``select`` when β(t) changes, ``mate`` and ``individual`` when a refinement replaces the
     space. Rebinding registers a new partial of the same resolved callable — no name is
-    looked up again.
+    looked up again. Every operator is registered wrapped in its contract check
+    (:mod:`evodeap.contract`); ``contract`` (also ``toolbox.contract``) checks against the
+    space in force and counts the repairs.
     """
 
     def __init__(self, config: ExperimentConfig, ops: ResolvedRun, *, space: SearchSpace,
@@ -90,41 +103,41 @@ class RunToolbox:
         self.rng = rng
         self.init_rng = init_rng
         self.toolbox = base.Toolbox()
+        self.contract = OperatorContract(space, rng, config.invalid_offspring)
+        self.toolbox.contract = self.contract
         self.toolbox.register("population", tools.initRepeat, list, self._individual)
         if ops.survive is not None:
             _bind(self.toolbox, "survive", ops.survive, config.survival_params, rng=rng)
+            self.contract.wrap(self.toolbox, "survive", config.survival)
         self.toolbox.register("evaluate", deap_evaluate, fitness=ops.fitness, seed=config.seed,
                               objectives=ops.objectives)
         self.toolbox.register("map", map_fn)
         self.space: SearchSpace | None = None
         self.mu: float | None = None
         self.beta: float | None = None
-        self.rebind(space=space, mu=ops.mutation_rate(0, None) if mu is None else mu,
-                    beta=self._initial_beta() if beta is None else beta)
+        self.rebind(space=space, mu=value_at(ops.mutation_rate, 0, None) if mu is None else mu,
+                    beta=value_at(ops.selection_pressure, 0, None) if beta is None else beta)
 
     def _individual(self):
         return self.toolbox.individual()
 
-    def _initial_beta(self) -> float | None:
-        if self.ops.selection_pressure is not None and _accepts(self.ops.select, "beta"):
-            return self.ops.selection_pressure(0, None)
-        return None
-
     def rebind(self, *, space: SearchSpace, mu: float | None, beta: float | None) -> base.Toolbox:
         """Bind the space, μ and β in force from now on (only those that changed)."""
-        ops, config, toolbox = self.ops, self.config, self.toolbox
+        ops, config, toolbox, contract = self.ops, self.config, self.toolbox, self.contract
         space_changed = space is not self.space
         if space_changed:
+            contract.space = space
             toolbox.register("individual", space.sample_genome, self.init_rng, cls=ops.individual)
             _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=self.rng)
+            contract.wrap(toolbox, "mate", config.crossover)
         if space_changed or mu != self.mu:
-            mutation_params = {**({"indpb": mu} if _accepts(ops.mutate, "indpb") else {}), **config.mutation_params}
-            _bind(toolbox, "mutate", ops.mutate, mutation_params, space=space, rng=self.rng)
+            _bind(toolbox, "mutate", ops.mutate, {**ops.mutation_params, **_rate_param("indpb", ops.mutation_rate, mu)},
+                  space=space, rng=self.rng)
+            contract.wrap(toolbox, "mutate", config.mutation)
         if space_changed or beta != self.beta:
-            selection_params = dict(config.selection_params)
-            if beta is not None and _accepts(ops.select, "beta"):
-                selection_params["beta"] = beta
-            _bind(toolbox, "select", ops.select, selection_params, rng=self.rng)
+            _bind(toolbox, "select", ops.select,
+                  {**ops.selection_params, **_rate_param("beta", ops.selection_pressure, beta)}, rng=self.rng)
+            contract.wrap(toolbox, "select", config.selection)
         self.space, self.mu, self.beta = space, mu, beta
         return toolbox
 
@@ -142,7 +155,8 @@ def build_toolbox(
     ``survive`` (if configured), ``evaluate``, ``map`` and ``clone``.
 
     It works unchanged with ``deap.algorithms`` (e.g. ``eaMuPlusLambda``). ``mu``/``beta``
-    override the schedules' generation-0 values.
+    override the schedules' generation-0 values. The operators are wrapped in their contract
+    checks (:mod:`evodeap.contract`; ``toolbox.contract``).
     """
     rng = rng if rng is not None else np.random.default_rng(config.seed)
     ops = resolve_run(config, fitness)
@@ -231,10 +245,14 @@ class ResumeState:
             (generation, index, genome, result). Those of completed generations fill the
             cache; those of the interrupted generation are *replayed* — used as the result
             of the same (generation, index) instead of training again.
+        retry_failures: the run was stopped by user code (an operator error, a generation of
+            failed evaluations): failed evaluations of the interrupted generation are
+            evaluated again instead of replayed, so the fixed code decides them.
     """
 
     checkpoint: dict[str, Any] | None
     evaluations: list[tuple[int, int, Genome, EvalResult]] = field(default_factory=list)
+    retry_failures: bool = False
 
 
 class _Evolution:
@@ -268,6 +286,7 @@ class _Evolution:
             fidelity=self.fidelity,
             stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
             store=store, inheritance=config.inheritance, on_evaluation=on_evaluation,
+            timeout=config.evaluation_timeout,
         )
         self.executor = executor
         self.refinements: list[tuple[int, Refinement]] = []
@@ -281,16 +300,16 @@ class _Evolution:
             self.hof = tools.HallOfFame(config.hall_of_fame_size)
         self.elapsed_before = 0.0
         self.start = time.perf_counter()
-        self.mu = self.ops.mutation_rate(0, None)
-        self.beta = self._beta(0, None)
+        self.mu, self.beta = self._rates(0, None)
         self.run_toolbox = RunToolbox(config, ops, space=self.space, rng=self.rng, init_rng=self.init_rng,
                                       mu=self.mu, beta=self.beta, map_fn=executor.map)
         self.toolbox = self.run_toolbox.toolbox
+        self.contract = self.run_toolbox.contract
 
-    def _beta(self, generation: int, stats: PopulationStats | None) -> float | None:
-        if self.ops.selection_pressure is not None and _accepts(self.ops.select, "beta"):
-            return float(self.ops.selection_pressure(generation, stats))
-        return self.config.selection_params.get("beta")
+    def _rates(self, generation: int, stats: PopulationStats | None) -> tuple[float | None, float | None]:
+        """(μ, β) bound into the operators for ``generation`` — what the logbook shows."""
+        return (value_at(self.ops.mutation_rate, generation, stats),
+                value_at(self.ops.selection_pressure, generation, stats))
 
     def _rebind(self) -> None:
         """Bind the space, μ and β now in force into the run's toolbox."""
@@ -310,6 +329,7 @@ class _Evolution:
             "hall_of_fame": [_individual_to_dict(ind) for ind in self.hof],
             "logbook": [dict(row) for row in self.logbook],
             "rng": {"init": self.init_rng.bit_generator.state, "variation": self.rng.bit_generator.state},
+            "global_random": global_random_state(),
             "schedules": schedules,
             "mu": self.mu,
             "beta": self.beta,
@@ -323,6 +343,8 @@ class _Evolution:
         self.space = SearchSpace.from_dict(state["space"])
         self.init_rng.bit_generator.state = state["rng"]["init"]
         self.rng.bit_generator.state = state["rng"]["variation"]
+        if "global_random" in state:  # checkpoints before it was recorded lack it
+            set_global_random_state(state["global_random"])
         for name, schedule_state in state.get("schedules", {}).items():
             getattr(self.ops, name).load_state_dict(schedule_state)
         self.mu, self.beta = state["mu"], state["beta"]
@@ -350,10 +372,14 @@ class _Evolution:
         Without multi-fidelity every individual is kept; with it, ``individuals`` are the
         candidates of successive halving and the best ``survivors`` are kept.
         """
+        bred = len(individuals)
         if self.fidelity is None:
             new, hits = self.evaluator.evaluate(individuals, generation, use_cache)
-            return individuals, new, hits
-        return self.evaluator.evaluate_multi_fidelity(individuals, generation, survivors or len(individuals))
+        else:
+            individuals, new, hits = self.evaluator.evaluate_multi_fidelity(individuals, generation,
+                                                                            survivors or len(individuals))
+        check_generation(new, bred, generation, self.config.max_failure_fraction, display_name(self.fitness))
+        return individuals, new, hits
 
     def record(self, generation: int, population: list, new: list[EvaluationRecord], hits: int,
                refinement: Refinement | None = None, offspring: list | None = None) -> dict[str, Any]:
@@ -363,7 +389,7 @@ class _Evolution:
         best = max(population, key=lambda ind: ind.fitness.wvalues[0])
         record = {
             "generation": generation, "nevals": len(new), "cache_hits": hits,
-            "failures": sum(not r.result.ok for r in new),
+            "failures": sum(not r.result.ok for r in new), "repaired": self.contract.take_repaired(),
             "best": stats.best, "mean": stats.mean, "std": stats.std, "min": stats.worst,
             "diversity": stats.diversity, "unique": len({ind.key() for ind in population}),
             "mu": self.mu, "beta": self.beta, "layers_mean": float(lengths.mean()),
@@ -416,6 +442,8 @@ class _Evolution:
         for child, parent, record in zip(offspring, parents, made):
             child.variation = record
             child.inherit_from = parent.plain()  # whose trained weights it may start from
+            if child.fitness.valid and self.contract.confine(child):  # an unvaried copy of a parent
+                del child.fitness.values                                # outside a refined space
             if not child.fitness.valid:
                 if child == parent:  # variation left it unchanged: keep its known fitness
                     child.fitness.values = parent.fitness.values
@@ -427,8 +455,7 @@ class _Evolution:
         recorded, stats = getattr(self, "recorded", (None, None))
         if recorded is not population:  # e.g. just restored from a checkpoint
             stats = population_stats(population, self.space)
-        self.mu = float(self.ops.mutation_rate(generation, stats))
-        self.beta = self._beta(generation, stats)
+        self.mu, self.beta = self._rates(generation, stats)
         refinement = self.refine(generation, population)
         self._rebind()
         n = len(population)
@@ -450,24 +477,32 @@ class _Evolution:
         return survivors if self.fidelity is None else self.fidelity.candidates(survivors)
 
     def run(self, resume: ResumeState | None = None) -> EvolutionResult:
+        """Evolve (or continue) the run; the caller's global random states are given back."""
+        with preserved_global_random():
+            return self._run(resume)
+
+    def _run(self, resume: ResumeState | None) -> EvolutionResult:
         first = 1
         population = None
         if resume is not None:
             if resume.checkpoint is not None:
                 population = self.load_state(resume.checkpoint)
                 first = resume.checkpoint["generation"] + 1
-            self.evaluator.restore(resume.evaluations, first - 1 if resume.checkpoint is not None else -1)
+            self.evaluator.restore(resume.evaluations, first - 1 if resume.checkpoint is not None else -1,
+                                   retry_failures=resume.retry_failures)
         if self.config.strategy == "fixed":
             return self.run_fixed(first if resume is not None and resume.checkpoint is not None else 0)
         if population is None:
+            seed_global_random(self.config.seed, 0)
             n = self.config.population_size
             population, new, hits = self.evaluate(self.toolbox.population(self._candidates(n)), 0, n)
             stats = population_stats(population, self.space)
-            self.mu, self.beta = float(self.ops.mutation_rate(0, stats)), self._beta(0, stats)
+            self.mu, self.beta = self._rates(0, stats)
             self.record(0, population, new, hits)
         for generation in range(first, self.config.generations + 1):
             if self.budget_spent():
                 break
+            seed_global_random(self.config.seed, generation)  # plain DEAP tools draw from it
             population = self.step(generation, population)
         return self.result(population)
 
@@ -546,6 +581,7 @@ def evolve(
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
     if executor is not None:
+        check_executor_timeout(executor, config.evaluation_timeout)
         return _Evolution(config, ops, executor, **hooks).run(resume)
     with make_executor(config.executor, config.workers, **config.executor_params) as owned:
         return _Evolution(config, ops, owned, **hooks).run(resume)

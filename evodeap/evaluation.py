@@ -6,21 +6,30 @@ and ``failure_fitness``, the fitness of a failed evaluation. The engine wraps ev
 :func:`run_evaluation`, which times it, turns an exception into a recorded ``error``
 result (a failing model never stops a run) and gives every failed evaluation the failure
 value, which ranks strictly below every trained model.
+
+What a fitness may return (:func:`as_result`): an :class:`EvalResult`, a plain number or
+a tuple of numbers (DEAP style) — NumPy scalars included. Numbers in ``fitness``,
+``metrics`` and ``components`` are made plain Python numbers and ``extra`` plain JSON, so
+every result can be stored; anything else (``None``, a string metric, three values for a
+one-objective run ...) is recorded as an ``error`` whose message names the fitness.
 """
 from __future__ import annotations
 
 import math
+import numbers
 import time
-import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
-from evodeap.errors import ConfigError
+from evodeap.errors import ConfigError, raised_at
 from evodeap.genome import Genome
+from evodeap.global_random import preserved_global_random
+from evodeap.plain import plain_json, plain_number, plain_numbers
+from evodeap.registry import display_name
 
-STATUSES = ("ok", "invalid", "nan", "oom", "error")
+STATUSES = ("ok", "invalid", "nan", "oom", "error", "timeout")
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ class EvalResult:
 
     Attributes:
         fitness: fitness value(s) as a tuple (one value, or (A, -T, R) for multi-objective).
-        status: ``ok``, ``invalid`` (cannot build), ``nan`` (diverged), ``oom`` or ``error``.
+        status: ``ok``, ``invalid`` (cannot build), ``nan`` (diverged), ``oom``, ``error`` or
+            ``timeout`` (took longer than ``evaluation_timeout``; see :mod:`evodeap.timeouts`).
         message: why it failed (empty when ok).
         metrics: e.g. ``{"val_accuracy": .., "test_f1": ..}`` (split-prefixed names).
         components: the fitness terms, e.g. ``{"A": .., "T": .., "R": ..}``.
@@ -90,6 +100,8 @@ class EvalResult:
     weights: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.fitness, (numbers.Real, np.generic)):  # one objective given as a number
+            self.fitness = (self.fitness,)
         self.fitness = tuple(float(v) for v in self.fitness)
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; one of {STATUSES}")
@@ -246,6 +258,38 @@ def genome_seed(run_seed: int, key: str) -> int:
     return int(seq.generate_state(1, dtype=np.uint32)[0])
 
 
+def as_result(outcome: Any, context: EvalContext) -> EvalResult:
+    """What a fitness returned as an :class:`EvalResult` of plain values.
+
+    Accepted: an ``EvalResult``; a real number ``f`` (``→ EvalResult((f,))``); a tuple or
+    list of real numbers (DEAP's fitness tuple). NumPy scalars and one-element arrays
+    count as numbers. ``TypeError`` (a sentence to follow the fitness's name) for anything
+    else and for non-numeric metrics or components. (How many values, and whether they
+    outrank the failure value, :func:`run_evaluation` checks.)
+    """
+    if isinstance(outcome, EvalResult):
+        result = outcome
+    elif isinstance(outcome, (numbers.Real, np.generic, tuple, list)) and not isinstance(outcome, (bool, np.bool_)):
+        values = outcome if isinstance(outcome, (tuple, list)) else (outcome,)
+        result = EvalResult(tuple(plain_number(v, "the fitness value") for v in values), seed=context.seed)
+    else:
+        raise TypeError(f"returned {type(outcome).__name__} {_short(outcome)}; a fitness returns an EvalResult, "
+                        f"a number or a tuple of numbers")
+    result.fitness = tuple(plain_number(v, "the fitness value") for v in result.fitness)
+    result.metrics = plain_numbers(result.metrics, "metrics")
+    result.components = plain_numbers(result.components, "components")
+    result.extra = plain_json(result.extra)
+    result.n_params = int(plain_number(result.n_params, "n_params"))
+    result.wall_time = float(plain_number(result.wall_time, "wall_time"))
+    result.seed = int(plain_number(result.seed, "seed"))
+    return result
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def run_evaluation(
     fitness: Callable[[Genome, EvalContext], EvalResult],
     genome: Genome,
@@ -264,15 +308,19 @@ def run_evaluation(
     penalty = objectives.failure
     start = time.perf_counter()
     try:
-        result = fitness(genome, context)
+        with preserved_global_random():  # a fitness that reseeds must not reset the master's streams
+            outcome = fitness(genome, context)
     except MemoryError as exc:
         result = EvalResult.failure("oom", f"MemoryError: {exc}", penalty, seed=context.seed)
     except Exception as exc:  # a failing model is a result, never a crashed run
-        last = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
-        where = f" at {last[0].filename}:{last[0].lineno}" if last[0] else ""
         result = EvalResult.failure(
-            "error", f"{type(exc).__name__}: {exc}{where}", penalty, seed=context.seed
+            "error", f"{type(exc).__name__}: {exc}{raised_at(exc)}", penalty, seed=context.seed
         )
+    else:
+        try:
+            result = as_result(outcome, context)
+        except (TypeError, ValueError) as exc:
+            result = EvalResult.failure("error", f"fitness {display_name(fitness)}: {exc}", penalty, seed=context.seed)
     if result.status == "ok" and not all(math.isfinite(v) for v in result.fitness):
         result = EvalResult.failure(
             "nan", f"non-finite fitness {result.fitness}", penalty, seed=context.seed,
@@ -286,7 +334,8 @@ def run_evaluation(
                    f"{penalty} in every objective (weights {objectives.weights}): declare a "
                    f"failure_fitness below every value the fitness can return")
         result = EvalResult.failure(
-            "error", f"the fitness returned {why}", penalty, seed=context.seed, metrics=result.metrics,
+            "error", f"fitness {display_name(fitness)}: returned {why}", penalty, seed=context.seed,
+            metrics=result.metrics,
             components=result.components, n_params=result.n_params, wall_time=result.wall_time,
             extra=result.extra,
         )

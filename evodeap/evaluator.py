@@ -30,6 +30,7 @@ from evodeap.evaluation import EvalContext, EvalResult, Objectives, evaluation_s
 from evodeap.executors import worker_name
 from evodeap.fidelity import MultiFidelity, promote, ranked
 from evodeap.genome import Genome
+from evodeap.timeouts import timeout_message
 from evodeap.weights import WeightStore
 
 
@@ -68,6 +69,8 @@ class Evaluator:
         store: where trained weights are kept (``None``: weights are not kept).
         inheritance: start offspring from their parent's weights.
         on_evaluation: called with each new record as soon as its result is in.
+        timeout: seconds an evaluation may run before the executor abandons it and it is
+            recorded with status ``timeout`` (``None``: no limit; see :mod:`evodeap.timeouts`).
     """
 
     seed: int
@@ -79,6 +82,7 @@ class Evaluator:
     store: WeightStore | None = None
     inheritance: bool = False
     on_evaluation: Callable[[EvaluationRecord], None] | None = None
+    timeout: float | None = None
     cache: dict[str, EvalResult] = field(default_factory=dict)
     replay: dict[tuple[int, int], tuple[str, EvalResult]] = field(default_factory=dict)
     evaluations: list[EvaluationRecord] = field(default_factory=list)
@@ -89,15 +93,17 @@ class Evaluator:
         self._generation = -1
 
     # -- resume -------------------------------------------------------------------------
-    def restore(self, evaluations: list[tuple[int, int, Genome, EvalResult]], done: int) -> None:
+    def restore(self, evaluations: list[tuple[int, int, Genome, EvalResult]], done: int,
+                retry_failures: bool = False) -> None:
         """Stored evaluations: those of generations ``≤ done`` fill the cache and the record
-        list; later ones are replayed when the same (generation, index) comes up again."""
+        list; later ones are replayed when the same (generation, index) comes up again —
+        except failed ones when ``retry_failures`` (they are evaluated again)."""
         for gen, idx, genome, result in evaluations:
             if gen <= done:
                 if _full_fidelity(result, self.fidelity):
                     self.cache.setdefault(genome.key(), result)
                 self.evaluations.append(EvaluationRecord(gen, idx, genome, result))
-            else:
+            elif result.ok or not retry_failures:
                 self.replay[(gen, idx)] = (genome.key(), result)
 
     # -- contexts -----------------------------------------------------------------------
@@ -178,6 +184,8 @@ class Evaluator:
         ``(tag, record)`` as results come in; the caller may append to ``queue`` meanwhile."""
         run = partial(_run_task, self.fitness, self.objectives)
         lost = partial(_lost_result, self.objectives)
+        limits = {} if self.timeout is None else {"timeout": self.timeout,
+                                                  "on_timeout": partial(_timeout_result, self.objectives, self.timeout)}
         pending: deque = deque()
         sent: dict[int, tuple[Any, Genome, EvalContext]] = {}
 
@@ -197,7 +205,7 @@ class Evaluator:
                 if queue:  # the caller queued more while replayed records were yielded
                     continue
                 return
-            for number, result in self.executor.imap_queue(run, pending, lost):
+            for number, result in self.executor.imap_queue(run, pending, lost, **limits):
                 tag, genome, context = sent[number]
                 yield tag, self._accept(genome, context, result)
                 yield from feed()
@@ -349,6 +357,11 @@ def _run_task(fitness: Callable, objectives: Objectives, task: tuple[Genome, Eva
 
 def _lost_result(objectives: Objectives, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
     return EvalResult.failure("error", message, objectives.failure, seed=task[1].seed)
+
+
+def _timeout_result(objectives: Objectives, timeout: float, task: tuple[Genome, EvalContext]) -> EvalResult:
+    return EvalResult.failure("timeout", timeout_message(timeout), objectives.failure, seed=task[1].seed,
+                              wall_time=timeout)
 
 
 __all__ = ["EvaluationRecord", "Evaluator", "record_rung"]

@@ -6,6 +6,7 @@ selections, schedules, fitnesses, executors, layer kinds, families, tasks — is
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
 
@@ -101,3 +102,18 @@ def parameter_mismatch(fn: Callable, params: Mapping[str, Any], hidden: tuple[st
         inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     known = [n for n, p in parameters.items() if p.kind in kinds and n not in hidden]
     return [k for k in params if k not in parameters], known
+
+
+def display_name(spec: Any) -> str:
+    """How a message names an operator, schedule or fitness given by name or as an object.
+
+    A registered name is quoted (``'one_point'``); a callable is named by its qualified
+    name ``module.qualname`` (a ``functools.partial`` by its function, an instance of a
+    class by its class).
+    """
+    if isinstance(spec, str):
+        return repr(spec)
+    target = spec.func if isinstance(spec, functools.partial) else spec
+    if getattr(target, "__qualname__", None) is None:
+        target = type(target)
+    return f"{getattr(target, '__module__', '?')}.{target.__qualname__}"

@@ -14,14 +14,14 @@ config``; this module imports the registries and the config, never the engine.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from evodeap.config import ExperimentConfig
 from evodeap.evaluation import Objectives
 from evodeap.fitness import make_fitness
 from evodeap.individual import individual_class
-from evodeap.operators.schedules import make_schedule
+from evodeap.rates import rate_sources
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,11 @@ class ResolvedRun:
         individual: the ``deap.creator`` individual class for those weights.
         mate, mutate, select: the crossover, mutation and selection callables.
         survive: the survival selection, or ``None`` (generational replacement).
-        mutation_rate: the μ(t) schedule (stateful: saved in checkpoints).
-        selection_pressure: the β(t) schedule, or ``None``.
+        mutation_rate: the μ(t) schedule (stateful: saved in checkpoints), or ``None`` when the
+            mutation takes no ``indpb`` (:mod:`evodeap.rates`: one source for μ).
+        selection_pressure: the β(t) schedule — ``selection_pressure`` or a constant
+            ``selection_params["beta"]`` — or ``None`` when the selection takes no ``beta``.
+        mutation_params, selection_params: the parameters bound besides μ and β.
     """
 
     fitness: Callable
@@ -46,8 +49,10 @@ class ResolvedRun:
     mutate: Callable
     select: Callable
     survive: Callable | None
-    mutation_rate: Callable
+    mutation_rate: Callable | None
     selection_pressure: Callable | None
+    mutation_params: dict[str, Any] = field(default_factory=dict)
+    selection_params: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_fitness(config: ExperimentConfig) -> Any:
@@ -73,7 +78,9 @@ def resolve_run(config: ExperimentConfig, fitness: Any = None) -> ResolvedRun:
     """
     fitness = resolve_fitness(config) if fitness is None else fitness
     objectives = Objectives.of(fitness, config.failure_fitness)
-    operators = {role: registry.resolve(spec, params, role) for role, registry, spec, params in config.operator_specs()}
+    rates = rate_sources(config)
+    operators = {role: registry.resolve(spec, params, role)
+                 for role, registry, spec, params in config.operator_specs(rates)}
     return ResolvedRun(
         fitness=fitness,
         objectives=objectives,
@@ -82,8 +89,10 @@ def resolve_run(config: ExperimentConfig, fitness: Any = None) -> ResolvedRun:
         mutate=operators["mutation"],
         select=operators["selection"],
         survive=operators.get("survival"),
-        mutation_rate=make_schedule(config.mutation_rate),
-        selection_pressure=None if config.selection_pressure is None else make_schedule(config.selection_pressure),
+        mutation_rate=rates.mutation_rate,
+        selection_pressure=rates.selection_pressure,
+        mutation_params=rates.mutation_params,
+        selection_params=rates.selection_params,
     )
 
 

@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
+from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.experiment import build_config, load_experiment
 from evodeap.history import HistoryWriter
 from evodeap.resolve import ResolvedRun, resolve_run
@@ -185,6 +185,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         if resume_state is None:
             db.start_run(config.name, config.seed, config.to_dict())
         else:
+            resume_state.retry_failures = db.status() == "failed"  # stopped by user code: retry, not replay
             db.set_status("running")
             resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
@@ -197,6 +198,10 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         except KeyboardInterrupt:
             db.set_status("interrupted")
             raise RunInterrupted(directory.path) from None
+        except UserCodeError as exc:  # everything finished is stored; the fixed code resumes it
+            db.set_status("failed")
+            exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
+            raise
         finally:
             recorder.close(finished)
         directory.write_final(result)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 
 from evodeap.config import ExperimentConfig
 from evodeap.engine import ResumeState
-from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
 from evodeap.experiment import BASELINE, build_config
 from evodeap.resolve import resolve_run
 from evodeap.run import (RunDirectory, check_extendable, check_extends, check_same_config, execute,
@@ -168,6 +168,17 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             **({"factors": dict(namespace["FACTORS"])} if namespace.get("FACTORS") is not None else {}),
         }, indent=1))
     done = []
+    try:
+        _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done, extend)
+    except UserCodeError as exc:  # the study, not just the arm, is what to resume
+        exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
+        raise
+    return done
+
+
+def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list,
+              extend: Mapping[str, Any] | None = None) -> None:
     for variant in variants:
         for seed in seeds:
             arm = Arm(variant, seed, out / variant / f"seed-{seed}")
@@ -177,7 +188,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             hooks = on_arm_start(arm, config) if on_arm_start else None
             on_generation, on_evaluation = hooks if hooks else (None, None)
             if (arm.path / "config.json").exists():
-                check_same_config(config, directory.read_json("config.json"), arm.path, allowed=extend)
+                check_same_config(config, directory.read_json("config.json"), arm.path, allowed=extend or ())
                 if extend:
                     record_extension(directory, config)
                 state = directory.load_checkpoint()
@@ -191,4 +202,3 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             if on_arm_done:
                 on_arm_done(arm, result)
             done.append(arm)
-    return done

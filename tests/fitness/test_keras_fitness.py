@@ -230,3 +230,16 @@ def test_mixed_precision_code_path_runs_and_restores_the_policy(multiclass):
 def test_a_metric_the_task_lacks_fails_fast():
     with pytest.raises(ConfigError, match="needs a multilabel task"):
         KerasFitness(tiny_bundle("binary"), metric="label_accuracy").prepare()
+
+
+@pytest.mark.slow
+def test_a_keras_evaluation_leaves_the_masters_global_random_states_alone(multiclass):
+    import random
+
+    from evodeap.global_random import global_random_state
+
+    random.seed(21)
+    np.random.seed(21)
+    before = global_random_state()  # keras.utils.set_random_seed(context.seed) reseeds both in the fitness
+    assert evaluate(KerasFitness(multiclass), cnn_genome(epochs=1)).status == "ok"
+    assert global_random_state() == before
