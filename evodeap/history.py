@@ -322,7 +322,7 @@ def plot_genealogy(run_dir: str | Path, key: str | None = None, ax=None):
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(title="how the child was made", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
+    ax.legend(title="how the child was made", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
               fontsize="small")
     return fig
 
