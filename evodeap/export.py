@@ -4,7 +4,8 @@
 the ``ok`` evaluations in ``results.sqlite``; with multi-fidelity only full-budget ones),
 gets its trained weights — the stored file in ``weights/`` when the run kept it, or by
 training the genome again with the seed of that evaluation through the run's own fitness
-— and writes, atomically and never over an existing export:
+— and writes (atomically, never through a link, never over an existing export, under the
+run directory's lock when it writes there):
 
 * ``best_model.keras`` — the compiled Keras model; loading it needs only Keras and
   ``import evodeap.models`` (which registers evodeap's custom loss);
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,10 +107,10 @@ def _weights(run_dir: Path, fitness: Any, genome: Genome, best: dict, epochs: in
              splits: tuple[str, ...]) -> tuple[bytes, dict[str, Any], Any]:
     """The trained weights (stored or retrained), how they were obtained, and the bundle."""
     from evodeap.evaluation import EvalContext, Objectives, run_evaluation
-    from evodeap.weights import WeightStore
+    from evodeap.rundir import RunDirectory
 
     bundle = fitness.bundle()
-    stored = WeightStore(run_dir / "weights").get(genome.key())
+    stored = RunDirectory(run_dir).weight_store().get(genome.key())
     if stored is not None and epochs is None and splits == ("train",):
         return stored[0], {"weights": "stored", "epochs": stored[1]}, bundle
     if splits != ("train",):
@@ -153,6 +153,9 @@ def export_best(run_dir: str | Path, *, epochs: int | None = None, train_on: str
                 out: str | Path | None = None, overwrite: bool = False, fitness: Any = None) -> Export:
     """Export the best model of ``run_dir`` (see the module docstring).
 
+    Writing into the run directory holds its lock (:func:`evodeap.report.output_folder`), so
+    a live run or another writer is refused; the databases are read as private copies.
+
     Args:
         run_dir: a run directory.
         epochs: retrain for this many epochs (``None``: the stored weights, or the genome's
@@ -165,11 +168,8 @@ def export_best(run_dir: str | Path, *, epochs: int | None = None, train_on: str
     Raises:
         ExportError, RunDirectoryError, ConfigError: with a one-line reason; nothing is written.
     """
-    import keras
-
-    from evodeap.fitness.inheritance import load_weights_bytes
-    from evodeap.fitness.keras_fitness import KerasFitness
-    from evodeap.models import build_model
+    from evodeap.report import output_folder
+    from evodeap.storage import snapshots
 
     run_dir = Path(run_dir)
     if not (run_dir / "results.sqlite").is_file():
@@ -178,13 +178,34 @@ def export_best(run_dir: str | Path, *, epochs: int | None = None, train_on: str
         raise ConfigError(f"--train-on must be one of {', '.join(TRAIN_SPLITS)}, got {train_on!r}")
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
         raise ConfigError(f"--epochs must be an integer >= 1, got {epochs!r}")
-    target = Path(out) if out is not None else run_dir
-    model_path, info_path = target / MODEL_FILE, target / INFO_FILE
-    if not overwrite:
-        _refuse_existing([model_path, info_path])
+    if not overwrite:  # before any work, and again under the lock
+        target = Path(out) if out is not None else run_dir
+        _refuse_existing([target / MODEL_FILE, target / INFO_FILE])
     from evodeap.dashboards.mlflow import log_export, recorded_run
 
     recorded_run(run_dir)  # a run that logs to MLflow needs it installed: refuse before training
+    with output_folder(run_dir, out) as target, snapshots():
+        if not overwrite:
+            _refuse_existing([target / MODEL_FILE, target / INFO_FILE])
+        info, model_bytes = _trained_export(run_dir, epochs, train_on, fitness)
+        from evodeap.files import write_bytes
+
+        model_path = write_bytes(target, MODEL_FILE, model_bytes)
+        info_path = write_bytes(target, INFO_FILE, json.dumps(info, indent=1).encode())
+    log_export(run_dir, model_path, info_path)
+    return Export(model_path, info_path, info)
+
+
+def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: Any) -> tuple[dict[str, Any], bytes]:
+    """The best model of the run as ``best_model.json`` content and ``.keras`` file bytes."""
+    import tempfile
+
+    import keras
+
+    from evodeap.fitness.inheritance import load_weights_bytes
+    from evodeap.fitness.keras_fitness import KerasFitness
+    from evodeap.models import build_model
+
     best = best_evaluation(run_dir)
     fitness = run_fitness(run_dir) if fitness is None else fitness
     if not isinstance(fitness, KerasFitness):
@@ -194,35 +215,26 @@ def export_best(run_dir: str | Path, *, epochs: int | None = None, train_on: str
     genome = Genome.from_json(raw["genome"])
     splits = TRAIN_SPLITS[train_on]
     weights, source, bundle = _weights(run_dir, fitness, genome, best, epochs, splits)
-    keras.utils.set_random_seed(int(best["seed"]))
-    model = build_model(genome, bundle.input_shape, bundle.task, max_params=fitness.max_params)
-    load_weights_bytes(model, weights)
-    model.optimizer.build(model.trainable_variables)  # saved complete: loading it warns about nothing
-    info = {
-        "format": 1, "key": genome.key(), "genome": genome.to_dict(), "seed": int(best["seed"]),
-        "evaluation": {"generation": int(best["generation"]), "index": int(best["idx"]),
-                       "fitness": json.loads(raw["fitness"]), "metrics": json.loads(raw["metrics"])},
-        **source, "train_on": list(splits),
-        "metrics": split_metrics(fitness, model, bundle, int(genome.hyperparameters.get("batch_size", 32))),
-        "trained_on_val": "val" in splits, "n_params": int(model.count_params()),
-        "keras_version": keras.__version__, "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    target.mkdir(parents=True, exist_ok=True)
-    temp_model = target / f".{MODEL_FILE}.{os.getpid()}.tmp.keras"
-    temp_info = target / f".{INFO_FILE}.{os.getpid()}.tmp"
     try:
-        model.save(temp_model)
-        temp_info.write_text(json.dumps(info, indent=1))
-        if not overwrite:  # checked again: another export may have finished meanwhile
-            _refuse_existing([model_path, info_path])
-        os.replace(temp_model, model_path)
-        os.replace(temp_info, info_path)
+        keras.utils.set_random_seed(int(best["seed"]))
+        model = build_model(genome, bundle.input_shape, bundle.task, max_params=fitness.max_params)
+        load_weights_bytes(model, weights)
+        model.optimizer.build(model.trainable_variables)  # saved complete: loading it warns about nothing
+        info = {
+            "format": 1, "key": genome.key(), "genome": genome.to_dict(), "seed": int(best["seed"]),
+            "evaluation": {"generation": int(best["generation"]), "index": int(best["idx"]),
+                           "fitness": json.loads(raw["fitness"]), "metrics": json.loads(raw["metrics"])},
+            **source, "train_on": list(splits),
+            "metrics": split_metrics(fitness, model, bundle, int(genome.hyperparameters.get("batch_size", 32))),
+            "trained_on_val": "val" in splits, "n_params": int(model.count_params()),
+            "keras_version": keras.__version__, "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        with tempfile.TemporaryDirectory(prefix="evodeap-export-") as scratch:
+            path = Path(scratch) / MODEL_FILE  # Keras saves to a path; the bytes are written into place
+            model.save(path)
+            return info, path.read_bytes()
     finally:
-        for temp in (temp_model, temp_info):
-            temp.unlink(missing_ok=True)
         keras.backend.clear_session()
-    log_export(run_dir, model_path, info_path)
-    return Export(model_path, info_path, info)
 
 
 def _evaluation(run_dir: Path, generation: int, index: int) -> dict[str, Any]:

@@ -29,9 +29,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from evodeap.errors import ConfigError, RunDirectoryError
-from evodeap.report import save_figure, write_table
+from evodeap.report import output_folder, save_figure, write_table
+from evodeap.storage import snapshots
 from evodeap.study import check_factors, read_study
-from evodeap.study_report import study_summary
+from evodeap.study_report import study_summary, write_notes
 
 
 @dataclass
@@ -227,29 +228,25 @@ def effects_figures(analysis: FactorialAnalysis) -> dict[str, Any]:
 WARNINGS_FILE = "factorial_warnings.md"
 
 
-def write_factorial_report(directory: str | Path) -> list[Path]:
+def write_factorial_report(directory: str | Path, out: str | Path | None = None) -> list[Path]:
     """For a factorial study: ``tables/factorial_effects``, ``tables/factorial_terms``,
     ``tables/factorial_warnings.md`` (when :func:`analyse` has any) and the figures
-    ``factorial_main_effects`` and ``factorial_interactions``; returns the written paths
-    (none for a study that declares no factors). ``evodeap report`` calls it."""
+    ``factorial_main_effects`` and ``factorial_interactions``, into ``out`` (default: the
+    study directory, under its lock); returns the written paths (none for a study that
+    declares no factors). ``evodeap report`` calls it after the study report."""
     import matplotlib
 
     matplotlib.use("Agg")
     directory = Path(directory)
     if study_factors(directory) is None:
         return []
-    analysis = analyse(directory)
-    tables = directory / "tables"
-    written = write_table(analysis.effects, tables, "factorial_effects")
-    written += write_table(analysis.terms, tables, "factorial_terms")
-    notes = tables / WARNINGS_FILE
-    if analysis.warnings:
-        notes.write_text("".join(f"- factorial: {note}\n" for note in analysis.warnings))
-        written.append(notes)
-    elif notes.exists():
-        notes.unlink()
-    for name, fig in effects_figures(analysis).items():
-        written += save_figure(fig, directory / "figures", name)
+    with output_folder(directory, out) as target, snapshots():
+        analysis = analyse(directory)
+        written = write_table(analysis.effects, target / "tables", "factorial_effects")
+        written += write_table(analysis.terms, target / "tables", "factorial_terms")
+        written += write_notes(target, WARNINGS_FILE, [f"factorial: {note}" for note in analysis.warnings])
+        for name, fig in effects_figures(analysis).items():
+            written += save_figure(fig, target / "figures", name)
     return written
 
 

@@ -115,19 +115,17 @@ class HistoryWriter:
 
 
 # -- reading ---------------------------------------------------------------------------------
-def _read(run_dir: str | Path, query: str, columns: Sequence[str]):
-    """``query`` on a run's database; an empty frame with ``columns`` when the table does not
+def _read(run_dir: str | Path, table: str, query: str, columns: Sequence[str]):
+    """``query`` on a run's database; an empty frame with ``columns`` when ``table`` does not
     exist (a run directory written before the history was recorded)."""
     import pandas as pd
 
     from evodeap.storage import _frame
 
-    try:
-        return _frame(run_dir, query)
-    except pd.errors.DatabaseError as exc:
-        if "no such table" in str(exc):
-            return pd.DataFrame(columns=list(columns))
-        raise
+    tables = set(_frame(run_dir, "SELECT name FROM sqlite_master WHERE type = 'table'")["name"])
+    if table not in tables:
+        return pd.DataFrame(columns=list(columns))
+    return _frame(run_dir, query)
 
 
 POPULATION_COLUMNS = ("generation", "position", "key", "fitness", "birth")
@@ -137,7 +135,7 @@ OFFSPRING_COLUMNS = ("generation", "position", "key", "parents", "crossover", "m
 def population_history(run_dir: str | Path):
     """The living population of every generation: one row per (generation, position) with
     ``key``, ``fitness`` (first objective) and ``birth``."""
-    return _read(run_dir, "SELECT generation, position, key, fitness0 AS fitness, birth FROM population "
+    return _read(run_dir, "population", "SELECT generation, position, key, fitness0 AS fitness, birth FROM population "
                           "ORDER BY generation, position", POPULATION_COLUMNS)
 
 
@@ -146,7 +144,7 @@ def offspring_history(run_dir: str | Path):
     ``crossover``, ``mutation``, ``mutated`` (a list) and ``fitness`` (first objective)."""
     import pandas as pd
 
-    frame = _read(run_dir, "SELECT generation, position, key, parents, crossover, mutation, mutated, "
+    frame = _read(run_dir, "offspring", "SELECT generation, position, key, parents, crossover, mutation, mutated, "
                            "fitness0 AS fitness FROM offspring ORDER BY generation, position", OFFSPRING_COLUMNS)
     for column in ("parents", "mutated"):
         frame[column] = [json.loads(v) for v in frame[column]]

@@ -15,25 +15,30 @@ An experiment file may declare, beside ``CONFIG``::
 directory per arm and seed, ``DIR/<variant>/seed-<seed>/``. ``evodeap resume DIR``
 finishes what is missing (complete sub-runs are skipped, interrupted ones resumed), and
 ``evodeap report DIR`` writes the comparison (:mod:`evodeap.study_report`).
+
+The study directory has its own lock, and each sub-run its own (:mod:`evodeap.lock`);
+``study.json`` is versioned and checked like a run's files (:mod:`evodeap.formats`), and
+its ``experiment`` record holds the experiment file's hashes (:mod:`evodeap.provenance`):
+a forced change on resume is recorded there.
 """
 from __future__ import annotations
 
 import json
-import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from evodeap import formats
 from evodeap.config import ExperimentConfig
-from evodeap.engine import ResumeState
 from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
 from evodeap.experiment import BASELINE, build_config
+from evodeap.files import read_bytes, write_json
+from evodeap.formats import NAME
+from evodeap.lock import LOCK_NAME, RunLock
 from evodeap.resolve import resolve_run
-from evodeap.run import (RunDirectory, check_extendable, check_extends, check_same_config, execute,
-                         record_extension, write_json_atomic)
+from evodeap.run import RunDirectory, continue_run, execute, load_recorded_experiment
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+STUDY = "study.json"
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,8 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
 
 
 def check_factors(factors: Any, variants: list[str]) -> dict[str, dict[str, str]]:
-    """Validate a ``FACTORS`` declaration against the study's variants (clear errors)."""
+    """Validate a ``FACTORS`` declaration (variant -> {factor: level}) against the study's
+    variants: every variant named once, the same factors each, no two variants alike."""
     if not isinstance(factors, Mapping):
         raise ConfigError("FACTORS must be a dict of variant -> {factor: level}")
     missing = [v for v in variants if v not in factors]
@@ -105,16 +111,22 @@ def arms(directory: str | Path) -> list[Arm]:
 
 
 def read_study(directory: Path) -> dict[str, Any]:
-    path = Path(directory) / "study.json"
+    """The checked ``study.json`` of a study directory (:func:`evodeap.formats.read_study`)."""
+    from evodeap.errors import DamagedFileError
+
+    path = Path(directory) / STUDY
     try:
-        info = json.loads(path.read_text())
+        info = json.loads(read_bytes(directory, STUDY))
     except FileNotFoundError:
         raise RunDirectoryError(f"{directory} is not a study directory (no study.json)") from None
-    except json.JSONDecodeError as exc:
-        raise RunDirectoryError(f"{path} is corrupt: {exc}") from None
-    if not isinstance(info, dict) or not {"variants", "seeds"} <= set(info):
-        raise RunDirectoryError(f"{path} is corrupt: missing variants or seeds")
-    return info
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DamagedFileError(f"{path} is corrupt: {exc}") from None
+    return formats.read_study(info, path)
+
+
+def is_study_directory(directory: str | Path) -> bool:
+    path = Path(directory) / STUDY
+    return path.exists() or path.is_symlink()
 
 
 def sub_run_source(experiment: dict[str, Any], variant: str, seed: int) -> dict[str, Any]:
@@ -128,77 +140,132 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
               extend: Mapping[str, Any] | None = None) -> list[Arm]:
     """Run (or, with ``resume``, finish) every variant × seed; returns the arms.
 
-    ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
-    ``extend`` (with ``resume``; only ``{"generations": N}``) extends every sub-run: the
-    change is recorded in ``study.json`` (``experiment.overrides`` and ``extensions``) and in
-    each sub-run (:func:`evodeap.run.record_extension`).
+    ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks. The
+    study directory's lock is held throughout, and each sub-run's while it runs.
+    ``extend`` (with ``resume``; only ``{"generations": N}``) extends every sub-run: recorded
+    in ``study.json`` (its experiment's ``overrides`` and ``extensions``) and in each
+    sub-run (:func:`evodeap.run.record_extension`); refused before anything is written
+    when a sub-run has already run more generations.
     """
     out = Path(out)
     extend = dict(extend or {})
     if extend and not resume:
         raise ConfigError("extend needs resume=True: only an existing study can be extended")
-    if resume:
-        info = read_study(out)
-        variants, seeds = info["variants"], info["seeds"]
-        if extend:
-            check_extendable(extend)
-            experiment = {**info["experiment"], "overrides": {**info["experiment"].get("overrides", {}), **extend}}
-            for variant in variants:  # refuse before anything is written
-                for seed in seeds:
-                    path = out / variant / f"seed-{seed}"
-                    if (path / "config.json").exists():
-                        check_extends(RunDirectory(path), build_config(namespace, sub_run_source(experiment, variant,
-                                                                                                 seed)).validate())
-            info["experiment"] = experiment
-            info.setdefault("extensions", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changes": extend})
-            write_json_atomic(out / "study.json", info)
-    else:
+    if not resume:
         variants, seeds = study_plan(namespace, seed_override)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            hint = f"; continue it with 'evodeap resume {out}'" if (out / "study.json").exists() else ""
-            raise RunDirectoryError(f"{out} exists and is not empty{hint}")
         configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
         for config in configs.values():  # every arm's names and parameters, before anything is written
             resolve_run(config.validate())
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "study.json").write_text(json.dumps({
-            "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
-            "reference": namespace.get("REFERENCE", variants[0]),
-            "reports": list(namespace.get("REPORTS", [])),
-            **({"factors": dict(namespace["FACTORS"])} if namespace.get("FACTORS") is not None else {}),
-        }, indent=1))
-    done = []
-    try:
-        _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done, extend)
-    except UserCodeError as exc:  # the study, not just the arm, is what to resume
-        exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
-        raise
+        RunDirectory(out).make()
+    with RunLock(out, "resume" if resume else "run"):
+        extended = experiment
+        if resume:
+            info = read_study(out)
+            variants, seeds = info["variants"], info["seeds"]
+            if extend:
+                extended = _extend_study(namespace, out, info, experiment, extend)
+        else:
+            if any(p.name != LOCK_NAME for p in out.iterdir()):
+                hint = f"; continue it with 'evodeap resume {out}'" if is_study_directory(out) else ""
+                raise RunDirectoryError(f"{out} exists and is not empty{hint}")
+            write_json(out, STUDY, formats.stamp_study({
+                "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
+                "reference": namespace.get("REFERENCE", variants[0]),
+                "reports": list(namespace.get("REPORTS", [])),
+                **({"factors": dict(namespace["FACTORS"])} if namespace.get("FACTORS") is not None else {}),
+            }))
+        done: list[Arm] = []
+        try:
+            _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done, resume,
+                      extend, extended)
+        except UserCodeError as exc:  # the study, not just the arm, is what to resume
+            exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
+            raise
     return done
 
 
+def _extend_study(namespace: Mapping[str, Any], out: Path, info: dict[str, Any], experiment: dict[str, Any],
+                  extend: dict[str, Any]) -> dict[str, Any]:
+    """Check that every existing sub-run can be extended by ``extend``, then record the
+    extension in ``study.json``; returns the extended experiment record."""
+    import time
+
+    from evodeap.run import extended_config
+
+    for variant in info["variants"]:  # refuse before anything is written
+        for seed in info["seeds"]:
+            directory = RunDirectory(out / variant / f"seed-{seed}")
+            if directory.holds_run():
+                config = build_config(namespace, sub_run_source(experiment, variant, seed)).validate()
+                extended_config(config, extend, directory.load_checkpoint(), directory.path)
+    extended = {**experiment, "overrides": {**experiment.get("overrides", {}), **extend}}
+    entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changes": dict(extend)}
+    write_json(out, STUDY, formats.stamp_study({**info, "experiment": extended,
+                                                "extensions": [*info.get("extensions", []), entry]}))
+    return extended
+
+
 def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
-              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list,
-              extend: Mapping[str, Any] | None = None) -> None:
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list, resume: bool,
+              extend: dict[str, Any] | None = None, extended: dict[str, Any] | None = None) -> None:
+    """Run or continue each arm in turn under its own lock, appending the finished ones to ``done``.
+
+    With ``extend``, an existing sub-run is continued from its recorded ``experiment`` and
+    extended; a sub-run not started yet starts from the ``extended`` record."""
     for variant in variants:
         for seed in seeds:
             arm = Arm(variant, seed, out / variant / f"seed-{seed}")
-            source = sub_run_source(experiment, variant, seed)
-            config = build_config(namespace, source).validate()
             directory = RunDirectory(arm.path)
-            hooks = on_arm_start(arm, config) if on_arm_start else None
+            exists = directory.holds_run()
+            source = sub_run_source(experiment if exists or not extend else extended, variant, seed)
+            config = build_config(namespace, source).validate()
+            hooks = on_arm_start(arm, config.with_overrides(extend) if extend else config) if on_arm_start else None
             on_generation, on_evaluation = hooks if hooks else (None, None)
-            if (arm.path / "config.json").exists():
-                check_same_config(config, directory.read_json("config.json"), arm.path, allowed=extend or ())
-                if extend:
-                    record_extension(directory, config)
-                state = directory.load_checkpoint()
-                if state is not None and state["generation"] >= config.generations:
-                    done.append(arm)
-                    continue
-                result = execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
-            else:
-                directory.create(config, source)
-                result = execute(directory, config, None, on_generation, on_evaluation, None)
+            directory.make()
+            with directory.lock("resume" if resume else "run"):
+                if directory.holds_run():
+                    outcome = continue_run(directory, config, want_result=False, on_generation=on_generation,
+                                           on_evaluation=on_evaluation, extend=extend)
+                    if outcome.already_complete:
+                        done.append(arm)
+                        continue
+                    result = outcome.result
+                else:
+                    directory.create(config, source)
+                    result = execute(directory, config, None, on_generation, on_evaluation, None)
             if on_arm_done:
                 on_arm_done(arm, result)
             done.append(arm)
+
+
+def _stopped_by_user_code(out: Path) -> bool:
+    """True when a sub-run's status is ``failed``: the study stopped because its code broke the contract."""
+    from evodeap.storage import ResultsDB, check_database
+
+    for arm in arms(out):
+        if (arm.path / "results.sqlite").is_file():
+            check_database(arm.path / "results.sqlite", thorough=False)
+            with ResultsDB(arm.path / "results.sqlite", check=False, readonly=True) as db:
+                if db.status() == "failed":
+                    return True
+    return False
+
+
+def resume_study(out: str | Path, *, experiment_file: str | Path | None = None, force: bool = False,
+                 announce: Callable[[Path], None] | None = None, extend: Mapping[str, Any] | None = None,
+                 **hooks: Any) -> list[Arm]:
+    """Finish a study directory: the experiment file is checked (hashes) before it is executed,
+    a forced change is recorded in ``study.json``, then :func:`run_study` resumes every arm
+    (extending each by ``extend``, e.g. ``{"generations": N}``)."""
+    out = Path(out)
+    with RunLock(out, "resume"):
+        info = read_study(out)
+        if "experiment" not in info:
+            raise RunDirectoryError(f"{out / STUDY} records no experiment file; it cannot be resumed from the command line")
+        namespace, _, experiment = load_recorded_experiment(RunDirectory(out), info["experiment"], experiment_file,
+                                                             force, announce, where=STUDY,
+                                                             after_failure=_stopped_by_user_code(out))
+        if experiment != info["experiment"]:
+            write_json(out, STUDY, formats.stamp_study({**info, "experiment": experiment}))
+        return run_study(namespace, out, info["experiment"], on_arm_start=hooks.get("on_arm_start"),
+                         on_arm_done=hooks.get("on_arm_done"), resume=True, extend=extend)

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evodeap.report import save_figure, write_table
+from evodeap.report import output_folder, save_figure, write_table
 from evodeap.stats import area_under_best_so_far, best_so_far, bootstrap_ci, compare_arms, comparison_warnings
-from evodeap.storage import evaluations, generations
+from evodeap.storage import evaluations, generations, snapshots
 from evodeap.study import arms, read_study
 
 
@@ -83,10 +83,16 @@ def study_summary(directory: str | Path):
 
 
 def _planned_generations(path: Path) -> float:
-    """The generations a sub-run's ``config.json`` asks for (``inf`` when it is unreadable)."""
+    """The generations a sub-run's ``config.json`` asks for (``inf`` when it is unreadable).
+
+    Read without following a link (a planted ``config.json -> /dev/zero`` is refused).
+    """
+    from evodeap.errors import RunDirectoryError
+    from evodeap.files import read_bytes
+
     try:
-        return int(json.loads((path / "config.json").read_text())["generations"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(json.loads(read_bytes(path, "config.json"))["generations"])
+    except (OSError, ValueError, KeyError, TypeError, RunDirectoryError):
         return float("inf")
 
 
@@ -179,7 +185,6 @@ def study_figures(directory: str | Path, comparisons: dict | None = None) -> dic
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    directory = Path(directory)
     info = read_study(directory)
     reference = info.get("reference", info["variants"][0])
     comparisons = compare_study(directory) if comparisons is None else comparisons
@@ -234,14 +239,34 @@ def study_figures(directory: str | Path, comparisons: dict | None = None) -> dic
     return figures
 
 
-def write_study_report(directory: str | Path) -> list[Path]:
-    """Write the study's tables and figures; returns the written paths.
+def write_study_report(directory: str | Path, out: str | Path | None = None) -> list[Path]:
+    """Write the study's tables and figures into ``out`` (default: the study directory);
+    returns the written paths. Reads private copies of the databases (see :mod:`evodeap.report`).
 
     Tables: ``study_runs``, ``study_final_best``, ``study_auc``, ``study_ranking`` and
     ``study_warnings`` (when the seeds cannot support the tests; see
     :func:`evodeap.stats.comparison_warnings`). Figures: those of :func:`study_figures`. For a
     factorial study ``evodeap report`` adds :func:`evodeap.factorial.write_factorial_report`.
     """
+    directory = Path(directory)
+    with output_folder(directory, out) as target, snapshots():
+        return _write_study_report(directory, target)
+
+
+WARNINGS_FILE = "study_warnings.md"
+
+
+def write_notes(out: Path, name: str, notes: list[str]) -> list[Path]:
+    """``out/tables/<name>``: one ``- note`` line each (an earlier file is removed when there is none)."""
+    from evodeap.files import write_text
+
+    if notes:
+        return [write_text(out, f"tables/{name}", "".join(f"- {note}\n" for note in notes))]
+    (out / "tables" / name).unlink(missing_ok=True)
+    return []
+
+
+def _write_study_report(directory: Path, out: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -249,12 +274,11 @@ def write_study_report(directory: str | Path) -> list[Path]:
 
     from evodeap.errors import RunDirectoryError
 
-    directory = Path(directory)
     info = read_study(directory)
     summary = study_summary(directory)
     if summary.empty:
         raise RunDirectoryError(f"{directory} has no completed generation in any sub-run yet")
-    tables, figures = directory / "tables", directory / "figures"
+    tables, figures = out / "tables", out / "figures"
     if not summary["complete"].any():
         raise RunDirectoryError(f"{directory} has no complete sub-run yet; finish it with 'evodeap resume {directory}'")
     written = write_table(summary, tables, "study_runs")
@@ -263,16 +287,9 @@ def write_study_report(directory: str | Path) -> list[Path]:
     written += write_table(comparisons["final_best"], tables, "study_final_best")
     written += write_table(comparisons["auc_best_so_far"], tables, "study_auc")
     written += write_table(ranking_table(comparisons, reference), tables, "study_ranking")
-    notes = study_warnings(comparisons)
+    written += write_notes(out, WARNINGS_FILE, study_warnings(comparisons))
     sns.set_theme(style="whitegrid")
-    drawn = study_figures(directory, comparisons)
-    warnings_path = tables / "study_warnings.md"
-    if notes:
-        warnings_path.write_text("".join(f"- {note}\n" for note in notes))
-        written.append(warnings_path)
-    elif warnings_path.exists():
-        warnings_path.unlink()
-    for name, fig in drawn.items():
+    for name, fig in study_figures(directory, comparisons).items():
         written += save_figure(fig, figures, name)
     return written
 

@@ -64,12 +64,12 @@ def test_other_changes_are_refused_and_nothing_is_written(tmp_path, capsys, assi
 def test_python_api_extends_a_run_started_from_python(tmp_path):
     config = ExperimentConfig(population_size=6, generations=2, seed=4)
     run(config, tmp_path / "run")
-    result = resume(tmp_path / "run", config, overrides={"generations": 4})
+    result = resume(tmp_path / "run", config, extend={"generations": 4})
     assert [row["generation"] for row in result.logbook] == [0, 1, 2, 3, 4]
     assert json.loads((tmp_path / "run" / "experiment.json").read_text())["extensions"][0]["changes"] == {
         "generations": {"from": 2, "to": 4}}
     with pytest.raises(ConfigError, match="seed cannot change"):
-        resume(tmp_path / "run", config.with_overrides({"generations": 4}), overrides={"seed": 5})
+        resume(tmp_path / "run", config.with_overrides({"generations": 4}), extend={"seed": 5})
 
 
 def test_a_study_is_extended_sub_run_by_sub_run(tmp_path, capsys):
