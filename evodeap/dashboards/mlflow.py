@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -95,7 +94,7 @@ class MLflowLogger:
         self.run_dir = Path(run_dir)
         record_path = self.run_dir / RECORD_FILE
         if record_path.exists():  # a resumed run: go on logging into the same parent run
-            self.record = json.loads(record_path.read_text())
+            self.record = recorded_run(self.run_dir)
             self.client = _client(self.record["tracking_uri"])
             self.client.update_run(self.record["run_id"], status="RUNNING")
         else:
@@ -115,9 +114,9 @@ class MLflowLogger:
             self.client.log_batch(parent.info.run_id, params=[Param(k, _param(described.get(k))) for k in PARENT_PARAMS])
             if (self.run_dir / "config.json").exists():
                 self.client.log_artifact(parent.info.run_id, str(self.run_dir / "config.json"))
-            temporary = record_path.with_name(f".{RECORD_FILE}.tmp")
-            temporary.write_text(json.dumps(self.record, indent=1))
-            os.replace(temporary, record_path)
+            from evodeap.files import write_json
+
+            write_json(self.run_dir, RECORD_FILE, self.record)
         self.done = False
 
     @property
@@ -165,12 +164,17 @@ def recorded_run(run_dir: str | Path) -> dict[str, Any] | None:
 
     if importlib.util.find_spec("mlflow") is None:
         raise ConfigError(f"{run_dir} logs to MLflow, which is not installed: pip install 'evodeap[mlflow]'")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        from evodeap.errors import RunDirectoryError
+    from evodeap.errors import DamagedFileError
+    from evodeap.files import read_bytes
 
-        raise RunDirectoryError(f"{path} is corrupt: {exc}") from None
+    try:
+        record = json.loads(read_bytes(run_dir, RECORD_FILE))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DamagedFileError(f"{path} is corrupt: {exc}") from None
+    if not isinstance(record, dict) or not all(isinstance(record.get(k), str)
+                                               for k in ("tracking_uri", "experiment_id", "run_id")):
+        raise DamagedFileError(f"{path} is corrupt: it must name the tracking_uri, experiment_id and run_id of the MLflow run")
+    return record
 
 
 def log_export(run_dir: str | Path, model_path: Path, info_path: Path) -> None:
