@@ -94,3 +94,28 @@ def test_a_study_is_extended_sub_run_by_sub_run(tmp_path, capsys):
     before = {p: p.stat().st_mtime_ns for p in out.rglob("results.sqlite")}
     assert main(["resume", str(out), "--quiet"]) == 0  # complete at 3 generations: nothing to do
     assert {p: p.stat().st_mtime_ns for p in out.rglob("results.sqlite")} == before
+
+
+def test_a_run_written_with_the_old_gen_column_reads_and_extends(tmp_path, capsys):
+    """Run directories from before the rename hold ``gen`` in the checkpoint's logbook and the
+    generations table: they read as ``generation``, resume and extend."""
+    import sqlite3
+
+    from evodeap import storage
+
+    out = tmp_path / "run"
+    assert main(["run", DEMO, "--set", "generations=2", *SMALL, "--out", str(out)]) == 0
+    checkpoint = json.loads((out / "checkpoint.json").read_text())
+    checkpoint["logbook"] = [{("gen" if k == "generation" else k): v for k, v in row.items()}
+                             for row in checkpoint["logbook"]]
+    (out / "checkpoint.json").write_text(json.dumps(checkpoint, indent=1))
+    with sqlite3.connect(out / "results.sqlite") as conn:
+        for generation, record in conn.execute("SELECT generation, record FROM generations").fetchall():
+            row = json.loads(record)
+            row["gen"] = row.pop("generation")
+            conn.execute("UPDATE generations SET record = ? WHERE generation = ?", (json.dumps(row), generation))
+    assert list(storage.generations(out)["generation"]) == [0, 1, 2]
+    assert main(["resume", str(out), "--set", "generations=3", "--quiet"]) == 0
+    assert [row["generation"] for row in logbook(out)] == [0, 1, 2, 3]
+    assert list(storage.generations(out)["generation"]) == [0, 1, 2, 3]
+    assert (out / "logbook.csv").read_text().splitlines()[1].startswith("0,")
