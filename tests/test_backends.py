@@ -63,7 +63,8 @@ NEUTRAL_MODULES = (
     "evodeap.engine", "evodeap.storage", "evodeap.report", "evodeap.study_report", "evodeap.paper_report",
     "evodeap.run", "evodeap.cli", "evodeap.operators", "evodeap.evaluator", "evodeap.executors",
     "evodeap.weights", "evodeap.tensorboard", "evodeap.fitness", "evodeap.fitness.curves", "evodeap.data",
-    "evodeap.backend",
+    "evodeap.backend", "evodeap.rundir", "evodeap.history", "evodeap.export", "evodeap.trials",
+    "evodeap.dashboards.tensorboard_hparams", "evodeap.dashboards.mlflow",
 )
 
 

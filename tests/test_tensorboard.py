@@ -5,6 +5,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tensorboard.compat.proto import event_pb2
 
 from evodeap.engine import EvaluationRecord, GenerationReport
@@ -27,7 +28,8 @@ def scalars(path: Path) -> dict[str, list[tuple[int, float]]]:
     found: dict[str, list[tuple[int, float]]] = {}
     for event in read_events(path):
         for value in event.summary.value:
-            found.setdefault(value.tag, []).append((event.step, round(value.simple_value, 6)))
+            if value.metadata.plugin_data.plugin_name == "scalars":  # as tf.summary.scalar writes them
+                found.setdefault(value.tag, []).append((event.step, round(value.tensor.float_val[0], 6)))
     return found
 
 
@@ -41,9 +43,22 @@ def test_event_file_starts_with_the_version_and_holds_the_scalars(tmp_path):
     assert scalars(path) == {"best": [(0, 0.5), (1, 0.75)], "mean": [(0, 0.25)]}
 
 
-def test_writer_logs_generations_and_training_curves(tmp_path):
+def hparams(path: Path) -> dict:
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    found = {}
+    for event in read_events(path):
+        for value in event.summary.value:
+            if value.metadata.plugin_data.plugin_name == "hparams":
+                data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+                if data.HasField("session_start_info"):
+                    found.update({k: getattr(v, v.WhichOneof("kind")) for k, v in data.session_start_info.hparams.items()})
+    return found
+
+
+def test_writer_logs_generations_sessions_and_training_curves(tmp_path):
     writer = TensorBoardWriter(tmp_path / "tb")
-    record = {"gen": 1, "best": 0.5, "mean": 0.25, "converged": True, "note": "x"}
+    record = {"generation": 1, "best": 0.5, "mean": 0.25, "converged": True, "note": "x"}
     writer.generation(GenerationReport(generation=1, population=[], record=record, evaluations=[],
                                        space=SearchSpace(), hall_of_fame=None))
     genome = SearchSpace().sample_genome(np.random.default_rng(0))
@@ -51,8 +66,12 @@ def test_writer_logs_generations_and_training_curves(tmp_path):
     writer.evaluation(EvaluationRecord(generation=2, index=3, genome=genome, result=result))
     writer.evaluation(EvaluationRecord(generation=2, index=4, genome=genome, result=EvalResult(fitness=(0.1,))))
     writer.close()
-    (curve,) = (tmp_path / "tb" / "evaluations" / "g2_i3").glob("events.out.tfevents.*")
-    assert scalars(curve) == {"loss": [(0, 1.0), (1, 0.5)], "val_accuracy": [(0, 0.25)]}
-    assert not (tmp_path / "tb" / "evaluations" / "g2_i4").exists()  # no history, no curve
+    (trained,) = (tmp_path / "tb" / "evaluations" / "g2_i3").glob("events.out.tfevents.*")
+    found = scalars(trained)
+    assert found["loss"] == [(0, 1.0), (1, 0.5)] and found["val_accuracy"] == [(0, 0.25)]
+    assert found["fitness"] == [(0, 0.5)]  # the session's metrics, at step 0
+    assert hparams(trained)["hp_learning_rate"] == pytest.approx(genome.hyperparameters["learning_rate"])
+    (untrained,) = (tmp_path / "tb" / "evaluations" / "g2_i4").glob("events.out.tfevents.*")
+    assert "loss" not in scalars(untrained) and scalars(untrained)["fitness"] == [(0, 0.1)]
     (generations,) = (tmp_path / "tb" / "generations").glob("events.out.tfevents.*")
-    assert scalars(generations) == {"best": [(1, 0.5)], "mean": [(1, 0.25)]}  # numbers only, not gen
+    assert scalars(generations) == {"best": [(1, 0.5)], "mean": [(1, 0.25)]}  # numbers only, not generation
