@@ -97,7 +97,7 @@ def tiny_search(backend: str, tmp_path: Path, block_tensorflow: bool = False) ->
     python(["-m", "evodeap", "run", str(experiment), "--out", str(out), "--quiet"], env)
     evals = storage.evaluations(out)
     assert len(evals) >= 4 and set(evals["status"]) == {"ok"}, evals[["status", "message"]]
-    assert evals["metric.val_accuracy"].notna().all() and (evals["n_params"] > 0).all()
+    assert evals["metric_val_accuracy"].notna().all() and (evals["n_params"] > 0).all()
     assert len(storage.generations(out)) == 3
     assert json.loads((out / "runtime.json").read_text())["backend"] == backend
     with storage.ResultsDB(out / "results.sqlite") as db:
