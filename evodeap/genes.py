@@ -1,63 +1,33 @@
-"""Layer genes: one frozen dataclass per layer kind.
+"""Layer genes: one frozen dataclass per layer kind (a view over :mod:`evodeap.kinds`).
 
 Genes are immutable values. A mutation *replaces* a gene (``dataclasses.replace``),
 so two individuals that share a gene after crossover can never affect each other.
 Each kind is serialised as ``{"kind": <name>, <field>: <value>, ...}``.
+
+The gene classes live with their layer kinds (:mod:`evodeap.kinds.builtin` and friends);
+this module keeps the names users import, and reads every table from the kinds registry,
+so a kind registered by a researcher is a gene like any other.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, Mapping, Union
 
 from evodeap.errors import GenomeError
+from evodeap.kinds import KINDS
+from evodeap.kinds.batchnorm import BatchNormLayer
+from evodeap.kinds.builtin import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
+from evodeap.kinds.recurrent import GRULayer, LSTMLayer
+from evodeap.kinds.residual import ResidualBlock
+from evodeap.registry import RegistryView
+
+#: The built-in gene types (any registered kind's gene is a layer gene too).
+LayerGene = Union[ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer, LSTMLayer, GRULayer,
+                  BatchNormLayer, ResidualBlock]
 
 
-@dataclass(frozen=True)
-class ConvBlock:
-    """A convolution block: Conv(filters, kernel_size, activation) then optional pooling.
-
-    ``pooling`` is ``"max"``, ``"avg"`` or ``"none"`` (2×2, stride 2 when not none).
-    """
-
-    kind: ClassVar[str] = "conv"
-    filters: int
-    kernel_size: int
-    activation: str
-    pooling: str
-
-
-@dataclass(frozen=True)
-class RecurrentLayer:
-    """A Keras ``SimpleRNN`` layer with ``units`` units."""
-
-    kind: ClassVar[str] = "rnn"
-    units: int
-    activation: str
-
-
-@dataclass(frozen=True)
-class DenseLayer:
-    """A fully connected layer."""
-
-    kind: ClassVar[str] = "dense"
-    units: int
-    activation: str
-
-
-@dataclass(frozen=True)
-class DropoutLayer:
-    """Dropout with the given rate (fraction of inputs zeroed during training)."""
-
-    kind: ClassVar[str] = "dropout"
-    rate: float
-
-
-LayerGene = Union[ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer]
-
-LAYER_KINDS: dict[str, type] = {
-    cls.kind: cls for cls in (ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer)
-}
+#: ``kind name -> gene class`` of every registered kind (live: reads the registry).
+LAYER_KINDS: Mapping[str, type] = RegistryView(KINDS, lambda kind: kind.gene)
 
 
 def gene_fields(kind: str) -> tuple[str, ...]:
@@ -69,7 +39,7 @@ def layer_class(kind: str) -> type:
     """The gene class of ``kind``; raises :class:`GenomeError` for an unknown kind."""
     try:
         return LAYER_KINDS[kind]
-    except KeyError:
+    except (KeyError, TypeError):
         raise GenomeError(
             f"unknown layer kind {kind!r}; known kinds: {', '.join(sorted(LAYER_KINDS))}"
         ) from None

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from evodeap.errors import GenomeError
 from evodeap.genes import LayerGene, gene_from_dict, gene_to_dict
+from evodeap.kinds import describe_gene
 
 
 class Genome(list):
@@ -20,7 +21,7 @@ class Genome(list):
     Args:
         layers: the layer genes, input side first.
         hyperparameters: name -> value (float, int or str).
-        family: the model family (``"cnn"``, ``"rnn"`` or ``"cnn+rnn"``).
+        family: the model family (a registered family: ``"cnn"``, ``"rnn"``, ``"cnn+rnn"``, ``"cnn+lstm"`` ...).
         birth: the generation in which this genome was created (used by aging selection;
             not part of :meth:`key`).
     """
@@ -115,16 +116,9 @@ class Genome(list):
         return Genome(self, self.hyperparameters, self.family, self.birth)
 
     def describe(self) -> str:
-        """Short human-readable structure, e.g. ``conv32k3relu-max > dense64relu``."""
-        parts = []
-        for g in self:
-            if g.kind == "conv":
-                parts.append(f"conv{g.filters}k{g.kernel_size}{g.activation}-{g.pooling}")
-            elif g.kind == "dropout":
-                parts.append(f"drop{g.rate:.2f}")
-            else:
-                parts.append(f"{g.kind}{g.units}{g.activation}")
-        return " > ".join(parts)
+        """Short human-readable structure, e.g. ``conv32k3relu-max > dense64relu``
+        (each gene's own ``describe()``, see :func:`evodeap.kinds.describe_gene`)."""
+        return " > ".join(describe_gene(g) for g in self)
 
     def __repr__(self) -> str:
         return (

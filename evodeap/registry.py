@@ -6,7 +6,7 @@ selections, schedules, fitnesses, executors, layer kinds, families, tasks — is
 """
 from __future__ import annotations
 
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
 
 from evodeap.errors import UnknownNameError
 
@@ -23,11 +23,12 @@ class Registry(Generic[T]):
         self.family = family
         self._items: dict[str, T] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
-        """Decorator: ``@CROSSOVERS.register("one_point")``. Names must be unique."""
+    def register(self, name: str, *, replace: bool = False) -> Callable[[T], T]:
+        """Decorator: ``@CROSSOVERS.register("one_point")``. Names must be unique, unless
+        ``replace`` (a plug-in module that is loaded again registers its objects again)."""
 
         def add(obj: T) -> T:
-            if name in self._items:
+            if name in self._items and not replace:
                 raise ValueError(f"{self.family} {name!r} is already registered")
             self._items[name] = obj
             return obj
@@ -59,3 +60,26 @@ class Registry(Generic[T]):
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
 
+
+
+class RegistryView(Mapping):
+    """A live, read-only ``name -> value`` mapping over a :class:`Registry` (sorted names).
+
+    ``value`` turns each registered object into the mapped value (default: the object).
+    Unknown names raise ``KeyError``, as for a dict.
+    """
+
+    def __init__(self, registry: Registry, value: Callable[[Any], Any] = lambda obj: obj) -> None:
+        self._registry = registry
+        self._value = value
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._registry:
+            raise KeyError(name)
+        return self._value(self._registry.get(name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registry.names())
+
+    def __len__(self) -> int:
+        return len(self._registry.names())
