@@ -14,11 +14,17 @@ import dataclasses
 from typing import Any, Mapping, Union
 
 from evodeap.errors import GenomeError
-from evodeap.kinds import KINDS
-from evodeap.kinds.batchnorm import BatchNormLayer
-from evodeap.kinds.builtin import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
-from evodeap.kinds.recurrent import GRULayer, LSTMLayer
-from evodeap.kinds.residual import ResidualBlock
+from evodeap.kinds import (
+    KINDS,
+    BatchNormLayer,
+    ConvBlock,
+    DenseLayer,
+    DropoutLayer,
+    GRULayer,
+    LSTMLayer,
+    RecurrentLayer,
+    ResidualBlock,
+)
 from evodeap.registry import RegistryView
 
 #: The built-in gene types (any registered kind's gene is a layer gene too).

@@ -30,9 +30,16 @@ from evodeap.kinds.api import (
     register_kind,
 )
 from evodeap.kinds.families import FAMILIES, Family, get_family, register_family
-from evodeap.kinds import builtin, recurrent, batchnorm, residual  # noqa: F401,E402  (register the built-ins)
+
+# importing the built-in kinds registers them (and their families)
+from evodeap.kinds.builtin import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer  # noqa: E402
+from evodeap.kinds.recurrent import GRULayer, LSTMLayer  # noqa: E402
+from evodeap.kinds.batchnorm import BatchNormLayer  # noqa: E402
+from evodeap.kinds.residual import ResidualBlock  # noqa: E402
 
 __all__ = [
+    "BatchNormLayer", "ConvBlock", "DenseLayer", "DropoutLayer", "GRULayer", "LSTMLayer", "RecurrentLayer",
+    "ResidualBlock",
     "ACTIVATIONS", "ANY", "FAMILIES", "FRAMES", "KINDS", "SEQUENCE", "STAGES", "VECTOR", "Family",
     "LayerContext", "LayerKind", "LayerPlan", "PlanError", "activation_problems", "describe_gene",
     "get_family", "get_kind", "positive_int_problems", "register_family", "register_kind",

@@ -44,7 +44,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from evodeap import plugins
+from evodeap.plugins import note_module
 from evodeap.domains import Domain, check_domain
 from evodeap.errors import LayerKindError, SearchSpaceError
 from evodeap.registry import Registry
@@ -259,7 +259,7 @@ def _add(record: LayerKind) -> None:
         _DEFAULT_SPACE_ORDER.append(record.name)
     elif not record.in_default_space and record.name in _DEFAULT_SPACE_ORDER:
         _DEFAULT_SPACE_ORDER.remove(record.name)
-    plugins.note_module(record.module)
+    note_module(record.module)
 
 
 def get_kind(name: str) -> LayerKind:

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from typing import Sequence
 
-from evodeap import plugins
+from evodeap.plugins import note_module
 from evodeap.errors import LayerKindError, UnknownNameError
 from evodeap.kinds.api import ANY, KINDS, STAGES
 from evodeap.registry import Registry
@@ -134,7 +134,7 @@ def register_family(
                              f"choose another name")
     FAMILIES.register(name, replace=True)(family)
     _MODULES[name] = module
-    plugins.note_module(module)
+    note_module(module)
     return family
 
 

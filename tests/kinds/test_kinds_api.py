@@ -193,3 +193,16 @@ def test_every_kind_declares_a_stage_and_roles():
         assert set(kind.fields) == set(kind.default_domains())
     assert KINDS.get("residual").fields_for("width") == ("filters",)
     assert KINDS.get("lstm").recurrent and not KINDS.get("dense").recurrent
+
+
+def test_kinds_use_only_the_public_keras_api_and_import_keras_lazily():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "evodeap" / "kinds"
+    for path in root.glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(import|from)\s+tensorflow", text, re.M), path
+        assert not re.search(r"\btf\.", text), path
+        assert "keras.src" not in text, path
+        assert not re.search(r"^(import keras|from keras)", text, re.M), f"{path}: import keras inside build()"
