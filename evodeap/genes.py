@@ -51,15 +51,37 @@ def layer_class(kind: str) -> type:
         ) from None
 
 
+@dataclasses.dataclass(frozen=True)
+class UnregisteredGene:
+    """A gene of a kind that is not registered in this process, read only to be shown
+    (a report reads runs without executing their experiment file). It keeps the gene's
+    JSON exactly (so the genome's key is unchanged), describes itself as
+    ``kind(field=value, ...)`` and cannot be planned or built."""
+
+    kind: str
+    values: tuple[tuple[str, Any], ...]
+
+    def describe(self) -> str:
+        return f"{self.kind}({','.join(f'{k}={v!r}' for k, v in self.values)})"
+
+
 def gene_to_dict(gene: LayerGene) -> dict[str, Any]:
     """``{"kind": ..., **fields}`` with plain JSON values."""
+    if isinstance(gene, UnregisteredGene):
+        return {"kind": gene.kind, **dict(gene.values)}
     return {"kind": gene.kind, **dataclasses.asdict(gene)}
 
 
-def gene_from_dict(data: dict[str, Any]) -> LayerGene:
-    """Inverse of :func:`gene_to_dict`; a clear :class:`GenomeError` on bad input."""
+def gene_from_dict(data: dict[str, Any], *, allow_unregistered: bool = False) -> LayerGene:
+    """Inverse of :func:`gene_to_dict`; a clear :class:`GenomeError` on bad input.
+
+    With ``allow_unregistered``, a gene of a kind not registered here becomes an
+    :class:`UnregisteredGene` instead of an error (for reading, e.g. in reports).
+    """
     if not isinstance(data, dict) or "kind" not in data:
         raise GenomeError(f"a layer gene must be an object with a 'kind', got {data!r}")
+    if allow_unregistered and data["kind"] not in KINDS:
+        return UnregisteredGene(str(data["kind"]), tuple((k, v) for k, v in data.items() if k != "kind"))
     cls = layer_class(data["kind"])
     fields = {k: v for k, v in data.items() if k != "kind"}
     expected = set(gene_fields(data["kind"]))

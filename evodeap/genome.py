@@ -81,8 +81,12 @@ class Genome(list):
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Genome":
-        """Rebuild a genome from :meth:`to_dict` output (clear error on bad input)."""
+    def from_dict(cls, data: Mapping[str, Any], *, allow_unregistered: bool = False) -> "Genome":
+        """Rebuild a genome from :meth:`to_dict` output (clear error on bad input).
+
+        ``allow_unregistered`` keeps genes of kinds not registered in this process as
+        :class:`~evodeap.genes.UnregisteredGene` (to show a run without executing its code).
+        """
         if not isinstance(data, Mapping):
             raise GenomeError(f"a genome must be a JSON object, got {type(data).__name__}")
         missing = {"family", "layers", "hyperparameters"} - set(data)
@@ -94,7 +98,7 @@ class Genome(list):
         if isinstance(birth, bool) or not isinstance(birth, int):
             raise GenomeError(f"genome 'birth' must be an integer generation, got {birth!r}")
         return cls(
-            [gene_from_dict(d) for d in data["layers"]],
+            [gene_from_dict(d, allow_unregistered=allow_unregistered) for d in data["layers"]],
             data["hyperparameters"],
             family=data["family"],
             birth=birth,
@@ -104,12 +108,12 @@ class Genome(list):
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_json(cls, text: str) -> "Genome":
+    def from_json(cls, text: str, *, allow_unregistered: bool = False) -> "Genome":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GenomeError(f"genome is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(data, allow_unregistered=allow_unregistered)
 
     def plain(self) -> "Genome":
         """A plain :class:`Genome` copy (no DEAP fitness) to ship to worker processes."""

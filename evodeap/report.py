@@ -42,7 +42,8 @@ def best_per_generation_table(run_dir: Path):
     first_by_key = evals.drop_duplicates("key").set_index("key")
     rows = []
     for _, row in gens.iterrows():
-        genome = Genome.from_json(first_by_key.loc[row["best_key"], "genome"])
+        # a report executes no code: kinds of the run's experiment file may be unregistered here
+        genome = Genome.from_json(first_by_key.loc[row["best_key"], "genome"], allow_unregistered=True)
         rows.append({
             "generation": int(row["gen"]), "best_fitness": float(row["best"]),
             **{k: v for k, v in genome.hyperparameters.items()},

@@ -139,6 +139,10 @@ def test_a_custom_kind_trains_in_two_spawned_process_workers(tmp_path):
     evodeap("run", str(EXPERIMENT), "--out", str(tmp_path / "run"), "--executor", "process", "--workers", "2",
             "--quiet", *TINY, cwd=tmp_path)
     _assert_trained_in_workers(tmp_path / "run", 2)
+    # the report executes no code, so it reads the custom kind's genes without their class
+    evodeap("report", str(tmp_path / "run"), cwd=tmp_path)
+    table = next((tmp_path / "run").rglob("best_per_generation*.csv")).read_text()
+    assert "bigru(units=" in table
 
 
 @pytest.mark.slow

@@ -206,3 +206,17 @@ def test_kinds_use_only_the_public_keras_api_and_import_keras_lazily():
         assert not re.search(r"\btf\.", text), path
         assert "keras.src" not in text, path
         assert not re.search(r"^(import keras|from keras)", text, re.M), f"{path}: import keras inside build()"
+
+
+def test_a_genome_of_an_unregistered_kind_can_be_read_to_be_shown_but_not_planned():
+    data = {"family": "cnn+attention", "hyperparameters": HP, "birth": 0,
+            "layers": [{"kind": "conv", "filters": 4, "kernel_size": 3, "activation": "relu", "pooling": "max"},
+                       {"kind": "attention", "heads": 2, "width": 8}]}
+    from evodeap.errors import GenomeError
+
+    with pytest.raises(GenomeError, match="unknown layer kind 'attention'"):
+        Genome.from_dict(data)
+    genome = Genome.from_dict(data, allow_unregistered=True)
+    assert genome.to_dict() == data and Genome.from_json(genome.to_json(), allow_unregistered=True) == genome
+    assert genome.describe() == "conv4k3relu-max > attention(heads=2,width=8)"
+    assert not plan_model(genome, (2, 8, 8, 1), TASK).valid
