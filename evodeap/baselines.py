@@ -52,10 +52,6 @@ def method_rng(seed: int, method: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_TAGS[method]]))
 
 
-def _penalty(fitness: Any) -> tuple[float, ...]:
-    return tuple(getattr(fitness, "penalty", (-1.0,)))
-
-
 class _Budget:
     """Evaluates genomes one by one (numbered 0, 1, …) until ``budget`` evaluations — or,
     with ``compute_budget``, that many training FLOPs — have been spent."""
@@ -86,7 +82,7 @@ class _Budget:
 
         i = len(self.records)
         context = EvalContext(seed=evaluation_seed(self.seed, 0, i), generation=0, index=i, **(start or {}))
-        result = run_evaluation(self.fitness, genome, context, _penalty(self.fitness))
+        result = run_evaluation(self.fitness, genome, context)  # failures get the fitness's failure value
         self.compute += evaluation_compute(result)["train_flops"]
         result.extra.update(extra)
         record = EvaluationRecord(0, i, genome, result)
@@ -295,7 +291,7 @@ def optuna_tpe(space: SearchSpace, fitness: Any, budget: int, seed: int, *,
     """Optuna's TPE (``TPESampler(seed=seed, **sampler_params)``) for ``budget`` trials.
 
     Each trial is asked for a genome by :func:`optuna_genome`, evaluated, and told the first
-    fitness value (a failed evaluation tells its penalty, so TPE learns to avoid it).
+    fitness value (a failed evaluation tells its failure value, so TPE learns to avoid it).
     Sequential ask-and-tell: with a seed the search is reproducible.
 
     Args:

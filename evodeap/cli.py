@@ -39,8 +39,8 @@ def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config import parse_assignments
     from evodeap.experiment import load_experiment
+    from evodeap.resolve import resolve_run
     from evodeap.run import RunDirectory, run
-
     from evodeap.study import is_study
 
     namespace = load_experiment(args.experiment)
@@ -55,7 +55,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     config = namespace["CONFIG"].with_overrides(overrides).validate()
-    if out is not None:  # refuse before any work is done
+    resolved = None
+    if out is not None:  # refuse before any work is done: every name and parameter, then the directory
+        resolved = resolve_run(config)
         RunDirectory(out).create(config, experiment)
     progress = _progress(args, config)
     try:
@@ -64,7 +66,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             from evodeap.run import execute
 
-            result = execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None)
+            result = execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None,
+                             resolved)
     finally:
         progress.close()
     return _finish(result, out, args)

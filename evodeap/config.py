@@ -1,20 +1,31 @@
 """Experiment configuration: everything a run needs, validated, with ``--set`` overrides.
 
 An experiment file builds an :class:`ExperimentConfig` named ``CONFIG``. Operators,
-schedules and the fitness may be given by registry name (strings, recorded as such in
-``config.json``) or as objects (a custom operator is any DEAP-conventional callable).
+schedules, the fitness and the executor may be given by registry name (strings, recorded
+as such in ``config.json``); operators and the fitness also as objects (a custom operator
+is any DEAP-conventional callable). :meth:`ExperimentConfig.validate` checks every value
+and every name against its registry; :mod:`evodeap.resolve` turns the names into the
+objects a run uses, once per run.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
 import json
+import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from evodeap.errors import ConfigError, EvodeapError, UnknownNameError
-from evodeap.executors import EXECUTORS, check_executor_params
+from evodeap.contract import check_policy
+from evodeap.errors import ConfigError
+from evodeap.executors import check_executor_params
+from evodeap.failures import check_fraction
+from evodeap.fitness import FITNESSES
+from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.rates import DefaultSetting, RateSources, rate_sources
+from evodeap.registry import Registry
 from evodeap.space import SearchSpace
+from evodeap.timeouts import check_timeout
 
 OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
 
@@ -26,8 +37,11 @@ class ExperimentConfig:
     Attributes:
         name: a label for reports.
         space: the search space (family, genes, layer-count bounds).
-        fitness: ``"landscape"`` (stand-in), ``"keras"`` (real training) or a fitness object
-            ``fitness(genome, context) -> EvalResult``; ``fitness_params`` configure a named one.
+        fitness: a name in :data:`evodeap.fitness.FITNESSES` — ``"landscape"`` (stand-in),
+            ``"keras"`` (real training) or one registered by the researcher — or a fitness
+            object ``fitness(genome, context) -> EvalResult``; ``fitness_params`` configure a
+            named one. The fitness says how many objectives it has, their DEAP weights and
+            its failure value (:class:`evodeap.evaluation.Objectives`).
         population_size, generations: sizes of the run (generation 0 is the initial population).
         crossover, mutation, selection: operator names (see ``operators``) or callables;
             ``*_params`` are bound at registration.
@@ -37,16 +51,26 @@ class ExperimentConfig:
         mutpb: probability that an offspring goes through the mutation operator (which then
             mutates each gene with rate μ(t)).
         mutation_rate: μ(t) — a schedule (``{"name": "exponential_decay", "initial": 0.05,
-            "rate": 0.05}``), a number, or a callable ``(generation, stats) -> float``.
+            "rate": 0.05}``), a number, or a callable ``(generation, stats) -> float`` — bound
+            as ``indpb``. ``mutation_params["indpb"]`` is the other way to set μ (a constant);
+            setting both is an error (see :mod:`evodeap.rates`).
         selection_pressure: β(t) for selections that take ``beta``; ``None`` keeps
-            ``selection_params["beta"]``.
+            ``selection_params["beta"]``. Setting both is an error (see :mod:`evodeap.rates`).
         refine_every: refine the search space every k generations (0 = never), around the
             top ``refine_top`` fraction, with ``refine_epsilon`` and ``refine_min_width``.
         hall_of_fame_size: how many best genomes to keep.
-        failure_fitness: fitness of a failed evaluation (``invalid``, ``nan``, ``error`` ...).
+        failure_fitness: ``None`` (default): a failed evaluation (``invalid``, ``nan``,
+            ``oom``, ``error`` ...) gets the fitness's own failure value (``failure_fitness``
+            of the fitness object; −1 per objective for a fitness that declares none). A
+            number φ: the failure value is φ for every maximised objective and −φ for every
+            minimised one — for a fitness that declares none, or in place of a declared one
+            that φ does not exceed (a higher φ is refused: failures could outrank trained
+            models). Config files written before it became optional hold −1.0, which still
+            means the default.
         seed: the run seed (root of every random stream).
-        executor, workers: how evaluations are run (``serial``, ``process`` or ``ray``) and on
-            how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
+        executor, workers: how evaluations are run (a name in
+            :data:`evodeap.executors.EXECUTORS`: ``serial``, ``process``, ``ray`` or one
+            registered by the researcher) and on how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
             ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
         tensorboard: write per-generation scalars (and training curves, when the fitness
             reports them) under ``tensorboard/`` in the run directory.
@@ -66,6 +90,15 @@ class ExperimentConfig:
         compute_budget: stop after the generation in which the run's training FLOPs
             (``train_flops_total`` of the logbook) reach this number (``None``: run all
             ``generations``).
+        invalid_offspring: what happens when an operator returns a genome outside the search
+            space (:mod:`evodeap.contract`): ``"repair"`` it (counted in the logbook's
+            ``repaired``) or stop with an ``"error"`` naming the operator.
+        max_failure_fraction: stop the run when at least this fraction of a generation's new
+            evaluations failed (:mod:`evodeap.failures`; 1.0: only when all failed; ``None``:
+            never).
+        evaluation_timeout: seconds an evaluation may take before it is abandoned and
+            recorded with status ``timeout`` (``None``: no limit; see
+            :mod:`evodeap.timeouts` for how each executor abandons one).
     """
 
     name: str = "experiment"
@@ -79,14 +112,14 @@ class ExperimentConfig:
     mutation: OperatorLike = "split"
     mutation_params: dict[str, Any] = field(default_factory=dict)
     selection: OperatorLike = "boltzmann"
-    selection_params: dict[str, Any] = field(default_factory=lambda: {"beta": 5.0})
+    selection_params: dict[str, Any] = field(default_factory=lambda: DefaultSetting({"beta": 5.0}))
     survival: OperatorLike | None = None
     survival_params: dict[str, Any] = field(default_factory=dict)
     cxpb: float = 0.7
     mutpb: float = 1.0
     elitism: int = 1
     mutation_rate: Any = field(
-        default_factory=lambda: {"name": "exponential_decay", "initial": 0.05, "rate": 0.05}
+        default_factory=lambda: DefaultSetting({"name": "exponential_decay", "initial": 0.05, "rate": 0.05})
     )
     selection_pressure: Any = None
     refine_every: int = 0
@@ -94,7 +127,7 @@ class ExperimentConfig:
     refine_epsilon: float = 0.02
     refine_min_width: float = 0.1
     hall_of_fame_size: int = 5
-    failure_fitness: float = -1.0
+    failure_fitness: float | None = None
     seed: int = 0
     executor: str = "serial"
     workers: int = 1
@@ -106,11 +139,13 @@ class ExperimentConfig:
     inheritance: bool = False
     early_termination: dict[str, Any] | None = None
     compute_budget: float | None = None
+    invalid_offspring: str = "repair"
+    max_failure_fraction: float | None = 1.0
+    evaluation_timeout: float | None = None
 
     def validate(self) -> "ExperimentConfig":
-        """Check every field; raise :class:`ConfigError` (or a registry error) with a clear message."""
-        from evodeap.engine import resolve_operators  # late import: engine imports config
-
+        """Check every field and every name; raise :class:`ConfigError` or
+        :class:`~evodeap.errors.UnknownNameError` (listing the known names) with a clear message."""
         if not isinstance(self.space, SearchSpace):
             raise ConfigError(f"space must be a SearchSpace, got {type(self.space).__name__}")
         _require(isinstance(self.population_size, int) and self.population_size >= 2,
@@ -130,9 +165,13 @@ class ExperimentConfig:
         _require(isinstance(self.hall_of_fame_size, int) and self.hall_of_fame_size >= 1,
                  "hall_of_fame_size must be an integer >= 1")
         _require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
-        _require(self.executor in EXECUTORS, f"executor must be one of {', '.join(EXECUTORS)}; got {self.executor!r}")
+        _require(isinstance(self.executor, str), f"executor must be a registered name, got {self.executor!r}")
         _require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
         check_executor_params(self.executor, self.executor_params)
+        _require(self.failure_fitness is None or (isinstance(self.failure_fitness, (int, float))
+                                                  and not isinstance(self.failure_fitness, bool)
+                                                  and math.isfinite(self.failure_fitness)),
+                 f"failure_fitness must be a finite number or null, got {self.failure_fitness!r}")
         _require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
         if self.strategy == "fixed":
             _check_fixed_genome(self.fixed_genome, self.space)
@@ -142,10 +181,35 @@ class ExperimentConfig:
                                                  and not isinstance(self.compute_budget, bool)
                                                  and self.compute_budget > 0),
                  f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
+        check_policy(self.invalid_offspring)
+        check_fraction(self.max_failure_fraction)
+        check_timeout(self.evaluation_timeout)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
-        resolve_operators(self)
+        for role, registry, spec, params in self.operator_specs():  # μ and β: one source each
+            registry.resolve(spec, params, role)
+        if isinstance(self.fitness, str):
+            FITNESSES.get(self.fitness)
+        else:
+            _require(callable(self.fitness),
+                     f"fitness must be a registered name or a callable fitness object, got {self.fitness!r}")
         return self
+
+    def operator_specs(self, rates: RateSources | None = None) -> list[tuple[str, Registry, OperatorLike, dict[str, Any]]]:
+        """``(role, registry, name or callable, params)`` of every operator the config names
+        (``survival`` only when set) — what :meth:`validate` checks and
+        :func:`evodeap.resolve.resolve_run` resolves. The mutation's and selection's params
+        are those left once μ and β have their one source (:func:`evodeap.rates.rate_sources`:
+        no ``indpb``, no ``beta``; ``rates``: those already resolved)."""
+        rates = rate_sources(self) if rates is None else rates
+        specs = [
+            ("crossover", CROSSOVERS, self.crossover, self.crossover_params),
+            ("mutation", MUTATIONS, self.mutation, rates.mutation_params),
+            ("selection", SELECTIONS, self.selection, rates.selection_params),
+        ]
+        if self.survival is not None:
+            specs.append(("survival", SELECTIONS, self.survival, self.survival_params))
+        return specs
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (objects are recorded by name or qualified name)."""
@@ -161,6 +225,27 @@ class ExperimentConfig:
         for key, value in assignments.items():
             config = _apply_override(config, key, value)
         return config
+
+
+#: settings whose value in config.json files of older versions means today's default
+RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
+
+#: settings added after config.json files were first written: one a file lacks had its default
+ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout")
+
+
+def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
+    """A config description (``to_dict()`` output or a recorded ``config.json``) with retired
+    defaults replaced by today's and added settings it lacks filled with their defaults, so
+    that an old run's record and today's config of the same experiment compare equal."""
+    data = dict(description)
+    for key, (old, new) in RETIRED_DEFAULTS.items():
+        if key in data and data[key] == old:
+            data[key] = new
+    for f in dataclasses.fields(ExperimentConfig):
+        if f.name in ADDED_SETTINGS:
+            data.setdefault(f.name, f.default)
+    return data
 
 
 def _check_fixed_genome(data: Any, space: SearchSpace) -> None:
@@ -246,7 +331,10 @@ def _apply_override(config: ExperimentConfig, key: str, value: Any) -> Experimen
     if head == "space":
         return dataclasses.replace(config, space=_override_space(current, rest, value))
     if isinstance(current, Mapping):
-        return dataclasses.replace(config, **{head: _set_nested(dict(current), rest, value)})
+        updated = _set_nested(dict(current), rest, value)
+        if isinstance(current, DefaultSetting):
+            updated = current.updated(updated, rest.partition(".")[0])
+        return dataclasses.replace(config, **{head: updated})
     raise ConfigError(f"cannot set {key!r}: {head!r} is not a mapping")
 
 
@@ -296,26 +384,3 @@ def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
     if attr == "options":
         value = tuple(value)
     return space.with_domain(gene_path, dataclasses.replace(domain, **{attr: value}))
-
-
-def resolve_fitness(config: ExperimentConfig) -> Callable:
-    """The fitness object of ``config`` (named fitnesses are built from ``fitness_params``)."""
-    if not isinstance(config.fitness, str):
-        return config.fitness
-    if config.fitness == "landscape":
-        from evodeap.landscape import LandscapeFitness
-
-        try:
-            return LandscapeFitness(**config.fitness_params)
-        except TypeError as exc:
-            raise ConfigError(f"bad fitness_params for 'landscape': {exc}") from None
-    try:
-        from evodeap.fitness import make_fitness
-    except ImportError:
-        raise UnknownNameError(f"unknown fitness {config.fitness!r}; known: landscape") from None
-    try:
-        return make_fitness(config.fitness, **config.fitness_params)
-    except EvodeapError:
-        raise
-    except TypeError as exc:
-        raise ConfigError(f"bad fitness_params for {config.fitness!r}: {exc}") from None

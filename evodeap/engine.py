@@ -2,21 +2,35 @@
 
 One generation ``t ≥ 1`` of :func:`evolve`:
 
-1. statistics of the current population give ``μ(t)`` and ``β(t)`` (schedules), which are
-   bound into ``toolbox.mutate`` (``indpb``) and ``toolbox.select`` (``beta``);
+0. Python's and NumPy's global random states are seeded from (run seed, ``t``), for plain
+   DEAP tools that draw from them (:mod:`evodeap.global_random`);
+1. statistics of the current population give ``μ(t)`` and ``β(t)`` (one source each,
+   :mod:`evodeap.rates`), which are bound into ``toolbox.mutate`` (``indpb``) and
+   ``toolbox.select`` (``beta``);
 2. every ``k`` generations the search space is refined around the top ``q`` (and the
    variation operators are rebound to the new space);
 3. ``elitism`` best individuals are copied unchanged; parents are selected, cloned,
    recombined with probability ``cxpb`` per pair and mutated with probability ``mutpb``;
+   every operator call is checked against the operator contract (:mod:`evodeap.contract`),
+   and a copy no operator changed that lies outside the (refined) space is repaired into
+   it — so every offspring lies inside the space in force; elites and surviving parents
+   are kept as they are;
 4. changed offspring are evaluated through ``toolbox.map`` — a genome whose key was seen
    before in the run is not evaluated again (cache) — with per-evaluation seeds derived
-   from (run seed, generation, index);
+   from (run seed, generation, index); too many failures stop the run
+   (:mod:`evodeap.failures`);
 5. the next population is elites + offspring (or ``survival(parents + offspring, n)``);
    the hall of fame, logbook and callback see it.
+
+Every name of the config is resolved once, before generation 0
+(:func:`evodeap.resolve.resolve_run`), and the run's toolbox (:class:`RunToolbox`) is built
+once from those objects; per generation only μ(t), β(t) and — after a refinement — the
+space are rebound. A failed evaluation gets the fitness's failure value
+(:class:`evodeap.evaluation.Objectives`), strictly worse than every trained model in
+every objective, so no selection, survival, hall of fame or report ranks it above one.
 """
 from __future__ import annotations
 
-import inspect
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -27,83 +41,103 @@ from deap import base, tools
 from scipy.spatial.distance import pdist
 
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
-from evodeap.config import ExperimentConfig, resolve_fitness
-from evodeap.errors import ConfigError
-from evodeap.evaluation import EvalContext, EvalResult, genome_seed, run_evaluation
+from evodeap.config import ExperimentConfig
+from evodeap.contract import OperatorContract
+from evodeap.evaluation import EvalContext, EvalResult, Objectives, genome_seed, run_evaluation
 from evodeap.evaluator import EvaluationRecord, Evaluator
 from evodeap.executors import make_executor
+from evodeap.failures import check_generation
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
-from evodeap.individual import individual_class
-from evodeap.space import SearchSpace
-from evodeap.weights import WeightStore
+from evodeap.global_random import global_random_state, preserved_global_random, seed_global_random, set_global_random_state
 from evodeap.operators.refinement import Refinement, refine_space
-from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
-from evodeap.operators.schedules import PopulationStats, make_schedule
+from evodeap.operators.schedules import PopulationStats
+from evodeap.rates import takes, value_at
+from evodeap.registry import display_name
+from evodeap.resolve import ResolvedRun, resolve_run
+from evodeap.space import SearchSpace
+from evodeap.timeouts import check_executor_timeout
+from evodeap.weights import WeightStore
 
 LOGBOOK_FIELDS = (
-    "gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "min", "diversity",
+    "gen", "nevals", "cache_hits", "failures", "repaired", "best", "mean", "std", "min", "diversity",
     "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
 ) + COMPUTE_FIELDS
 
 
-# -- operator resolution ------------------------------------------------------------------
-@dataclass(frozen=True)
-class ResolvedOperators:
-    mate: Callable
-    mutate: Callable
-    select: Callable
-    survive: Callable | None
-    mutation_rate: Callable
-    selection_pressure: Callable | None
-
-
-def _resolve(registry, spec, params: dict, role: str) -> Callable:
-    fn = registry.get(spec) if isinstance(spec, str) else spec
-    if not callable(fn):
-        raise ConfigError(f"{role} must be a registered name or a callable, got {spec!r}")
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return fn
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    unknown = [k for k in params if k not in signature.parameters and not accepts_any]
-    if unknown:
-        known = [n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY and n not in ("space", "rng")]
-        raise ConfigError(f"{role} {spec!r} has no parameter(s) {unknown}; it takes {known}")
-    return fn
-
-
-def resolve_operators(config: ExperimentConfig) -> ResolvedOperators:
-    """Look up every operator and schedule of ``config`` (clear errors for unknown names/params)."""
-    return ResolvedOperators(
-        mate=_resolve(CROSSOVERS, config.crossover, config.crossover_params, "crossover"),
-        mutate=_resolve(MUTATIONS, config.mutation, config.mutation_params, "mutation"),
-        select=_resolve(SELECTIONS, config.selection, config.selection_params, "selection"),
-        survive=None if config.survival is None
-        else _resolve(SELECTIONS, config.survival, config.survival_params, "survival"),
-        mutation_rate=make_schedule(config.mutation_rate),
-        selection_pressure=None if config.selection_pressure is None else make_schedule(config.selection_pressure),
-    )
-
-
-def _accepts(fn: Callable, name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _bind(toolbox: base.Toolbox, alias: str, fn: Callable, params: dict, **context: Any) -> None:
-    extra = {k: v for k, v in context.items() if _accepts(fn, k)}
+    extra = {k: v for k, v in context.items() if takes(fn, k)}
     toolbox.register(alias, fn, **{**extra, **params})
 
 
+def _rate_param(name: str, schedule: Callable | None, value: float | None) -> dict[str, float]:
+    """``{name: value}`` when the operator takes the rate (it has a schedule), else nothing."""
+    return {} if schedule is None or value is None else {name: value}
+
+
 # -- toolbox ---------------------------------------------------------------------------------
-def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, penalty: tuple) -> tuple:
+def deap_evaluate(individual: Genome, *, fitness: Callable, seed: int, objectives: Objectives) -> tuple:
     """DEAP-style ``evaluate(ind) -> fitness tuple`` (seed derived from the genome key)."""
     context = EvalContext(seed=genome_seed(seed, individual.key()))
-    return run_evaluation(fitness, individual.plain(), context, penalty).fitness
+    return run_evaluation(fitness, individual.plain(), context, objectives).fitness
+
+
+class RunToolbox:
+    """The DEAP toolbox of one run, built once from the resolved objects.
+
+    Only what changes during a run is rebound: ``mutate`` when μ(t) or the space changes,
+    ``select`` when β(t) changes, ``mate`` and ``individual`` when a refinement replaces the
+    space. Rebinding registers a new partial of the same resolved callable — no name is
+    looked up again. Every operator is registered wrapped in its contract check
+    (:mod:`evodeap.contract`); ``contract`` (also ``toolbox.contract``) checks against the
+    space in force and counts the repairs.
+    """
+
+    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, *, space: SearchSpace,
+                 rng: np.random.Generator, init_rng: np.random.Generator, mu: float | None,
+                 beta: float | None, map_fn: Callable = map) -> None:
+        self.config = config
+        self.ops = ops
+        self.rng = rng
+        self.init_rng = init_rng
+        self.toolbox = base.Toolbox()
+        self.contract = OperatorContract(space, rng, config.invalid_offspring)
+        self.toolbox.contract = self.contract
+        self.toolbox.register("population", tools.initRepeat, list, self._individual)
+        if ops.survive is not None:
+            _bind(self.toolbox, "survive", ops.survive, config.survival_params, rng=rng)
+            self.contract.wrap(self.toolbox, "survive", config.survival)
+        self.toolbox.register("evaluate", deap_evaluate, fitness=ops.fitness, seed=config.seed,
+                              objectives=ops.objectives)
+        self.toolbox.register("map", map_fn)
+        self.space: SearchSpace | None = None
+        self.mu: float | None = None
+        self.beta: float | None = None
+        self.rebind(space=space, mu=value_at(ops.mutation_rate, 0, None) if mu is None else mu,
+                    beta=value_at(ops.selection_pressure, 0, None) if beta is None else beta)
+
+    def _individual(self):
+        return self.toolbox.individual()
+
+    def rebind(self, *, space: SearchSpace, mu: float | None, beta: float | None) -> base.Toolbox:
+        """Bind the space, μ and β in force from now on (only those that changed)."""
+        ops, config, toolbox, contract = self.ops, self.config, self.toolbox, self.contract
+        space_changed = space is not self.space
+        if space_changed:
+            contract.space = space
+            toolbox.register("individual", space.sample_genome, self.init_rng, cls=ops.individual)
+            _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=self.rng)
+            contract.wrap(toolbox, "mate", config.crossover)
+        if space_changed or mu != self.mu:
+            _bind(toolbox, "mutate", ops.mutate, {**ops.mutation_params, **_rate_param("indpb", ops.mutation_rate, mu)},
+                  space=space, rng=self.rng)
+            contract.wrap(toolbox, "mutate", config.mutation)
+        if space_changed or beta != self.beta:
+            _bind(toolbox, "select", ops.select,
+                  {**ops.selection_params, **_rate_param("beta", ops.selection_pressure, beta)}, rng=self.rng)
+            contract.wrap(toolbox, "select", config.selection)
+        self.space, self.mu, self.beta = space, mu, beta
+        return toolbox
 
 
 def build_toolbox(
@@ -119,39 +153,12 @@ def build_toolbox(
     ``survive`` (if configured), ``evaluate``, ``map`` and ``clone``.
 
     It works unchanged with ``deap.algorithms`` (e.g. ``eaMuPlusLambda``). ``mu``/``beta``
-    override the schedules' generation-0 values.
+    override the schedules' generation-0 values. The operators are wrapped in their contract
+    checks (:mod:`evodeap.contract`; ``toolbox.contract``).
     """
-    ops = resolve_operators(config)
-    space = space or config.space
     rng = rng if rng is not None else np.random.default_rng(config.seed)
-    fitness = fitness if fitness is not None else resolve_fitness(config)
-    n_objectives = getattr(fitness, "n_objectives", 1)
-    individual = individual_class(n_objectives)
-    penalty = _penalty(config, n_objectives)
-
-    toolbox = base.Toolbox()
-    toolbox.register("individual", space.sample_genome, rng, cls=individual)
-    toolbox.register("population", tools.initRepeat, list, toolbox.individual)
-    _bind(toolbox, "mate", ops.mate, config.crossover_params, space=space, rng=rng)
-    mu = ops.mutation_rate(0, None) if mu is None else mu
-    mutation_params = {**({"indpb": mu} if _accepts(ops.mutate, "indpb") else {}), **config.mutation_params}
-    _bind(toolbox, "mutate", ops.mutate, mutation_params, space=space, rng=rng)
-    selection_params = dict(config.selection_params)
-    if _accepts(ops.select, "beta"):
-        if beta is not None:
-            selection_params["beta"] = beta
-        elif ops.selection_pressure is not None:
-            selection_params["beta"] = ops.selection_pressure(0, None)
-    _bind(toolbox, "select", ops.select, selection_params, rng=rng)
-    if ops.survive is not None:
-        _bind(toolbox, "survive", ops.survive, config.survival_params, rng=rng)
-    toolbox.register("evaluate", deap_evaluate, fitness=fitness, seed=config.seed, penalty=penalty)
-    toolbox.register("map", map)
-    return toolbox
-
-
-def _penalty(config: ExperimentConfig, n_objectives: int) -> tuple[float, ...]:
-    return (float(config.failure_fitness),) * n_objectives
+    ops = resolve_run(config, fitness)
+    return RunToolbox(config, ops, space=space or config.space, rng=rng, init_rng=rng, mu=mu, beta=beta).toolbox
 
 
 # -- records ------------------------------------------------------------------------------------
@@ -203,9 +210,12 @@ def diversity(population: Sequence[Genome], space: SearchSpace) -> float:
 
 
 def population_stats(population: Sequence, space: SearchSpace) -> PopulationStats:
+    """Statistics of the first objective (best and worst in the direction of its weight)."""
     f = np.array([ind.fitness.values[0] for ind in population], dtype=float)
-    return PopulationStats(best=float(f.max()), mean=float(f.mean()), std=float(f.std()),
-                           worst=float(f.min()), diversity=diversity(population, space))
+    maximised = population[0].fitness.weights[0] > 0
+    best, worst = (f.max(), f.min()) if maximised else (f.min(), f.max())
+    return PopulationStats(best=float(best), mean=float(f.mean()), std=float(f.std()),
+                           worst=float(worst), diversity=diversity(population, space))
 
 
 # -- the loop -------------------------------------------------------------------------------------
@@ -232,28 +242,31 @@ class ResumeState:
             (generation, index, genome, result). Those of completed generations fill the
             cache; those of the interrupted generation are *replayed* — used as the result
             of the same (generation, index) instead of training again.
+        retry_failures: the run was stopped by user code (an operator error, a generation of
+            failed evaluations): failed evaluations of the interrupted generation are
+            evaluated again instead of replayed, so the fixed code decides them.
     """
 
     checkpoint: dict[str, Any] | None
     evaluations: list[tuple[int, int, Genome, EvalResult]] = field(default_factory=list)
+    retry_failures: bool = False
 
 
 class _Evolution:
     """State of one run of :func:`evolve` (kept in one object so the loop reads plainly)."""
 
-    def __init__(self, config: ExperimentConfig, fitness: Callable, executor: Any,
+    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, executor: Any,
                  callback: Callable[[GenerationReport], None] | None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None = None,
                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
                  weights_dir: str | None = None) -> None:
-        self.config = config.validate()
-        self.ops = resolve_operators(config)
-        self.fitness = fitness
+        self.config = config
+        self.ops = ops
+        self.fitness = ops.fitness
+        self.objectives = ops.objectives
+        self.individual = ops.individual
         self.callback = callback
         self.on_checkpoint = on_checkpoint
-        self.n_objectives = getattr(fitness, "n_objectives", 1)
-        self.individual = individual_class(self.n_objectives)
-        self.penalty = _penalty(config, self.n_objectives)
         init_seq, variation_seq = np.random.SeedSequence(config.seed).spawn(2)
         self.init_rng = np.random.default_rng(init_seq)
         self.rng = np.random.default_rng(variation_seq)
@@ -266,15 +279,17 @@ class _Evolution:
                 weights_dir = self._scratch.name
             store = WeightStore(weights_dir)
         self.evaluator = Evaluator(
-            seed=config.seed, fitness=fitness, executor=executor, penalty=self.penalty, fidelity=self.fidelity,
+            seed=config.seed, fitness=self.fitness, executor=executor, objectives=self.objectives,
+            fidelity=self.fidelity,
             stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
             store=store, inheritance=config.inheritance, on_evaluation=on_evaluation,
+            timeout=config.evaluation_timeout,
         )
         self.executor = executor
         self.refinements: list[tuple[int, Refinement]] = []
         self.logbook = tools.Logbook()
         self.logbook.header = LOGBOOK_FIELDS
-        if self.n_objectives > 1:
+        if self.objectives.n > 1:
             self.hof = tools.ParetoFront()
         elif config.strategy == "fixed":  # one genome trained many times: keep its best trainings
             self.hof = tools.HallOfFame(config.hall_of_fame_size, similar=_never_similar)
@@ -282,22 +297,20 @@ class _Evolution:
             self.hof = tools.HallOfFame(config.hall_of_fame_size)
         self.elapsed_before = 0.0
         self.start = time.perf_counter()
-        self.mu = self.ops.mutation_rate(0, None)
-        self.beta = self._beta(0, None)
-        self.toolbox = self._toolbox()
+        self.mu, self.beta = self._rates(0, None)
+        self.run_toolbox = RunToolbox(config, ops, space=self.space, rng=self.rng, init_rng=self.init_rng,
+                                      mu=self.mu, beta=self.beta, map_fn=executor.map)
+        self.toolbox = self.run_toolbox.toolbox
+        self.contract = self.run_toolbox.contract
 
-    def _beta(self, generation: int, stats: PopulationStats | None) -> float | None:
-        if self.ops.selection_pressure is not None and _accepts(self.ops.select, "beta"):
-            return float(self.ops.selection_pressure(generation, stats))
-        return self.config.selection_params.get("beta")
+    def _rates(self, generation: int, stats: PopulationStats | None) -> tuple[float | None, float | None]:
+        """(μ, β) bound into the operators for ``generation`` — what the logbook shows."""
+        return (value_at(self.ops.mutation_rate, generation, stats),
+                value_at(self.ops.selection_pressure, generation, stats))
 
-    def _toolbox(self) -> base.Toolbox:
-        toolbox = build_toolbox(self.config, space=self.space, rng=self.rng, fitness=self.fitness,
-                                mu=self.mu, beta=self.beta)
-        toolbox.register("individual", self.space.sample_genome, self.init_rng, cls=self.individual)
-        toolbox.register("population", tools.initRepeat, list, toolbox.individual)
-        toolbox.register("map", self.executor.map)
-        return toolbox
+    def _rebind(self) -> None:
+        """Bind the space, μ and β now in force into the run's toolbox."""
+        self.run_toolbox.rebind(space=self.space, mu=self.mu, beta=self.beta)
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self, generation: int, population: list) -> dict[str, Any]:
@@ -313,6 +326,7 @@ class _Evolution:
             "hall_of_fame": [_individual_to_dict(ind) for ind in self.hof],
             "logbook": [dict(row) for row in self.logbook],
             "rng": {"init": self.init_rng.bit_generator.state, "variation": self.rng.bit_generator.state},
+            "global_random": global_random_state(),
             "schedules": schedules,
             "mu": self.mu,
             "beta": self.beta,
@@ -326,6 +340,8 @@ class _Evolution:
         self.space = SearchSpace.from_dict(state["space"])
         self.init_rng.bit_generator.state = state["rng"]["init"]
         self.rng.bit_generator.state = state["rng"]["variation"]
+        if "global_random" in state:  # checkpoints before it was recorded lack it
+            set_global_random_state(state["global_random"])
         for name, schedule_state in state.get("schedules", {}).items():
             getattr(self.ops, name).load_state_dict(schedule_state)
         self.mu, self.beta = state["mu"], state["beta"]
@@ -339,7 +355,7 @@ class _Evolution:
             for r in state.get("refinements", [])
         ]
         self.elapsed_before = float(state.get("elapsed", 0.0))
-        self.toolbox = self._toolbox()
+        self._rebind()
         return [_individual_from_dict(d, self.individual) for d in state["population"]]
 
     def elapsed(self) -> float:
@@ -353,10 +369,14 @@ class _Evolution:
         Without multi-fidelity every individual is kept; with it, ``individuals`` are the
         candidates of successive halving and the best ``survivors`` are kept.
         """
+        bred = len(individuals)
         if self.fidelity is None:
             new, hits = self.evaluator.evaluate(individuals, generation, use_cache)
-            return individuals, new, hits
-        return self.evaluator.evaluate_multi_fidelity(individuals, generation, survivors or len(individuals))
+        else:
+            individuals, new, hits = self.evaluator.evaluate_multi_fidelity(individuals, generation,
+                                                                            survivors or len(individuals))
+        check_generation(new, bred, generation, self.config.max_failure_fraction, display_name(self.fitness))
+        return individuals, new, hits
 
     def record(self, generation: int, population: list, new: list[EvaluationRecord], hits: int,
                refinement: Refinement | None = None) -> dict[str, Any]:
@@ -366,7 +386,7 @@ class _Evolution:
         best = max(population, key=lambda ind: ind.fitness.wvalues[0])
         record = {
             "gen": generation, "nevals": len(new), "cache_hits": hits,
-            "failures": sum(not r.result.ok for r in new),
+            "failures": sum(not r.result.ok for r in new), "repaired": self.contract.take_repaired(),
             "best": stats.best, "mean": stats.mean, "std": stats.std, "min": stats.worst,
             "diversity": stats.diversity, "unique": len({ind.key() for ind in population}),
             "mu": self.mu, "beta": self.beta, "layers_mean": float(lengths.mean()),
@@ -410,6 +430,8 @@ class _Evolution:
                 del child.fitness.values
         for child, parent in zip(offspring, parents):
             child.inherit_from = parent.plain()  # whose trained weights it may start from
+            if child.fitness.valid and self.contract.confine(child):  # an unvaried copy of a parent
+                del child.fitness.values                                # outside a refined space
             if not child.fitness.valid:
                 if child == parent:  # variation left it unchanged: keep its known fitness
                     child.fitness.values = parent.fitness.values
@@ -421,10 +443,9 @@ class _Evolution:
         recorded, stats = getattr(self, "recorded", (None, None))
         if recorded is not population:  # e.g. just restored from a checkpoint
             stats = population_stats(population, self.space)
-        self.mu = float(self.ops.mutation_rate(generation, stats))
-        self.beta = self._beta(generation, stats)
+        self.mu, self.beta = self._rates(generation, stats)
         refinement = self.refine(generation, population)
-        self.toolbox = self._toolbox()
+        self._rebind()
         n = len(population)
         if self.ops.survive is None:
             elite_count = self.config.elitism
@@ -444,24 +465,32 @@ class _Evolution:
         return survivors if self.fidelity is None else self.fidelity.candidates(survivors)
 
     def run(self, resume: ResumeState | None = None) -> EvolutionResult:
+        """Evolve (or continue) the run; the caller's global random states are given back."""
+        with preserved_global_random():
+            return self._run(resume)
+
+    def _run(self, resume: ResumeState | None) -> EvolutionResult:
         first = 1
         population = None
         if resume is not None:
             if resume.checkpoint is not None:
                 population = self.load_state(resume.checkpoint)
                 first = resume.checkpoint["generation"] + 1
-            self.evaluator.restore(resume.evaluations, first - 1 if resume.checkpoint is not None else -1)
+            self.evaluator.restore(resume.evaluations, first - 1 if resume.checkpoint is not None else -1,
+                                   retry_failures=resume.retry_failures)
         if self.config.strategy == "fixed":
             return self.run_fixed(first if resume is not None and resume.checkpoint is not None else 0)
         if population is None:
+            seed_global_random(self.config.seed, 0)
             n = self.config.population_size
             population, new, hits = self.evaluate(self.toolbox.population(self._candidates(n)), 0, n)
             stats = population_stats(population, self.space)
-            self.mu, self.beta = float(self.ops.mutation_rate(0, stats)), self._beta(0, stats)
+            self.mu, self.beta = self._rates(0, stats)
             self.record(0, population, new, hits)
         for generation in range(first, self.config.generations + 1):
             if self.budget_spent():
                 break
+            seed_global_random(self.config.seed, generation)  # plain DEAP tools draw from it
             population = self.step(generation, population)
         return self.result(population)
 
@@ -516,6 +545,7 @@ def evolve(
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
     resume: ResumeState | None = None,
     weights_dir: str | None = None,
+    resolved: ResolvedRun | None = None,
 ) -> EvolutionResult:
     """Run the generational loop of ``config`` and return the final state.
 
@@ -530,12 +560,16 @@ def evolve(
         resume: continue from a checkpoint and stored evaluations (see :class:`ResumeState`).
         weights_dir: where trained weights are kept (inheritance, multi-fidelity); default:
             a temporary directory removed with the run's state.
+        resolved: the run's objects, already resolved from ``config`` (and ``fitness``) by
+            :func:`evodeap.resolve.resolve_run`; default: resolved here, once.
     """
-    fitness = fitness if fitness is not None else resolve_fitness(config)
+    config.validate()
+    ops = resolve_run(config, fitness) if resolved is None else resolved
     hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint, weights_dir=weights_dir)
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
     if executor is not None:
-        return _Evolution(config, fitness, executor, **hooks).run(resume)
+        check_executor_timeout(executor, config.evaluation_timeout)
+        return _Evolution(config, ops, executor, **hooks).run(resume)
     with make_executor(config.executor, config.workers, **config.executor_params) as owned:
-        return _Evolution(config, fitness, owned, **hooks).run(resume)
+        return _Evolution(config, ops, owned, **hooks).run(resume)

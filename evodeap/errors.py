@@ -6,6 +6,8 @@ Python API lets them propagate so notebooks show the message.
 """
 from __future__ import annotations
 
+import traceback
+
 
 class EvodeapError(Exception):
     """Base class of every user-facing error (bad experiment, bad data, bad run dir)."""
@@ -40,3 +42,31 @@ class DataError(EvodeapError, ValueError):
 
 class RunDirectoryError(EvodeapError):
     """A run directory is missing, corrupt or would be overwritten."""
+
+
+class UserCodeError(EvodeapError):
+    """User code — an operator, a fitness — broke the run's contract.
+
+    The run stops; everything finished is saved, and it can be resumed once the code is
+    fixed. ``hint`` (set by whoever knows the run directory) ends the message.
+    """
+
+    hint: str = ""
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return f"{message}; {self.hint}" if self.hint else message
+
+
+class OperatorError(UserCodeError):
+    """An operator raised, or broke the operator contract (see :mod:`evodeap.contract`)."""
+
+
+class FailedGenerationError(UserCodeError):
+    """Too many evaluations of one generation failed (see :mod:`evodeap.failures`)."""
+
+
+def raised_at(exc: BaseException) -> str:
+    """`` at FILE:LINE`` of the innermost frame that raised ``exc`` (empty when unknown)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""

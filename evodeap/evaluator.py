@@ -26,10 +26,11 @@ from functools import partial
 from typing import Any, Callable, Iterator
 
 from evodeap.budget import EarlyTermination
-from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed, run_evaluation
+from evodeap.evaluation import EvalContext, EvalResult, Objectives, evaluation_seed, run_evaluation
 from evodeap.executors import worker_name
 from evodeap.fidelity import MultiFidelity, promote, ranked
 from evodeap.genome import Genome
+from evodeap.timeouts import timeout_message
 from evodeap.weights import WeightStore
 
 
@@ -62,23 +63,26 @@ class Evaluator:
         seed: the run seed.
         fitness: ``fitness(genome, context) -> EvalResult``.
         executor: an entered executor (``imap_queue``).
-        penalty: fitness of a failed evaluation.
+        objectives: what the fitness's values mean, and the failure value.
         fidelity: multi-fidelity settings, or ``None``.
         stopping: early-termination settings, or ``None``.
         store: where trained weights are kept (``None``: weights are not kept).
         inheritance: start offspring from their parent's weights.
         on_evaluation: called with each new record as soon as its result is in.
+        timeout: seconds an evaluation may run before the executor abandons it and it is
+            recorded with status ``timeout`` (``None``: no limit; see :mod:`evodeap.timeouts`).
     """
 
     seed: int
     fitness: Callable
     executor: Any
-    penalty: tuple[float, ...]
+    objectives: Objectives
     fidelity: MultiFidelity | None = None
     stopping: EarlyTermination | None = None
     store: WeightStore | None = None
     inheritance: bool = False
     on_evaluation: Callable[[EvaluationRecord], None] | None = None
+    timeout: float | None = None
     cache: dict[str, EvalResult] = field(default_factory=dict)
     replay: dict[tuple[int, int], tuple[str, EvalResult]] = field(default_factory=dict)
     evaluations: list[EvaluationRecord] = field(default_factory=list)
@@ -89,15 +93,17 @@ class Evaluator:
         self._generation = -1
 
     # -- resume -------------------------------------------------------------------------
-    def restore(self, evaluations: list[tuple[int, int, Genome, EvalResult]], done: int) -> None:
+    def restore(self, evaluations: list[tuple[int, int, Genome, EvalResult]], done: int,
+                retry_failures: bool = False) -> None:
         """Stored evaluations: those of generations ``≤ done`` fill the cache and the record
-        list; later ones are replayed when the same (generation, index) comes up again."""
+        list; later ones are replayed when the same (generation, index) comes up again —
+        except failed ones when ``retry_failures`` (they are evaluated again)."""
         for gen, idx, genome, result in evaluations:
             if gen <= done:
                 if _full_fidelity(result, self.fidelity):
                     self.cache.setdefault(genome.key(), result)
                 self.evaluations.append(EvaluationRecord(gen, idx, genome, result))
-            else:
+            elif result.ok or not retry_failures:
                 self.replay[(gen, idx)] = (genome.key(), result)
 
     # -- contexts -----------------------------------------------------------------------
@@ -176,8 +182,10 @@ class Evaluator:
     def stream(self, queue: deque) -> Iterator[tuple[Any, EvaluationRecord]]:
         """Run queued ``(tag, (genome, context))`` tasks — replayed ones first — and yield
         ``(tag, record)`` as results come in; the caller may append to ``queue`` meanwhile."""
-        run = partial(_run_task, self.fitness, self.penalty)
-        lost = partial(_lost_result, self.penalty)
+        run = partial(_run_task, self.fitness, self.objectives)
+        lost = partial(_lost_result, self.objectives)
+        limits = {} if self.timeout is None else {"timeout": self.timeout,
+                                                  "on_timeout": partial(_timeout_result, self.objectives, self.timeout)}
         pending: deque = deque()
         sent: dict[int, tuple[Any, Genome, EvalContext]] = {}
 
@@ -197,7 +205,7 @@ class Evaluator:
                 if queue:  # the caller queued more while replayed records were yielded
                     continue
                 return
-            for number, result in self.executor.imap_queue(run, pending, lost):
+            for number, result in self.executor.imap_queue(run, pending, lost, **limits):
                 tag, genome, context = sent[number]
                 yield tag, self._accept(genome, context, result)
                 yield from feed()
@@ -271,7 +279,7 @@ class Evaluator:
                 self.cache.setdefault(candidate.individual.key(), candidate.last.result)
                 finishers.append(candidate.individual)
         pool = known + finishers
-        order = ranked({i: ind.fitness.values[0] for i, ind in enumerate(pool)})
+        order = ranked({i: self.objectives.primary(ind.fitness.values) for i, ind in enumerate(pool)})
         best = [pool[i] for i in order[:survivors]]
         for i in range(len(best), survivors if best else 0):
             best.append(copy.deepcopy(best[i % len(order)]))
@@ -293,7 +301,7 @@ class Evaluator:
                 candidate.last, candidate.rung = record, rung
             new += records
             if rung < top:
-                scores = {c.number: c.last.result.fitness[0] for c in entrants}
+                scores = {c.number: self.objectives.primary(c.last.result.fitness) for c in entrants}
                 chosen = set(promote(scores, self.fidelity.eta, minimum=min(len(scores), need)))
                 entrants = [c for c in entrants if c.number in chosen]
         return new
@@ -319,7 +327,7 @@ class Evaluator:
             candidate = fresh[number]
             candidate.last, candidate.rung = record, record_rung(record, self.fidelity)
             new.append(record)
-            scores[candidate.rung][number] = record.result.fitness[0]
+            scores[candidate.rung][number] = self.objectives.primary(record.result.fitness)
             if candidate.rung < top:
                 send_on(candidate.rung)
             if in_flight == 0:  # all results in: make sure enough reach the top rung
@@ -340,15 +348,20 @@ def _full_fidelity(result: EvalResult, fidelity: MultiFidelity | None) -> bool:
     return budget is None or (fidelity is not None and budget == fidelity.max_budget)
 
 
-def _run_task(fitness: Callable, penalty: tuple, task: tuple[Genome, EvalContext]) -> EvalResult:
+def _run_task(fitness: Callable, objectives: Objectives, task: tuple[Genome, EvalContext]) -> EvalResult:
     genome, context = task
-    result = run_evaluation(fitness, genome, context, penalty)
+    result = run_evaluation(fitness, genome, context, objectives)
     result.extra.setdefault("worker", worker_name())
     return result
 
 
-def _lost_result(penalty: tuple, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
-    return EvalResult.failure("error", message, penalty, seed=task[1].seed)
+def _lost_result(objectives: Objectives, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
+    return EvalResult.failure("error", message, objectives.failure, seed=task[1].seed)
+
+
+def _timeout_result(objectives: Objectives, timeout: float, task: tuple[Genome, EvalContext]) -> EvalResult:
+    return EvalResult.failure("timeout", timeout_message(timeout), objectives.failure, seed=task[1].seed,
+                              wall_time=timeout)
 
 
 __all__ = ["EvaluationRecord", "Evaluator", "record_rung"]

@@ -12,6 +12,23 @@ the worker, so results are identical whichever executor and however many workers
 
 A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one retry;
 if the retry dies too, ``on_lost(item, message)`` supplies the recorded result.
+
+``imap_queue(..., timeout=T, on_timeout=f)``: an item still running ``T`` seconds after it
+was handed to a worker is abandoned — serial: its thread is left behind; process: its
+worker is killed and replaced; Ray: its task is cancelled — and ``f(item)`` supplies its
+result (see :mod:`evodeap.timeouts`). An executor whose ``imap_queue`` takes no
+``timeout`` runs experiments without ``evaluation_timeout`` only.
+
+Executors are registered by name in :data:`EXECUTORS`; an experiment names one
+(``executor="process"``, ``workers=4``, ``executor_params={...}``). A researcher's own
+executor is a class (or factory) taking ``workers`` and its own keyword parameters, whose
+instances are context managers with ``imap_queue`` (deriving from :class:`Executor`
+gives ``map`` and ``imap_unordered``)::
+
+    @EXECUTORS.register("my_cluster")
+    class MyClusterExecutor(Executor):
+        def __init__(self, workers: int = 1, queue: str = "short") -> None: ...
+        def imap_queue(self, fn, queue, on_lost): ...
 """
 from __future__ import annotations
 
@@ -19,6 +36,7 @@ import multiprocessing
 import os
 import socket
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -26,6 +44,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from evodeap.errors import ConfigError
 from evodeap.plugins import environment, load_sources, sources
+from evodeap.registry import Registry, parameter_mismatch
+from evodeap.timeouts import call_with_timeout
 
 LostHandler = Callable[[Any, str], Any]
 
@@ -34,7 +54,9 @@ def _default_lost(item: Any, message: str) -> Any:
     raise RuntimeError(message)
 
 
-class _Executor:
+class Executor:
+    """Base of the executors: a context manager around :meth:`imap_queue`."""
+
     def __enter__(self):
         return self
 
@@ -47,7 +69,8 @@ class _Executor:
     def imap_unordered(self, fn: Callable, items: Sequence, on_lost: LostHandler = _default_lost) -> Iterator:
         return self.imap_queue(fn, deque(enumerate(items)), on_lost)
 
-    def imap_queue(self, fn: Callable, queue: deque, on_lost: LostHandler = _default_lost) -> Iterator:
+    def imap_queue(self, fn: Callable, queue: deque, on_lost: LostHandler = _default_lost, *,
+                   timeout: float | None = None, on_timeout: Callable[[Any], Any] | None = None) -> Iterator:
         raise NotImplementedError
 
     def map(self, fn: Callable, items: Iterable) -> list:
@@ -59,15 +82,27 @@ class _Executor:
         return results
 
 
-class SerialExecutor(_Executor):
-    """Evaluate in this process, one after another."""
+#: name -> executor class (or factory) taking ``workers`` and its own keyword parameters
+EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
+
+
+@EXECUTORS.register("serial")
+class SerialExecutor(Executor):
+    """Evaluate in this process, one after another (``workers`` is ignored)."""
 
     name = "serial"
 
-    def imap_queue(self, fn, queue, on_lost=_default_lost):
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = 1
+
+    def imap_queue(self, fn, queue, on_lost=_default_lost, *, timeout=None, on_timeout=None):
         while queue:
             tag, item = queue.popleft()
-            yield tag, fn(item)
+            if timeout is None:
+                yield tag, fn(item)
+                continue
+            finished, result = call_with_timeout(fn, item, timeout)  # a thread it can abandon
+            yield tag, result if finished else on_timeout(item)
 
 
 # -- process pool ---------------------------------------------------------------------------
@@ -106,9 +141,11 @@ class _Worker:
     conn: Any
     done: int = 0
     task: tuple | None = field(default=None)
+    started: float = 0.0  # time.monotonic() when the task was sent
 
 
-class ProcessExecutor(_Executor):
+@EXECUTORS.register("process")
+class ProcessExecutor(Executor):
     """Evaluate in ``workers`` spawned processes, each with its own pipe.
 
     Args:
@@ -170,7 +207,7 @@ class ProcessExecutor(_Executor):
             self._stop(worker)
         self._pool = []
 
-    def imap_queue(self, fn, pending, on_lost=_default_lost):
+    def imap_queue(self, fn, pending, on_lost=_default_lost, *, timeout=None, on_timeout=None):
         if not self._pool:
             raise RuntimeError("ProcessExecutor must be used as a context manager")
         attempts: dict[int, int] = {}
@@ -178,9 +215,11 @@ class ProcessExecutor(_Executor):
             for worker in self._pool:
                 if worker.task is None and pending:
                     worker.task = pending.popleft()
+                    worker.started = time.monotonic()
                     worker.conn.send((fn, worker.task[1]))
             busy = [w for w in self._pool if w.task is not None]
-            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            limit = None if timeout is None else max(0.0, min(w.started for w in busy) + timeout - time.monotonic())
+            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=limit)
             for worker in busy:
                 index, item = worker.task
                 result = None
@@ -190,6 +229,10 @@ class ProcessExecutor(_Executor):
                     except (EOFError, OSError):
                         result = None
                 elif worker.process.sentinel not in ready:
+                    if timeout is not None and time.monotonic() - worker.started >= timeout:
+                        worker.task = None
+                        self._restart(worker, kill=True)  # the only way to stop it
+                        yield index, on_timeout(item)
                     continue
                 worker.task = None
                 if result is not None:
@@ -213,7 +256,8 @@ def _ray_call(fn, item):
     return fn(item)
 
 
-class RayExecutor(_Executor):
+@EXECUTORS.register("ray")
+class RayExecutor(Executor):
     """Evaluate as Ray tasks on a local cluster (default) or an existing one (``address``).
 
     Args:
@@ -267,52 +311,63 @@ class RayExecutor(_Executor):
             self._ray.shutdown()
             self._started = False
 
-    def imap_queue(self, fn, queue, on_lost=_default_lost):
+    def imap_queue(self, fn, queue, on_lost=_default_lost, *, timeout=None, on_timeout=None):
         ray = self._ray
         if ray is None:
             raise RuntimeError("RayExecutor must be used as a context manager")
         remote = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus,
                             max_retries=self.retries, retry_exceptions=False)(_ray_call)
         fn_ref = ray.put(fn)
-        refs: dict[Any, tuple[Any, Any]] = {}
+        slots = None if timeout is None else self._slots()  # in flight = running: time counts from the start
+        refs: dict[Any, tuple[Any, Any, float]] = {}
         while refs or queue:
-            while queue:  # Ray schedules submitted tasks as workers free up
+            while queue and (slots is None or len(refs) < slots):  # Ray schedules tasks as workers free up
                 tag, item = queue.popleft()
-                refs[remote.remote(fn_ref, item)] = (tag, item)
-            done, _ = ray.wait(list(refs), num_returns=1)
+                refs[remote.remote(fn_ref, item)] = (tag, item, time.monotonic())
+            limit = None if timeout is None else max(0.0, min(t for *_, t in refs.values()) + timeout - time.monotonic())
+            done, _ = ray.wait(list(refs), num_returns=1, timeout=limit)
             for ref in done:
-                tag, item = refs.pop(ref)
+                tag, item, _ = refs.pop(ref)
                 try:
                     yield tag, ray.get(ref)
                 except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError,
                         ray.exceptions.RaySystemError) as exc:
                     yield tag, on_lost(item, f"Ray worker failed: {type(exc).__name__}")
+            if timeout is not None:
+                now = time.monotonic()
+                for ref in [r for r, (_, _, started) in refs.items() if now - started >= timeout]:
+                    tag, item, _ = refs.pop(ref)
+                    ray.cancel(ref, force=True)  # kills the task's worker process
+                    yield tag, on_timeout(item)
 
-
-EXECUTORS = ("serial", "process", "ray")
+    def _slots(self) -> int:
+        """How many tasks the cluster runs at once (``CPU / num_cpus``, and ``GPU / num_gpus``)."""
+        resources = self._ray.cluster_resources()
+        slots = [int(resources.get(name, 0) // need) for name, need in (("CPU", self.num_cpus), ("GPU", self.num_gpus))
+                 if need]
+        return max(1, min(slots)) if slots else max(1, int(resources.get("CPU", 1)))
 
 
 def check_executor_params(name: str, params: dict[str, Any]) -> None:
-    """Raise :class:`ConfigError` for ``executor_params`` the executor does not take."""
-    import inspect
+    """Raise for an unknown executor, or ``executor_params`` the executor does not take.
 
-    cls = {"process": ProcessExecutor, "ray": RayExecutor}.get(name)
-    allowed = set() if cls is None else set(inspect.signature(cls).parameters) - {"workers"}
-    unknown = sorted(set(params) - allowed)
+    Raises:
+        UnknownNameError: ``name`` is not in :data:`EXECUTORS`.
+        ConfigError: a parameter the executor's constructor does not take (``workers`` is
+            set by ``ExperimentConfig.workers``, not here).
+    """
+    unknown, known = parameter_mismatch(EXECUTORS.get(name), params, hidden=("workers",))
+    unknown += [k for k in params if k == "workers"]
     if unknown:
         raise ConfigError(f"executor_params {unknown} are not taken by the {name} executor; "
-                          f"it takes {sorted(allowed) or 'none'}")
+                          f"it takes {sorted(known) or 'none'}")
 
 
-def make_executor(name: str, workers: int = 1, **options: Any) -> _Executor:
-    """``serial``, ``process`` or ``ray``; ``options`` go to the executor's constructor."""
-    if name == "serial":
-        return SerialExecutor()
-    if name == "process":
-        return ProcessExecutor(workers, **options)
-    if name == "ray":
-        return RayExecutor(workers=workers, **options)
-    raise ConfigError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
+def make_executor(name: str, workers: int = 1, **options: Any) -> Executor:
+    """The executor registered as ``name`` (``serial``, ``process``, ``ray`` or one of yours),
+    built with ``workers`` and ``options`` (its constructor's keyword parameters)."""
+    check_executor_params(name, options)
+    return EXECUTORS.get(name)(workers=workers, **options)
 
 
 def worker_name() -> str:

@@ -31,6 +31,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult
 from evodeap.genome import Genome
 from evodeap.kinds import KINDS, get_family
@@ -41,6 +42,9 @@ OPTIMIZER_QUALITY = {"adam": 1.0, "rmsprop": 0.9, "sgd": 0.85}
 BEST_KERNEL = {"kernel_size": 3, "pooling": "max"}
 #: The width every weighted layer of the optimum has.
 BEST_WIDTH = 64
+#: the noise draw is clipped to ±NOISE_CLIP standard deviations (a draw beyond 10σ has
+#: probability 1.5e-23: clipping changes no result in practice, and bounds the range)
+NOISE_CLIP = 10.0
 
 
 def _bell(x: float, centre: float, width: float) -> float:
@@ -126,9 +130,13 @@ def _best_gene(kind_name: str) -> Any:
 class LandscapeFitness:
     """Stand-in fitness: the landscape value, reported like a real evaluation.
 
-    ``components`` holds each term; ``metrics`` holds ``val_score``. With ``noise > 0``
-    a seeded Gaussian (from the evaluation seed) is added, to study noisy fitness;
-    ``delay`` seconds of sleep stand in for training time (executor tests and benchmarks).
+    ``components`` holds each term; ``metrics`` holds ``val_score``. With ``noise = σ > 0``
+    a seeded Gaussian (from the evaluation seed), clipped to ``±10σ``, is added, to study
+    noisy fitness; ``delay`` seconds of sleep stand in for training time (executor tests
+    and benchmarks).
+
+    The value lies in ``[−10σ, 1 + 10σ]``, so the failure value ``−1 − 10σ`` (−1 without
+    noise) is strictly below every trained genome's.
 
     A multi-fidelity ``context.budget`` stands for the epochs trained: the genome is scored
     with its ``epochs`` gene set to the budget, and ``extra`` reports
@@ -140,9 +148,16 @@ class LandscapeFitness:
     delay: float = 0.0
     n_objectives: int = 1
 
+    def __post_init__(self) -> None:
+        if self.n_objectives != 1:
+            raise ConfigError(f"the landscape has one objective; n_objectives must be 1, got {self.n_objectives!r}")
+        if not (math.isfinite(self.noise) and self.noise >= 0):
+            raise ConfigError(f"noise must be a finite number >= 0, got {self.noise!r}")
+
     @property
-    def penalty(self) -> tuple[float, ...]:
-        return (-1.0,) * self.n_objectives
+    def failure_fitness(self) -> tuple[float, ...]:
+        """``(−1 − 10σ,)``: below the lowest value, ``−10σ``."""
+        return (-1.0 - NOISE_CLIP * self.noise,)
 
     def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
         import time
@@ -157,7 +172,8 @@ class LandscapeFitness:
             genome = Genome(genome, {**genome.hyperparameters, "epochs": epochs}, family=genome.family)
         value = landscape_value(genome)
         if self.noise:
-            value += self.noise * float(np.random.default_rng(context.seed).standard_normal())
+            z = float(np.random.default_rng(context.seed).standard_normal())
+            value += self.noise * min(max(z, -NOISE_CLIP), NOISE_CLIP)
         return EvalResult(
             fitness=(value,), metrics={"val_score": value}, components=landscape_terms(genome),
             seed=context.seed,

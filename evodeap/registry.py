@@ -6,9 +6,11 @@ selections, schedules, fitnesses, executors, layer kinds, families, tasks — is
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
 
-from evodeap.errors import UnknownNameError
+from evodeap.errors import ConfigError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -44,6 +46,29 @@ class Registry(Generic[T]):
                 f"unknown {self.family} {name!r}; known: {', '.join(sorted(self._items))}"
             ) from None
 
+    def resolve(self, spec: str | T, params: Mapping[str, Any] | None = None, role: str | None = None) -> T:
+        """The object ``spec`` stands for: a registered name, or a callable given directly
+        (a researcher's own operator), checked to take every name in ``params``.
+
+        Args:
+            spec: a name of this registry, or a callable.
+            params: the keyword arguments that will be bound to it (``*_params`` of a config).
+            role: how messages call it (default: the registry's family, e.g. ``crossover``).
+
+        Raises:
+            UnknownNameError: ``spec`` is a string this registry does not hold.
+            ConfigError: ``spec`` is neither a name nor a callable, or it takes no parameter
+                called like one of ``params``.
+        """
+        role = role or self.family
+        obj = self.get(spec) if isinstance(spec, str) else spec
+        if not callable(obj):
+            raise ConfigError(f"{role} must be a registered name or a callable, got {spec!r}")
+        unknown, known = parameter_mismatch(obj, params or {}, hidden=("space", "rng"), keyword_only=True)
+        if unknown:
+            raise ConfigError(f"{role} {spec!r} has no parameter(s) {unknown}; it takes {known}")
+        return obj
+
     def name_of(self, obj: T) -> str | None:
         """The registered name of ``obj`` (``None`` if it is not registered)."""
         return next((n for n, o in self._items.items() if o is obj), None)
@@ -60,6 +85,39 @@ class Registry(Generic[T]):
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
 
+
+
+def parameter_mismatch(fn: Callable, params: Mapping[str, Any], hidden: tuple[str, ...] = (),
+                       keyword_only: bool = False) -> tuple[list[str], list[str]]:
+    """``(unknown, known)``: the names in ``params`` that ``fn`` does not take, and the names it
+    takes (keyword-only ones with ``keyword_only``; ``hidden`` ones left out). A callable
+    whose signature cannot be read, or that takes ``**kwargs``, takes every name."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return [], []
+    parameters = signature.parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return [], []
+    kinds = (inspect.Parameter.KEYWORD_ONLY,) if keyword_only else (
+        inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    known = [n for n, p in parameters.items() if p.kind in kinds and n not in hidden]
+    return [k for k in params if k not in parameters], known
+
+
+def display_name(spec: Any) -> str:
+    """How a message names an operator, schedule or fitness given by name or as an object.
+
+    A registered name is quoted (``'one_point'``); a callable is named by its qualified
+    name ``module.qualname`` (a ``functools.partial`` by its function, an instance of a
+    class by its class).
+    """
+    if isinstance(spec, str):
+        return repr(spec)
+    target = spec.func if isinstance(spec, functools.partial) else spec
+    if getattr(target, "__qualname__", None) is None:
+        target = type(target)
+    return f"{getattr(target, '__module__', '?')}.{target.__qualname__}"
 
 
 class RegistryView(Mapping):

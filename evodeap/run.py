@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from evodeap.config import ExperimentConfig
+from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import EvodeapError, RunDirectoryError
+from evodeap.errors import EvodeapError, RunDirectoryError, UserCodeError
+from evodeap.experiment import build_config, load_experiment
+from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.storage import ResultsDB
 
 CHECKPOINT_KEYS = {"format", "generation", "population", "hall_of_fame", "logbook", "rng", "space"}
@@ -155,22 +157,28 @@ class _Recorder:
 
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
-            on_generation, on_evaluation, executor) -> EvolutionResult:
-    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``)."""
+            on_generation, on_evaluation, executor, resolved: ResolvedRun | None = None) -> EvolutionResult:
+    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``);
+    ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`)."""
     with ResultsDB(directory.db_path) as db:
         if resume_state is None:
             db.start_run(config.name, config.seed, config.to_dict())
         else:
+            resume_state.retry_failures = db.status() == "failed"  # stopped by user code: retry, not replay
             db.set_status("running")
             resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
-                            weights_dir=str(directory.file("weights")))
+                            weights_dir=str(directory.file("weights")), resolved=resolved)
         except KeyboardInterrupt:
             db.set_status("interrupted")
             raise RunInterrupted(directory.path) from None
+        except UserCodeError as exc:  # everything finished is stored; the fixed code resumes it
+            db.set_status("failed")
+            exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
+            raise
         finally:
             recorder.close()
         directory.write_final(result)
@@ -191,18 +199,17 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         experiment: ``{"file": path, "overrides": {...}}`` so ``evodeap resume`` can rebuild it.
         executor: an entered executor, instead of the one the config names.
     """
-    config.validate()
+    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
     if out is None:
-        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor)
+        return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor,
+                      resolved=resolved)
     directory = RunDirectory(Path(out))
     directory.create(config, experiment)
-    return execute(directory, config, None, on_generation, on_evaluation, executor)
+    return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
 
 
 def resume_config(out: str | Path) -> ExperimentConfig:
     """Rebuild a run's config from its recorded experiment file and overrides (checked)."""
-    from evodeap.experiment import load_experiment
-
     directory = RunDirectory(Path(out))
     recorded = directory.read_json("config.json")
     source = directory.read_json("experiment.json")
@@ -214,21 +221,9 @@ def resume_config(out: str | Path) -> ExperimentConfig:
     return config
 
 
-def build_config(namespace: dict[str, Any], source: dict[str, Any]) -> ExperimentConfig:
-    """The config an ``experiment.json`` record describes: the file's ``CONFIG`` with the
-    recorded overrides, then (for a study's sub-run) its variant and seed."""
-    from evodeap.study import apply_variant
-
-    config = namespace["CONFIG"].with_overrides(source.get("overrides", {}))
-    if source.get("variant") is not None:
-        config = apply_variant(config, namespace, source["variant"])
-    if source.get("seed") is not None:
-        config = config.with_overrides({"seed": source["seed"]})
-    return config
-
-
 def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
-    current = json.loads(json.dumps(config.to_dict()))
+    current = comparable(json.loads(json.dumps(config.to_dict())))
+    recorded = comparable(recorded)
     if current != recorded:
         changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
         raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {', '.join(changed)})")

@@ -73,6 +73,11 @@ class ResultsDB:
     def set_status(self, status: str) -> None:
         self.conn.execute("UPDATE runs SET status = ? WHERE run_id = 1", (status,))
 
+    def status(self) -> str | None:
+        """The run's status (``running``, ``interrupted``, ``failed``, ``finished``; ``None``: no run row)."""
+        row = self.conn.execute("SELECT status FROM runs WHERE run_id = 1").fetchone()
+        return None if row is None else row[0]
+
     def add_evaluation(self, generation: int, index: int, genome: Genome, result: EvalResult) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evodeap.config import ExperimentConfig
-from evodeap.errors import ConfigError, RunDirectoryError
+from evodeap.engine import ResumeState
+from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
+from evodeap.experiment import BASELINE, build_config
+from evodeap.resolve import resolve_run
+from evodeap.run import RunDirectory, check_same_config, execute
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-BASELINE = "base"
 
 
 @dataclass(frozen=True)
@@ -64,20 +67,6 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
     return list(variants), seeds
 
 
-def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: str) -> ExperimentConfig:
-    """``config`` changed by variant ``name`` (overrides dict or function)."""
-    variants = namespace.get("VARIANTS", {BASELINE: {}})
-    if name not in variants:
-        raise RunDirectoryError(f"variant {name!r} is no longer defined in the experiment file")
-    change: Mapping[str, Any] | Callable = variants[name]
-    if isinstance(change, Mapping):
-        return config.with_overrides(dict(change))
-    new = change(config)
-    if not isinstance(new, ExperimentConfig):
-        raise ConfigError(f"variant {name!r} must return an ExperimentConfig, got {type(new).__name__}")
-    return new
-
-
 def arms(directory: str | Path) -> list[Arm]:
     """Every (variant, seed) sub-run of a study directory, in plan order."""
     directory = Path(directory)
@@ -110,8 +99,6 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
 
     ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks.
     """
-    from evodeap.run import RunDirectory, execute, build_config, check_same_config
-
     out = Path(out)
     if resume:
         info = read_study(out)
@@ -122,8 +109,8 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             hint = f"; continue it with 'evodeap resume {out}'" if (out / "study.json").exists() else ""
             raise RunDirectoryError(f"{out} exists and is not empty{hint}")
         configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
-        for config in configs.values():
-            config.validate()
+        for config in configs.values():  # every arm's names and parameters, before anything is written
+            resolve_run(config.validate())
         out.mkdir(parents=True, exist_ok=True)
         (out / "study.json").write_text(json.dumps({
             "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
@@ -131,6 +118,16 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             "reports": list(namespace.get("REPORTS", [])),
         }, indent=1))
     done = []
+    try:
+        _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done)
+    except UserCodeError as exc:  # the study, not just the arm, is what to resume
+        exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
+        raise
+    return done
+
+
+def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list) -> None:
     for variant in variants:
         for seed in seeds:
             arm = Arm(variant, seed, out / variant / f"seed-{seed}")
@@ -145,8 +142,6 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                 if state is not None and state["generation"] >= config.generations:
                     done.append(arm)
                     continue
-                from evodeap.engine import ResumeState
-
                 result = execute(directory, config, ResumeState(state), on_generation, on_evaluation, None)
             else:
                 directory.create(config, source)
@@ -154,4 +149,3 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             if on_arm_done:
                 on_arm_done(arm, result)
             done.append(arm)
-    return done

@@ -80,7 +80,7 @@ def run_all(config: ExperimentConfig, seeds: Sequence[int], out: Path, methods: 
             overrides: dict | None = None, log=print) -> list[dict]:
     """Every method on every seed; one row per (method, seed, evaluation) of the best-so-far curve."""
     from evodeap.baselines import best_so_far_curve
-    from evodeap.config import resolve_fitness
+    from evodeap.resolve import resolve_fitness
 
     rows = []
     for seed in seeds:

@@ -60,7 +60,7 @@ def evaluate(task: tuple) -> tuple[str, float, int]:
     """Evaluate one genome; return its status, the process RSS (MB) and the process id."""
     genome, index, seed = task
     fitness = _fitness(seed)
-    result = run_evaluation(fitness, genome, EvalContext(seed=seed + index), fitness.penalty)
+    result = run_evaluation(fitness, genome, EvalContext(seed=seed + index))
     return result.status, resident_memory_mb(), os.getpid()
 
 

@@ -1,10 +1,13 @@
 """Landscape demo: the whole evolutionary loop on the stand-in fitness, in seconds.
 
     evodeap run experiments/landscape_demo.py
-    evodeap run experiments/landscape_demo.py --set selection_params.beta=20 --seed 3
+    evodeap run experiments/landscape_demo.py --set selection_pressure.scale=5 --seed 3
+    evodeap run experiments/landscape_demo.py --set selection_pressure=null --set selection_params.beta=20
 
 The landscape (``evodeap.landscape``) has a known optimum of 1.0, so you can watch how
-fast each operator setting approaches it.
+fast each operator setting approaches it. β comes from the ``convergence`` schedule
+(``selection_pressure``); a constant β needs the schedule switched off, as in the last
+line — setting ``selection_params.beta`` beside the schedule is an error, not a no-op.
 """
 from evodeap.config import ExperimentConfig
 from evodeap.space import SearchSpace

@@ -22,8 +22,7 @@ CONFIG = ExperimentConfig(
     crossover="two_point",
     mutation="split",
     mutation_rate={"name": "exponential_decay", "initial": 0.05, "rate": 0.03},
-    selection="boltzmann",
-    selection_params={"beta": 5.0},
+    selection="boltzmann",  # β = 5 by default; each arm below sets its own β or β schedule
     elitism=1,
 )
 

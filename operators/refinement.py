@@ -31,29 +31,62 @@ class Refinement:
 
 
 def unit_interval(values_unit: Sequence[float], epsilon: float, min_width: float) -> tuple[float, float]:
-    """``[min + ε, max − ε]`` of unit values, widened to ``min_width`` and clipped to [0, 1]."""
+    """``[min + ε, max − ε]`` of unit values, widened to ``min_width`` and clipped to [0, 1].
+
+    A widened interval that reaches an end of [0, 1] is shifted inside it and ends at
+    exactly 0.0 or 1.0 (no rounding error from ``low + width``).
+    """
     low, high = min(values_unit) + epsilon, max(values_unit) - epsilon
     if high - low < min_width:
         centre = (min(values_unit) + max(values_unit)) / 2
         width = min(1.0, min_width)
-        low = min(max(0.0, centre - width / 2), 1.0 - width)
-        high = low + width
+        if centre - width / 2 <= 0.0:
+            return 0.0, width
+        if centre + width / 2 >= 1.0:
+            return 1.0 - width, 1.0
+        return centre - width / 2, centre + width / 2
     return max(0.0, low), min(1.0, high)
+
+
+def exact_bound(original: Domain, u: float, values: Sequence[Any], values_unit: Sequence[float]) -> Any:
+    """The domain value at unit position ``u``, exactly where it can be: ``original.low`` at
+    ``u ≤ 0``, ``original.high`` at ``u ≥ 1``, a member's own value where ``u`` is that
+    value's unit position; ``original.from_unit(u)`` otherwise.
+
+    ``from_unit(to_unit(v))`` is not always ``v`` in floating point (in log space
+    ``exp(log(1e-4)) = 1.0000000000000009e-4``), so a bound that should equal an original
+    bound or a member's value is taken from it rather than recomputed.
+    """
+    if u <= 0.0:
+        return original.low
+    if u >= 1.0:
+        return original.high
+    for value, value_u in zip(values, values_unit):
+        if value_u == u:
+            return value
+    return original.from_unit(u)
 
 
 def refine_domain(current: Domain, original: Domain, values: Iterable[Any], epsilon: float,
                   min_width: float) -> Domain:
-    """The narrowed domain for one gene (``current`` when there is nothing to narrow)."""
+    """The narrowed domain for one gene (``current`` when there is nothing to narrow).
+
+    Bounds are exact (see :func:`exact_bound`): a refined bound that equals an original
+    bound or a member's value is that number.
+    """
     values = list(values)
     if isinstance(original, Choice) or not values or original.low == original.high:
         return current
-    low_u, high_u = unit_interval([original.to_unit(v) for v in values], epsilon, min_width)
-    low, high = original.from_unit(low_u), original.from_unit(high_u)
+    values_unit = [original.to_unit(v) for v in values]
+    low_u, high_u = unit_interval(values_unit, epsilon, min_width)
+    low = exact_bound(original, low_u, values, values_unit)
+    high = exact_bound(original, high_u, values, values_unit)
     if isinstance(original, Integer):
+        low, high = int(low), int(high)
         if low == high:  # keep at least two values so the gene can still move
             high = min(original.high, low + 1)
             low = high - 1
-        return Integer(int(low), int(high), original.log)
+        return Integer(low, high, original.log)
     return Real(float(low), float(high), original.log)
 
 

@@ -5,11 +5,14 @@ better" holds for maximisation and minimisation alike.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import math
+import numbers
+from typing import Any, Sequence
 
 import numpy as np
 from deap import tools
 
+from evodeap.errors import ConfigError
 from evodeap.operators.registry import SELECTIONS
 
 
@@ -22,22 +25,49 @@ def _primary_fitness(individuals: Sequence) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+def check_beta(beta: Any) -> float:
+    """β as a float; :class:`~evodeap.errors.ConfigError` unless it is a real number.
+
+    ``±inf`` are allowed (the limits: select among the best or the worst); NaN, ``None``,
+    booleans and strings are not.
+    """
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or math.isnan(beta):
+        raise ConfigError(f"Boltzmann selection needs beta to be a real number (inf allowed), got {beta!r}")
+    return float(beta)
+
+
 def boltzmann_probabilities(fitness: Sequence[float], beta: float) -> np.ndarray:
     """Boltzmann (softmax) selection probabilities.
 
-    ``p_i = exp(β f_i) / Σ_j exp(β f_j)``, computed as ``exp(β (f_i − f_max))`` so it
-    never overflows; β = 0 gives the uniform distribution, negative fitness is fine,
-    and β → ∞ approaches selecting the best.
+    ``p_i = exp(β f_i) / Σ_j exp(β f_j) = exp(β f_i − LSE_j(β f_j))`` (LSE = log-sum-exp),
+    computed exactly and without overflow for any fitness values and any β:
+
+    * β = 0 is the uniform distribution, whatever the fitness values (even ±1e308 or ±inf);
+    * β < 0 uses ``p(f, β) = p(−f, −β)``, so only β > 0 remains;
+    * ``z_i = β (f_i − f_max)`` is evaluated as ``2 β (f_i/2 − f_max/2)`` (the difference of
+      halves cannot overflow) and ``p = e^z / Σ e^z``, whose largest term is ``e^0 = 1``;
+    * limits: β = +∞, or ``f_max = +∞``, gives the uniform distribution over the maximal
+      values; ``f_i = −∞`` has probability 0 (all ``−∞``: uniform).
+
+    Negative fitness is fine. Raises ``ValueError`` for an empty population or NaN fitness
+    and :class:`~evodeap.errors.ConfigError` for a β that is not a real number.
     """
+    beta = check_beta(beta)
     f = np.asarray(fitness, dtype=float)
     if f.size == 0:
         raise ValueError("cannot select from an empty population")
-    if not np.all(np.isfinite(f)):
-        raise ValueError("Boltzmann selection needs finite fitness values")
-    if np.isinf(beta):  # the limit: uniform over the best (β = +∞) or the worst (β = −∞)
-        mask = f == (f.max() if beta > 0 else f.min())
+    if np.isnan(f).any():
+        raise ValueError("Boltzmann selection needs fitness values that are numbers (found NaN)")
+    if beta == 0:
+        return np.full(f.size, 1.0 / f.size)
+    if beta < 0:
+        f, beta = -f, -beta
+    top = f.max()
+    if math.isinf(beta) or math.isinf(top):
+        mask = f == top
         return mask / mask.sum()
-    z = beta * (f - f.max()) if beta >= 0 else beta * (f - f.min())
+    with np.errstate(over="ignore"):  # an overflow to −inf is the exact limit: weight 0
+        z = 2.0 * (beta * (f / 2 - top / 2))
     weights = np.exp(z)
     return weights / weights.sum()
 

@@ -48,3 +48,21 @@ class MetricStubFitness:
                    (("accuracy", 0.5), ("label_accuracy", 0.8), ("precision", 0.6), ("recall", 0.7),
                                       ("auc", 0.9), ("f1", 0.65))}
         return EvalResult(fitness=(value,), metrics=metrics, seed=context.seed)
+
+
+@dataclass(frozen=True)
+class HangingFitness:
+    """Never returns (a Python loop, ``seconds`` long) for evaluation ``index`` of generation 0;
+    the landscape value otherwise."""
+
+    index: int = 0
+    seconds: float = 120.0
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        if context.generation == 0 and context.index == self.index:
+            import time
+
+            end = time.monotonic() + self.seconds
+            while time.monotonic() < end:
+                time.sleep(0.01)
+        return EvalResult(fitness=(landscape_value(genome),), seed=context.seed)

@@ -37,7 +37,7 @@ ALL = {**CHEAP, "keras_tuner_hyperband": keras_tuner_hyperband}
 class RaisingFitness:
     """Raises for genomes with exactly 4 layers; the landscape otherwise."""
 
-    penalty = (-1.0,)
+    failure_fitness = (-2.0,)
 
     def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
         if len(genome) == 4:
@@ -78,7 +78,7 @@ def test_a_raising_fitness_is_recorded_as_error_and_the_search_goes_on(name):
     assert failed, "the seed should produce some four-layer genomes"
     for r in failed:
         assert r.result.status == "error" and "four layers are forbidden" in r.result.message
-        assert r.result.fitness == (-1.0,)
+        assert r.result.fitness == (-2.0,)  # the fitness's own failure value
     assert all(r.result.ok for r in records if len(r.genome) != 4)
 
 

@@ -111,7 +111,8 @@ def test_failures_are_recorded_and_do_not_stop_the_run():
 
 
 def test_nan_fitness_becomes_status_nan():
-    result = evolve(small_config(generations=0), fitness=lambda g, c: EvalResult(fitness=(float("nan"),)))
+    result = evolve(small_config(generations=0, max_failure_fraction=None),  # all fail: do not stop
+                    fitness=lambda g, c: EvalResult(fitness=(float("nan"),)))
     assert {r.result.status for r in result.evaluations} == {"nan"}
 
 

@@ -8,7 +8,7 @@ import pytest
 from evodeap.config import ExperimentConfig
 from evodeap.engine import evolve
 from evodeap.executors import ProcessExecutor, RayExecutor, SerialExecutor, make_executor, worker_environment
-from evodeap.errors import ConfigError
+from evodeap.errors import ConfigError, UnknownNameError
 from helpers_fitness import CrashingFitness, EnvironmentFitness
 
 from evodeap.fidelity import with_multi_fidelity
@@ -123,9 +123,9 @@ def test_ray_local_cluster_gives_the_same_run_as_serial():
 
 
 def test_unknown_executor_and_bad_parameters_are_clear_errors():
-    with pytest.raises(ConfigError, match="unknown executor 'gpu'"):
+    with pytest.raises(UnknownNameError, match="unknown executor 'gpu'; known: process, ray, serial"):
         make_executor("gpu")
-    with pytest.raises(ConfigError, match="executor must be one of serial, process, ray"):
+    with pytest.raises(UnknownNameError, match="unknown executor 'threads'; known: process, ray, serial"):
         config(executor="threads").validate()
     with pytest.raises(ConfigError, match="executor_params"):
         config(executor="process", executor_params={"bogus": 1}).validate()

@@ -156,8 +156,23 @@ def test_individual_and_plain_genome_with_same_content_are_equal():
 def test_individual_class_by_objectives():
     assert individual_class(1) is creator.Individual
     assert individual_class(3) is creator.IndividualMulti
-    with pytest.raises(ValueError):
-        individual_class(2)
+    assert individual_class((1.0, 1.0, 1.0)) is creator.IndividualMulti
+    two = individual_class(2)
+    assert issubclass(two, Genome) and two.fitness.weights == (1.0, 1.0)
+    mixed = individual_class((1.0, -1.0, 0.5, 2.0))
+    assert mixed is individual_class([1, -1, 0.5, 2]) and mixed.fitness.weights == (1.0, -1.0, 0.5, 2.0)
+    for bad in (0, (), (1.0, 0.0), (float("nan"),)):
+        with pytest.raises(ValueError):
+            individual_class(bad)
+
+
+def test_individual_with_minimised_objective_pickles_and_compares():
+    a, b = to_individual(example(), (1.0, -1.0)), to_individual(example(), (1.0, -1.0))
+    a.fitness.values, b.fitness.values = (0.5, 10.0), (0.5, 20.0)
+    assert a.fitness.dominates(b.fitness) and not b.fitness.dominates(a.fitness)
+    back = pickle.loads(pickle.dumps(a))  # DEAP re-creates the creator class on unpickling
+    assert type(back) is individual_class((1.0, -1.0)) and back.fitness.values == (0.5, 10.0)
+    assert back.fitness.weights == (1.0, -1.0)
 
 
 # -- pickling and copying --------------------------------------------------------------
@@ -174,7 +189,7 @@ def test_creator_individual_pickles_with_fitness():
     back = pickle.loads(pickle.dumps(ind))
     assert type(back) is creator.Individual
     assert back == ind and back.birth == 4 and back.fitness.values == (0.75,)
-    multi = to_individual(example(), n_objectives=3)
+    multi = to_individual(example(), 3)
     multi.fitness.values = (0.5, -2.0, 1.0)
     back = pickle.loads(pickle.dumps(multi))
     assert type(back) is creator.IndividualMulti and back.fitness.values == (0.5, -2.0, 1.0)

@@ -246,7 +246,8 @@ def test_read_study_errors(tmp_path):
 
 def test_operator_ablation_declares_the_full_factorial():
     namespace = runpy.run_path(str(Path(__file__).resolve().parents[1] / "experiments" / "operator_ablation.py"))
-    from evodeap.study import apply_variant, study_plan
+    from evodeap.experiment import apply_variant
+    from evodeap.study import study_plan
 
     variants, seeds = study_plan(namespace)
     assert len(variants) == 48 == len(set(variants)) and len(seeds) >= 5

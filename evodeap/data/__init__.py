@@ -17,7 +17,7 @@ from evodeap.data.loader import load
 from evodeap.data.perturb import Perturbation
 from evodeap.data.published import read_published, write_published
 from evodeap.data.spec import DEFAULT_TASK, DataSpec
-from evodeap.data.tasks import TASKS, TaskInfo, task_info, task_labels
+from evodeap.data.tasks import TASKS, Task, TaskInfo, task_info, task_labels
 
 __all__ = [
     "DEFAULT_TASK",
@@ -26,6 +26,7 @@ __all__ = [
     "DataBundle",
     "DataSpec",
     "Perturbation",
+    "Task",
     "TaskInfo",
     "format_caption",
     "from_arrays",

@@ -15,18 +15,33 @@ So generated sets and the published files are labelled by the same code.
 * ``exits`` (binary, hard only): 1 iff some step line says a digit ``moves out of
   frame and disappears``.
 * ``digit`` (multiclass, 10 classes, easy only): the class of the single digit.
+
+Tasks are registered by name in :data:`TASKS` (an :class:`evodeap.registry.Registry`) as
+:class:`Task` objects; a researcher's own task — labels computed from the parsed
+captions — is registered the same way and named in a ``DataSpec(task=...)``::
+
+    def count_info(version):
+        return TaskInfo("count", "multiclass", 2, ("one", "two"))
+
+    def count_labels(version, captions):
+        return np.array([len(c.digits) - 1 for c in captions], dtype=np.int64)
+
+    TASKS.register("count")(Task(count_info, count_labels))
+
+The data is loaded where the fitness runs (in each worker), so a custom task must be
+registered by a module the workers import too.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from evodeap.data.captions import Caption
 from evodeap.errors import DataError
+from evodeap.registry import Registry
 
-TASKS = ("digits", "direction", "exits", "digit")
 KINDS = ("multiclass", "multilabel", "binary")
 DIRECTIONS = ("up-right", "down-right", "down-left", "up-left")
 
@@ -68,28 +83,49 @@ class TaskInfo:
         return cls(d["name"], d["kind"], int(d["n_outputs"]), tuple(d["class_names"]))
 
 
+@dataclass(frozen=True)
+class Task:
+    """A labelled task: what the labels are, and how a caption gives them.
+
+    Attributes:
+        info: ``version -> TaskInfo``; raises :class:`DataError` for a version the task
+            does not define.
+        labels: ``(version, captions) -> labels``: int64 ``(N,)`` for multiclass, float32
+            ``(N, K)`` for multilabel, float32 ``(N,)`` for binary.
+    """
+
+    info: Callable[[str], TaskInfo]
+    labels: Callable[[str, Sequence[Caption]], np.ndarray]
+
+
+#: name -> :class:`Task`
+TASKS: Registry[Task] = Registry("task")
+
+
 def task_info(name: str, version: str) -> TaskInfo:
     """The :class:`TaskInfo` of a named task on a dataset version.
 
     Raises:
-        DataError: unknown task, or a task the version does not define.
+        UnknownNameError: the task is not registered.
+        DataError: the version does not define the task.
     """
-    if name == "digits":
-        return TaskInfo("digits", "multilabel", 10, tuple(str(k) for k in range(10)))
-    if name == "direction":
-        if version == "easy":
-            return TaskInfo("direction", "multiclass", 4, DIRECTIONS)
-        names = tuple(f"digit{s + 1}:{d}" for s in range(2) for d in DIRECTIONS)
-        return TaskInfo("direction", "multilabel", 8, names)
-    if name == "exits":
-        if version != "hard":
-            raise DataError(f"task 'exits' is defined for the hard version only, not {version!r}")
-        return TaskInfo("exits", "binary", 1, ("exits",))
-    if name == "digit":
-        if version != "easy":
-            raise DataError(f"task 'digit' is defined for the easy version only (one digit), not {version!r}")
-        return TaskInfo("digit", "multiclass", 10, tuple(str(k) for k in range(10)))
-    raise DataError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+    return TASKS.get(name).info(version)
+
+
+def task_labels(name: str, version: str, captions: Sequence[Caption]) -> np.ndarray:
+    """Labels of ``captions`` for a task (see the module docstring for the definitions).
+
+    Returns:
+        int64 ``(N,)`` for multiclass, float32 ``(N, K)`` for multilabel, float32 ``(N,)``
+        for binary.
+    """
+    task = TASKS.get(name)
+    task.info(version)
+    n_digits = 1 if version == "easy" else 2
+    for i, c in enumerate(captions):
+        if len(c.digits) != n_digits:
+            raise DataError(f"caption {i} names {len(c.digits)} digit(s); the {version} version has {n_digits}")
+    return task.labels(version, captions)
 
 
 def direction_class(dx: float, dy: float) -> int:
@@ -108,29 +144,28 @@ def first_direction(caption: Caption, slot: int) -> int | None:
     return None
 
 
-def task_labels(name: str, version: str, captions: Sequence[Caption]) -> np.ndarray:
-    """Labels of ``captions`` for a task (see the module docstring for the definitions).
+# -- the built-in tasks -------------------------------------------------------------------------
+def _digits_info(version: str) -> TaskInfo:
+    return TaskInfo("digits", "multilabel", 10, tuple(str(k) for k in range(10)))
 
-    Returns:
-        int64 ``(N,)`` for multiclass, float32 ``(N, K)`` for multilabel, float32 ``(N,)``
-        for binary.
-    """
-    info = task_info(name, version)
-    n = len(captions)
-    n_digits = 1 if version == "easy" else 2
+
+def _digits_labels(version: str, captions: Sequence[Caption]) -> np.ndarray:
+    y = np.zeros((len(captions), 10), dtype=np.float32)
     for i, c in enumerate(captions):
-        if len(c.digits) != n_digits:
-            raise DataError(f"caption {i} names {len(c.digits)} digit(s); the {version} version has {n_digits}")
-    if name == "digits":
-        y = np.zeros((n, 10), dtype=np.float32)
-        for i, c in enumerate(captions):
-            y[i, list(c.digits)] = 1.0
-        return y
-    if name == "digit":
-        return np.array([c.digits[0] for c in captions], dtype=np.int64)
-    if name == "exits":
-        return np.array([any(m is None for step in c.steps for m in step) for c in captions], dtype=np.float32)
-    if info.kind == "multiclass":  # direction, easy
+        y[i, list(c.digits)] = 1.0
+    return y
+
+
+def _direction_info(version: str) -> TaskInfo:
+    if version == "easy":
+        return TaskInfo("direction", "multiclass", 4, DIRECTIONS)
+    names = tuple(f"digit{s + 1}:{d}" for s in range(2) for d in DIRECTIONS)
+    return TaskInfo("direction", "multilabel", 8, names)
+
+
+def _direction_labels(version: str, captions: Sequence[Caption]) -> np.ndarray:
+    n = len(captions)
+    if version == "easy":  # multiclass
         y = np.empty(n, dtype=np.int64)
         for i, c in enumerate(captions):
             k = first_direction(c, 0)
@@ -145,3 +180,29 @@ def task_labels(name: str, version: str, captions: Sequence[Caption]) -> np.ndar
             if k is not None:
                 y[i, 4 * s + k] = 1.0
     return y
+
+
+def _exits_info(version: str) -> TaskInfo:
+    if version != "hard":
+        raise DataError(f"task 'exits' is defined for the hard version only, not {version!r}")
+    return TaskInfo("exits", "binary", 1, ("exits",))
+
+
+def _exits_labels(version: str, captions: Sequence[Caption]) -> np.ndarray:
+    return np.array([any(m is None for step in c.steps for m in step) for c in captions], dtype=np.float32)
+
+
+def _digit_info(version: str) -> TaskInfo:
+    if version != "easy":
+        raise DataError(f"task 'digit' is defined for the easy version only (one digit), not {version!r}")
+    return TaskInfo("digit", "multiclass", 10, tuple(str(k) for k in range(10)))
+
+
+def _digit_labels(version: str, captions: Sequence[Caption]) -> np.ndarray:
+    return np.array([c.digits[0] for c in captions], dtype=np.int64)
+
+
+TASKS.register("digits")(Task(_digits_info, _digits_labels))
+TASKS.register("direction")(Task(_direction_info, _direction_labels))
+TASKS.register("exits")(Task(_exits_info, _exits_labels))
+TASKS.register("digit")(Task(_digit_info, _digit_labels))

@@ -1,10 +1,18 @@
-"""Fitness functions that train real models, their metrics, and a name registry.
+"""Fitness functions, their metrics, and the fitness registry.
 
+* :data:`FITNESSES` — the name -> fitness factory table (an :class:`evodeap.registry.Registry`):
+  ``"landscape"`` (:class:`evodeap.landscape.LandscapeFitness`, the cheap stand-in) and
+  ``"keras"`` (:class:`KerasFitness`); register your own with
+  ``FITNESSES.register("mine")(MyFitness)`` and name it in an experiment
+  (``fitness="mine"``, ``fitness_params={...}``);
 * :class:`KerasFitness` — build the genome's Keras model, train it, and score it with
   ``F = α·A − β·T + γ·R`` (or the vector ``(A, −T, R)``); see docs/fitness.md;
 * :mod:`evodeap.fitness.metrics` — accuracy, precision, recall, F1 and ROC AUC in NumPy;
-* :func:`make_fitness` — build a registered fitness by name (``"keras"``), so an
-  experiment can say ``fitness="keras"`` with ``fitness_params``.
+* :func:`make_fitness` — build a registered fitness by name with its parameters.
+
+A fitness object says what its values mean (see :class:`evodeap.evaluation.Objectives`):
+``n_objectives``, DEAP ``weights`` and ``failure_fitness``, the value of a failed
+evaluation, strictly worse than every value it gives a trained model.
 
 Importing this package does not import Keras or TensorFlow; the Keras fitness is loaded
 on first use.
@@ -14,35 +22,27 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-from evodeap.errors import ConfigError, UnknownNameError
+from evodeap.errors import ConfigError
+from evodeap.registry import Registry
 
-# name -> "module:attribute" (imported lazily) or a factory callable
-_REGISTRY: dict[str, str | Callable[..., Any]] = {
-    "keras": "evodeap.fitness.keras_fitness:KerasFitness",
-}
-
-
-def register_fitness(name: str, factory: str | Callable[..., Any]) -> None:
-    """Register a fitness factory (a callable or a ``"module:attribute"`` string) under ``name``."""
-    _REGISTRY[name] = factory
+#: name -> factory ``(**fitness_params) -> fitness``
+FITNESSES: Registry[Callable[..., Any]] = Registry("fitness")
 
 
-def fitness_names() -> tuple[str, ...]:
-    """Names :func:`make_fitness` knows."""
-    return tuple(sorted(_REGISTRY))
+@FITNESSES.register("landscape")
+def landscape_fitness(**params: Any) -> Any:
+    """:class:`evodeap.landscape.LandscapeFitness` (``noise``, ``delay``, ``n_objectives``)."""
+    from evodeap.landscape import LandscapeFitness
+
+    return LandscapeFitness(**params)
 
 
-def _resolve(name: str) -> Callable[..., Any]:
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown fitness {name!r}; known fitnesses: {', '.join(fitness_names())}"
-        ) from None
-    if isinstance(factory, str):
-        module, attribute = factory.split(":")
-        factory = getattr(importlib.import_module(module), attribute)
-    return factory
+@FITNESSES.register("keras")
+def keras_fitness(**params: Any) -> Any:
+    """:class:`KerasFitness` (imports Keras when called)."""
+    from evodeap.fitness.keras_fitness import KerasFitness
+
+    return KerasFitness(**params)
 
 
 def make_fitness(name: str, **params: Any) -> Any:
@@ -55,7 +55,7 @@ def make_fitness(name: str, **params: Any) -> Any:
         UnknownNameError: ``name`` is not registered.
         ConfigError: the parameters do not fit the fitness (unknown or missing ones).
     """
-    factory = _resolve(name)
+    factory = FITNESSES.get(name)
     try:
         return factory(**params)
     except TypeError as exc:
@@ -72,8 +72,7 @@ __all__ = [
     "COST_MEASURES",
     "DEFAULT_COST_REFERENCES",
     "DEFAULT_PERTURBATION",
+    "FITNESSES",
     "KerasFitness",
-    "fitness_names",
     "make_fitness",
-    "register_fitness",
 ]

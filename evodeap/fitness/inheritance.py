@@ -21,7 +21,6 @@ deleted gene renames every later layer, layers are paired by kind and ordinal, n
 from __future__ import annotations
 
 import os
-import random
 import re
 import tempfile
 import warnings
@@ -29,8 +28,8 @@ from collections import Counter, defaultdict
 from typing import Any, NamedTuple, Sequence
 
 import keras
-import numpy as np
 
+from evodeap.global_random import preserved_global_random
 from evodeap.models import build_model
 
 _ORDINAL_SUFFIX = re.compile(r"_\d+$")
@@ -214,13 +213,8 @@ def inherit_weights(
         ValueError: ``parent_weights`` do not fit the parent genome's model.
     """
     build_kwargs.setdefault("compile", False)
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    try:
+    with preserved_global_random():
         parent = build_model(parent_genome, input_shape, task, **build_kwargs)
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
     try:
         load_weights_bytes(parent, parent_weights)
         return transfer_weights(parent, target_model)

@@ -57,9 +57,13 @@ def load_bundle(spec: Any) -> Any:
     return _BUNDLES[key]
 
 
+#: the largest float below 1: T never reaches 1, even where ``c / (c + c_ref)`` rounds to 1.0
+_BELOW_ONE = math.nextafter(1.0, 0.0)
+
+
 def saturate(cost: float, reference: float) -> float:
-    """``c / (c + c_ref)``: 0 for free training, 0.5 at the reference cost, → 1 above."""
-    return float(cost / (cost + reference)) if cost > 0 else 0.0
+    """``c / (c + c_ref)``: 0 for free training, 0.5 at the reference cost, → 1 above (never 1)."""
+    return float(min(cost / (cost + reference), _BELOW_ONE)) if cost > 0 else 0.0
 
 
 class KerasFitness:
@@ -183,12 +187,12 @@ class KerasFitness:
         return (1.0,) * self.n_objectives
 
     @property
-    def penalty(self) -> tuple[float, ...]:
-        """Fitness of a failed evaluation, strictly worse than any trained model's.
+    def failure_fitness(self) -> tuple[float, ...]:
+        """Fitness of a failed evaluation, strictly worse than any trained model's in every objective.
 
-        A trained model has ``F > −β`` (A, R ≥ 0 and T < 1), so −1 suffices while β < 1;
-        otherwise ``−(β + 1)``. Multi-objective: ``(−1, −1, −1)``, dominated by every
-        ``(A, −T, R)`` of a trained model.
+        A trained model has ``F ≥ −β·T ≥ −β`` (A, R ≥ 0 and T < 1, see :func:`saturate`), so
+        ``−1`` is below it while β < 1, and ``−(β + 1)`` otherwise. Multi-objective:
+        ``(−1, −1, −1)``, below ``A ≥ 0``, ``−T > −1`` and ``R ≥ 0`` of every trained model.
         """
         if self.multi_objective:
             return (-1.0, -1.0, -1.0)
@@ -242,7 +246,7 @@ class KerasFitness:
 
         def failure(status: str, message: str, **kwargs: Any) -> EvalResult:
             kwargs.setdefault("wall_time", time.perf_counter() - start)
-            return EvalResult.failure(status, message, self.penalty, **common, **kwargs)
+            return EvalResult.failure(status, message, self.failure_fitness, **common, **kwargs)
 
         if not plan.valid:
             return failure("invalid", "; ".join(plan.problems))
@@ -371,7 +375,7 @@ class KerasFitness:
         common = {"seed": context.seed, "n_params": plan.n_params, "extra": extra}
         if epochs_run == 0 or not np.all(np.isfinite(losses)):
             return EvalResult.failure(
-                "nan", f"training loss became non-finite (epoch losses {losses.tolist()})", self.penalty,
+                "nan", f"training loss became non-finite (epoch losses {losses.tolist()})", self.failure_fitness,
                 wall_time=time.perf_counter() - start, **common,
             )
         task = bundle.task
@@ -386,7 +390,7 @@ class KerasFitness:
             y_true, y_score = self._predict(model, bundle, split, batch_size, perturbation)
             if not np.all(np.isfinite(y_score)):
                 return EvalResult.failure(
-                    "nan", f"non-finite predictions on {name}", self.penalty, metrics=metrics,
+                    "nan", f"non-finite predictions on {name}", self.failure_fitness, metrics=metrics,
                     wall_time=time.perf_counter() - start, **common,
                 )
             for key, value in classification_metrics(task.kind, y_true, y_score).items():

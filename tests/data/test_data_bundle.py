@@ -11,7 +11,7 @@ from evodeap.data.captions import parse_caption
 from evodeap.data.loader import videos_to_inputs
 from evodeap.data.store import open_set
 from evodeap.data.tasks import task_labels
-from evodeap.errors import DataError
+from evodeap.errors import DataError, UnknownNameError
 
 SMALL = dict(videos=(8, 4, 3), frames=6, seed=1)
 
@@ -40,7 +40,6 @@ def test_spec_defaults_and_round_trip():
     "kwargs,match",
     [
         (dict(version="extreme"), "unknown dataset version"),
-        (dict(task="colour"), "unknown task"),
         (dict(task="exits", version="easy"), "hard version only"),
         (dict(task="digit", version="hard"), "easy version only"),
         (dict(downsample=3), "divide 72 and 128"),
@@ -57,6 +56,11 @@ def test_spec_validation(kwargs, match):
         DataSpec(**kwargs)
     with pytest.raises(DataError, match="unknown data spec key"):
         DataSpec.from_dict({"colour": 1})
+
+
+def test_unknown_task_is_the_registry_error():
+    with pytest.raises(UnknownNameError, match="unknown task 'colour'; known: digit, digits, direction, exits"):
+        DataSpec(task="colour")
 
 
 # ---- load ---------------------------------------------------------------------------

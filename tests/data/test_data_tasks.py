@@ -6,8 +6,9 @@ import pytest
 
 from evodeap.data.captions import Caption, parse_caption
 from evodeap.data.generator import generate
-from evodeap.data.tasks import DIRECTIONS, direction_class, task_info, task_labels
-from evodeap.errors import DataError
+from evodeap.data.spec import DataSpec
+from evodeap.data.tasks import DIRECTIONS, TASKS, Task, TaskInfo, direction_class, task_info, task_labels
+from evodeap.errors import DataError, UnknownNameError
 
 
 def test_direction_classes():
@@ -26,8 +27,26 @@ def test_task_infos():
         task_info("exits", "medium")
     with pytest.raises(DataError, match="easy version only"):
         task_info("digit", "hard")
-    with pytest.raises(DataError, match="unknown task"):
+    with pytest.raises(UnknownNameError, match="unknown task 'colour'; known: digit, digits, direction, exits"):
         task_info("colour", "hard")
+
+
+def test_a_registered_task_labels_a_data_spec(monkeypatch):
+    """A researcher's task goes through the same registry as the built-in ones."""
+    def info(version):
+        return TaskInfo("count", "multiclass", 2, ("one", "two"))
+
+    def labels(version, captions):
+        return np.array([len(c.digits) - 1 for c in captions], dtype=np.int64)
+
+    monkeypatch.setattr(TASKS, "_items", dict(TASKS._items))  # leave the real registry as it was
+    TASKS.register("count")(Task(info, labels))
+    assert DataSpec(version="hard", task="count").task == "count"
+    assert task_info("count", "easy").n_outputs == 2
+    two = Caption((3, 5), (((2.0, 1.0), None),))
+    assert task_labels("count", "hard", [two]).tolist() == [1]
+    with pytest.raises(DataError, match="the easy version has 1"):
+        task_labels("count", "easy", [two])
 
 
 def test_labels_of_hand_written_captions():

@@ -24,7 +24,7 @@ def fitness():
 
 
 def evaluate(fitness, genome, **context):
-    return run_evaluation(fitness, genome, EvalContext(seed=5, **context), fitness.penalty)
+    return run_evaluation(fitness, genome, EvalContext(seed=5, **context))
 
 
 def test_budget_overrides_the_epochs_gene_and_continuation_trains_only_the_difference(fitness):

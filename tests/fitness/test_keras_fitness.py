@@ -25,7 +25,7 @@ def multiclass():
 
 
 def evaluate(fitness, genome, seed=3) -> EvalResult:
-    return run_evaluation(fitness, genome, EvalContext(seed=seed), fitness.penalty)
+    return run_evaluation(fitness, genome, EvalContext(seed=seed))
 
 
 def test_ok_result_records_metrics_components_and_costs(multiclass):
@@ -69,8 +69,8 @@ def test_multi_objective_returns_A_minus_T_R(multiclass):
     c = result.components
     assert result.fitness == (c["A"], -c["T"], c["R"])
     assert c["A"] == result.metrics["val_f1"]
-    # every trained model dominates the penalty
-    assert all(v > p for v, p in zip(result.fitness, fitness.penalty))
+    # every trained model outranks the failure value in every objective
+    assert all(v > p for v, p in zip(result.fitness, fitness.failure_fitness))
 
 
 @pytest.mark.parametrize("kind", ["multilabel", "binary"])
@@ -104,7 +104,7 @@ def test_invalid_genome_is_recorded_not_trained(multiclass, monkeypatch):
     for genome, reason in ((shrinking, "below 1"), (wrong_order, "comes after")):
         result = evaluate(fitness, genome)
         assert result.status == "invalid" and reason in result.message
-        assert result.fitness == fitness.penalty == (-1.0,)
+        assert result.fitness == fitness.failure_fitness == (-1.0,)
     capped = evaluate(KerasFitness(multiclass, max_params=100), cnn_genome())
     assert capped.status == "invalid" and "exceed the cap of 100" in capped.message
 
@@ -121,7 +121,7 @@ def test_nan_training_is_status_nan(multiclass):
     genome[1] = DenseLayer(4, "tanh")  # TensorFlow's relu maps NaN to 0 and would hide it
     result = evaluate(fitness, genome)
     assert result.status == "nan", result.message
-    assert result.fitness == fitness.penalty
+    assert result.fitness == fitness.failure_fitness
     assert result.extra["epochs_run"] == 1  # TerminateOnNaN stopped the first epoch
 
 
@@ -167,11 +167,11 @@ def test_epoch_cap_and_early_stopping(multiclass):
     assert stopped.extra["epochs_planned"] == 4 and stopped.extra["epochs_run"] < 4
 
 
-def test_penalty_is_below_every_trained_fitness():
-    assert KerasFitness(None, robustness_weight=0.0, perturbation=None).penalty == (-1.0,)
+def test_failure_fitness_is_below_every_trained_fitness():
+    assert KerasFitness(None, robustness_weight=0.0, perturbation=None).failure_fitness == (-1.0,)
     heavy = KerasFitness(None, cost_weight=3.0)
-    assert heavy.penalty == (-4.0,)
-    assert heavy.combine(0.0, 0.999, 0.0)[0] > heavy.penalty[0]
+    assert heavy.failure_fitness == (-4.0,)
+    assert heavy.combine(0.0, 0.999, 0.0)[0] > heavy.failure_fitness[0]
 
 
 @pytest.mark.parametrize("params, message", [
@@ -230,3 +230,16 @@ def test_mixed_precision_code_path_runs_and_restores_the_policy(multiclass):
 def test_a_metric_the_task_lacks_fails_fast():
     with pytest.raises(ConfigError, match="needs a multilabel task"):
         KerasFitness(tiny_bundle("binary"), metric="label_accuracy").prepare()
+
+
+@pytest.mark.slow
+def test_a_keras_evaluation_leaves_the_masters_global_random_states_alone(multiclass):
+    import random
+
+    from evodeap.global_random import global_random_state
+
+    random.seed(21)
+    np.random.seed(21)
+    before = global_random_state()  # keras.utils.set_random_seed(context.seed) reseeds both in the fitness
+    assert evaluate(KerasFitness(multiclass), cnn_genome(epochs=1)).status == "ok"
+    assert global_random_state() == before

@@ -167,3 +167,28 @@ def test_refined_spaces_stay_inside_the_original(family, seed, q, eps, width, ro
         # a refined space still samples valid genomes
         assert new.contains(new.sample_genome(rng))
         space = new
+
+
+def test_a_bound_at_the_end_of_the_original_domain_is_that_number():
+    # from_unit(0.0) in log space is exp(log(1e-4)) = 1.0000000000000009e-4: no drift allowed
+    d = Real(1e-4, 1e-1, log=True)
+    assert refine_domain(d, d, [1e-4, 1.2e-4], epsilon=0.02, min_width=0.1).low == 1e-4
+    assert refine_domain(d, d, [9e-2, 1e-1], epsilon=0.02, min_width=0.1).high == 1e-1
+    f = Integer(8, 128, log=True)
+    assert refine_domain(f, f, [8, 9], epsilon=0.02, min_width=0.1).low == 8
+
+
+@SETTINGS
+@given(values=st.lists(st.floats(1e-4, 1e-1), min_size=2, max_size=8), width=st.floats(0.0, 0.2))
+def test_a_bound_that_equals_a_members_value_is_that_value(values, width):
+    d = Real(1e-4, 1e-1, log=True)
+    new = refine_domain(d, d, values, epsilon=0.0, min_width=width)
+    if d.to_unit(max(values)) - d.to_unit(min(values)) >= width:  # not widened: the elites' extremes
+        assert new.low in (min(values), d.low) and new.high in (max(values), d.high)
+    assert all(new.contains(v) for v in values)  # with ε = 0 every elite lies inside, to the last bit
+
+
+@pytest.mark.parametrize("values, eps, width", [([0.0], 0.02, 0.1), ([1.0, 0.98], 0.02, 0.2), ([0.99], 0.0, 0.3)])
+def test_a_widened_interval_at_an_end_is_exactly_zero_or_one(values, eps, width):
+    low, high = unit_interval(values, eps, width)
+    assert low == 0.0 or high == 1.0

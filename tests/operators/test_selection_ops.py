@@ -81,10 +81,63 @@ def test_large_negative_beta_selects_the_worst():
     assert np.all(np.isfinite(p)) and list(p) == [1.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("f", [[], [1.0, math.nan], [math.inf, 1.0]])
-def test_boltzmann_rejects_empty_or_non_finite(f):
+@pytest.mark.parametrize("f", [[], [1.0, math.nan]])
+def test_boltzmann_rejects_empty_or_nan_fitness(f):
     with pytest.raises(ValueError):
         boltzmann_probabilities(f, 1.0)
+
+
+@pytest.mark.parametrize("f", [[1e308, -1e308], [-1e308, 1e308, 0.0], [math.inf, -math.inf, 1.0]])
+def test_beta_zero_is_uniform_even_for_extreme_fitness(f):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        p = boltzmann_probabilities(f, 0.0)
+    assert list(p) == [1.0 / len(f)] * len(f)
+
+
+@pytest.mark.parametrize("beta, expected", [(1.0, [1.0, 0.0]), (1e-308, None), (-1.0, [0.0, 1.0])])
+def test_extreme_fitness_with_finite_beta_is_exact(beta, expected):
+    p = boltzmann_probabilities([1e308, -1e308], beta)
+    if expected is None:  # β·(f1 − f2) = 1e-308 · 2e308 = 2: p = (1/(1+e^-2), e^-2/(1+e^-2))
+        expected = [1 / (1 + math.exp(-2.0)), math.exp(-2.0) / (1 + math.exp(-2.0))]
+    assert p == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("f, beta, expected", [
+    ([math.inf, 1.0, math.inf], 2.0, [0.5, 0.0, 0.5]),     # +inf fitness: uniform over the infinite best
+    ([-math.inf, 1.0, 3.0], -1.0, [1.0, 0.0, 0.0]),        # β < 0 prefers the worst, −inf included
+    ([-math.inf, 0.0], 5.0, [0.0, 1.0]),                   # −inf has probability 0
+    ([-math.inf, -math.inf], 5.0, [0.5, 0.5]),             # all −inf: uniform
+    ([1.0, 5.0, 5.0], math.inf, [0.0, 0.5, 0.5]),          # β = +inf: uniform over the best
+    ([1.0, 5.0, 1.0], -math.inf, [0.5, 0.0, 0.5]),         # β = −inf: uniform over the worst
+])
+def test_infinities_are_the_limits(f, beta, expected):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert list(boltzmann_probabilities(f, beta)) == expected
+
+
+@pytest.mark.parametrize("beta", [math.nan, None, "5", True])
+def test_beta_that_is_not_a_real_number_gets_our_message(beta):
+    from evodeap.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="beta to be a real number"):
+        boltzmann_probabilities([1.0, 2.0], beta)
+    with pytest.raises(ConfigError, match="beta to be a real number"):
+        sel_boltzmann(population([1.0, 2.0]), 2, rng=np.random.default_rng(0), beta=beta)
+
+
+@SETTINGS
+@given(f=st.lists(st.floats(allow_nan=False), min_size=1, max_size=20),
+       beta=st.floats(allow_nan=False))
+def test_any_fitness_and_beta_give_an_exact_distribution(f, beta):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        p = boltzmann_probabilities(f, beta)
+    assert np.all(np.isfinite(p)) and np.all(p >= 0) and p.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.array_equal(p, boltzmann_probabilities([-x for x in f], -beta))   # p(f, β) = p(−f, −β)
+    if beta == 0:
+        assert np.all(p == 1.0 / len(f))
+    else:
+        ranked = p[np.argsort(np.asarray(f) * np.sign(beta), kind="stable")]
+        assert np.all(np.diff(ranked) >= 0)                                      # higher βf, no lower p
 
 
 def test_selection_rejects_invalid_fitness():
