@@ -36,6 +36,12 @@ LayerGene = Union[ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer, LSTMLayer
 LAYER_KINDS: Mapping[str, type] = RegistryView(KINDS, lambda kind: kind.gene)
 
 
+def is_layer_gene(value: Any) -> bool:
+    """Whether ``value`` is a gene of a registered layer kind (an instance of its gene class)."""
+    kind = getattr(type(value), "kind", None)
+    return isinstance(kind, str) and kind in KINDS and isinstance(value, KINDS.get(kind).gene)
+
+
 def gene_fields(kind: str) -> tuple[str, ...]:
     """Names of the evolvable fields of a layer kind, in declaration order."""
     return tuple(f.name for f in dataclasses.fields(layer_class(kind)))

@@ -220,3 +220,12 @@ def test_a_genome_of_an_unregistered_kind_can_be_read_to_be_shown_but_not_planne
     assert genome.to_dict() == data and Genome.from_json(genome.to_json(), allow_unregistered=True) == genome
     assert genome.describe() == "conv4k3relu-max > attention(heads=2,width=8)"
     assert not plan_model(genome, (2, 8, 8, 1), TASK).valid
+
+
+def test_genes_of_every_registered_kind_are_layer_genes():
+    from evodeap.genes import UnregisteredGene, is_layer_gene
+
+    import tiny_kind
+
+    assert is_layer_gene(tiny_kind.TemporalConv(4, 3)) and is_layer_gene(LSTMLayer(4, "tanh"))
+    assert not is_layer_gene(UnregisteredGene("attention", ())) and not is_layer_gene({"kind": "conv"})
