@@ -39,7 +39,7 @@ LAYER_KINDS: Mapping[str, type] = RegistryView(KINDS, lambda kind: kind.gene)
 def is_layer_gene(value: Any) -> bool:
     """Whether ``value`` is a gene of a registered layer kind (an instance of its gene class)."""
     kind = getattr(type(value), "kind", None)
-    return isinstance(kind, str) and kind in KINDS and isinstance(value, KINDS.get(kind).gene)
+    return isinstance(kind, str) and kind in KINDS and isinstance(value, LAYER_KINDS[kind])
 
 
 def gene_fields(kind: str) -> tuple[str, ...]:

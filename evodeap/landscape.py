@@ -34,7 +34,8 @@ from typing import Any
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult
 from evodeap.genome import Genome
-from evodeap.kinds import KINDS, get_family
+from evodeap.kinds import get_family, get_kind
+from evodeap.kinds.api import kind_of
 
 LR_BASE = {"adam": 1e-3, "rmsprop": 5e-4, "sgd": 2e-2}
 OPTIMIZER_QUALITY = {"adam": 1.0, "rmsprop": 0.9, "sgd": 0.85}
@@ -52,12 +53,12 @@ def _bell(x: float, centre: float, width: float) -> float:
 
 
 def _role(gene: Any, role: str) -> tuple[str, ...]:
-    return KINDS.get(gene.kind).fields_for(role)
+    return kind_of(gene).fields_for(role)
 
 
 def best_activation(kind: str) -> str:
     """tanh for a recurrent kind, relu for any other."""
-    return "tanh" if KINDS.get(kind).recurrent else "relu"
+    return "tanh" if get_kind(kind).recurrent else "relu"
 
 
 def landscape_terms(genome: Genome) -> dict[str, float]:
@@ -118,7 +119,7 @@ def landscape_optimum(family: str = "cnn") -> Genome:
 
 
 def _best_gene(kind_name: str) -> Any:
-    kind = KINDS.get(kind_name)
+    kind = get_kind(kind_name)
     best = {name: dom.from_unit(0.5) for name, dom in kind.default_domains().items()}
     best.update({f: BEST_WIDTH for f in kind.fields_for("width")[:1]})
     best.update({f: best_activation(kind_name) for f in kind.fields_for("activation")[:1]})

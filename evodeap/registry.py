@@ -124,7 +124,9 @@ class RegistryView(Mapping):
     """A live, read-only ``name -> value`` mapping over a :class:`Registry` (sorted names).
 
     ``value`` turns each registered object into the mapped value (default: the object).
-    Unknown names raise ``KeyError``, as for a dict.
+    Unknown names raise ``KeyError``, as for a dict. Reading a view is a table read, not a
+    resolution of a user's name (:meth:`Registry.get`, :meth:`Registry.resolve`): code that
+    dispatches on data it already checked (a genome's layer kinds) reads views.
     """
 
     def __init__(self, registry: Registry, value: Callable[[Any], Any] = lambda obj: obj) -> None:
@@ -132,9 +134,7 @@ class RegistryView(Mapping):
         self._value = value
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self._registry:
-            raise KeyError(name)
-        return self._value(self._registry.get(name))
+        return self._value(self._registry._items[name])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._registry.names())

@@ -15,7 +15,7 @@ from evodeap.domains import Choice, Domain, Integer, Real, check_domain, domain_
 from evodeap.errors import SearchSpaceError, UnknownNameError
 from evodeap.genes import LayerGene
 from evodeap.genome import Genome
-from evodeap.kinds import KINDS
+from evodeap.kinds import KINDS, get_kind
 from evodeap.kinds.api import default_space_kinds
 from evodeap.kinds.families import FAMILIES, Family, get_family
 
@@ -46,8 +46,8 @@ def default_layer_domains(family: str | None = None) -> dict[str, dict[str, Doma
     """
     kinds = list(default_space_kinds())
     if family is not None and family in FAMILIES:
-        kinds += [k for k in FAMILIES.get(family).kinds if k not in kinds]
-    return {kind: KINDS.get(kind).default_domains() for kind in kinds}
+        kinds += [k for k in get_family(family).kinds if k not in kinds]
+    return {kind: get_kind(kind).default_domains() for kind in kinds}
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class SearchSpace:
             raise SearchSpaceError(f"layers must map layer kinds to their domains, got {layers!r}")
         object.__setattr__(self, "layers", {k: dict(v) for k, v in layers.items()})
         self.validate()
+        # resolved once per space: the family and the gene class of every kind
+        object.__setattr__(self, "_family", get_family(self.family))
+        object.__setattr__(self, "_genes", {kind: get_kind(kind).gene for kind in self.layers})
 
     # -- validation ---------------------------------------------------------------
     def validate(self) -> None:
@@ -107,7 +110,7 @@ class SearchSpace:
                 raise SearchSpaceError(
                     f"unknown layer kind {kind!r}; known kinds: {', '.join(KINDS.names())}"
                 )
-            expected = set(KINDS.get(kind).fields)
+            expected = set(get_kind(kind).fields)
             if set(fields) != expected:
                 raise SearchSpaceError(
                     f"layer kind {kind!r} needs domains for {sorted(expected)}, got {sorted(fields)}"
@@ -121,7 +124,8 @@ class SearchSpace:
     # -- structure ----------------------------------------------------------------
     @property
     def family_rules(self) -> Family:
-        return get_family(self.family)
+        """The space's :class:`~evodeap.kinds.families.Family` (resolved when the space was made)."""
+        return self._family
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -159,8 +163,7 @@ class SearchSpace:
     # -- sampling -----------------------------------------------------------------
     def sample_layer(self, kind: str, rng: np.random.Generator) -> LayerGene:
         """A random gene of ``kind`` with every field drawn from its domain."""
-        cls = KINDS.get(kind).gene
-        return cls(**{f: d.sample(rng) for f, d in self.layers[kind].items()})
+        return self._genes[kind](**{f: d.sample(rng) for f, d in self.layers[kind].items()})
 
     def sample_hyperparameters(self, rng: np.random.Generator) -> dict[str, Any]:
         return {name: dom.sample(rng) for name, dom in self.hyperparameters.items()}

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from evodeap.genome import Genome
-from evodeap.kinds import get_kind
+from evodeap.kinds.api import kind_of
 from evodeap.space import Choice, Domain, Integer, SearchSpace
 from evodeap.operators.registry import MUTATIONS
 from evodeap.operators.repair import insert_layer, removable_positions, repair
@@ -116,7 +116,7 @@ def mut_remove_layer(ind: Genome, *, space: SearchSpace, rng: np.random.Generato
 def _change_field(ind, space, rng, role: str, sigma: float) -> tuple[Genome]:
     """Mutate one field playing ``role`` (see :data:`evodeap.kinds.api.DEFAULT_ROLES`) in one
     random layer that has such a field."""
-    candidates = [(i, f) for i, g in enumerate(ind) for f in get_kind(g.kind).fields_for(role)
+    candidates = [(i, f) for i, g in enumerate(ind) for f in kind_of(g).fields_for(role)
                   if f in space.layers[g.kind]]
     if candidates:
         i, f = candidates[int(rng.integers(len(candidates)))]

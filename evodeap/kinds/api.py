@@ -47,7 +47,7 @@ from typing import Any, Callable, Mapping, Sequence
 from evodeap.plugins import note_module
 from evodeap.domains import Domain, check_domain
 from evodeap.errors import LayerKindError, SearchSpaceError
-from evodeap.registry import Registry
+from evodeap.registry import Registry, RegistryView
 
 #: The stages of a model, in the order the walker passes through them.
 FRAMES, SEQUENCE, VECTOR = "frames", "sequence", "vector"
@@ -143,6 +143,8 @@ class LayerKind:
 
 
 KINDS: Registry[LayerKind] = Registry("layer kind")
+_KIND_TABLE: RegistryView = RegistryView(KINDS)
+_BY_CLASS: dict[type, LayerKind] = {}
 _DEFAULT_SPACE_ORDER: list[str] = []
 
 
@@ -250,11 +252,14 @@ def _check_roles(kind: str, cls: type, roles: Mapping[str, Sequence[str]] | None
 
 
 def _add(record: LayerKind) -> None:
-    if record.name in KINDS and KINDS.get(record.name).module != record.module:
+    previous = _KIND_TABLE.get(record.name)
+    if previous is not None and previous.module != record.module:
         raise LayerKindError(
-            f"layer kind {record.name!r} is already registered by {KINDS.get(record.name).module}; "
-            f"choose another name")
+            f"layer kind {record.name!r} is already registered by {previous.module}; choose another name")
+    if previous is not None:
+        _BY_CLASS.pop(previous.gene, None)
     KINDS.register(record.name, replace=True)(record)
+    _BY_CLASS[record.gene] = record
     if record.in_default_space and record.name not in _DEFAULT_SPACE_ORDER:
         _DEFAULT_SPACE_ORDER.append(record.name)
     elif not record.in_default_space and record.name in _DEFAULT_SPACE_ORDER:
@@ -265,7 +270,17 @@ def _add(record: LayerKind) -> None:
 def get_kind(name: str) -> LayerKind:
     """The registered kind ``name``; an :class:`~evodeap.errors.UnknownNameError` listing the
     known kinds otherwise."""
-    return KINDS.get(name)
+    try:
+        return _KIND_TABLE[name]
+    except (KeyError, TypeError):
+        return KINDS.get(name)  # raises the registry's unknown-name error
+
+
+def kind_of(gene: Any) -> LayerKind:
+    """The kind of a layer gene, found by its class (``get_kind(gene.kind)`` for a class
+    that is not registered, e.g. of an experiment file loaded again)."""
+    record = _BY_CLASS.get(type(gene))
+    return record if record is not None else get_kind(getattr(gene, "kind", None))
 
 
 def default_space_kinds() -> tuple[str, ...]:
@@ -308,6 +323,6 @@ def describe_gene(gene: Any) -> str:
 __all__ = [
     "ACTIVATIONS", "ANY", "DEFAULT_ROLES", "FRAMES", "KINDS", "LayerContext", "LayerKind",
     "LayerPlan", "PlanError", "SEQUENCE", "STAGES", "STAGE_RANK", "VECTOR", "activation_problems",
-    "default_space_kinds", "describe_gene", "gene_problems", "get_kind", "positive_int_problems",
+    "default_space_kinds", "describe_gene", "gene_problems", "get_kind", "kind_of", "positive_int_problems",
     "register_kind",
 ]

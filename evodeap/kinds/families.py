@@ -20,8 +20,8 @@ from typing import Sequence
 
 from evodeap.plugins import note_module
 from evodeap.errors import LayerKindError, UnknownNameError
-from evodeap.kinds.api import ANY, KINDS, STAGES
-from evodeap.registry import Registry
+from evodeap.kinds.api import ANY, KINDS, STAGES, get_kind
+from evodeap.registry import Registry, RegistryView
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ class Family:
 
 
 FAMILIES: Registry[Family] = Registry("model family")
+_FAMILY_TABLE: RegistryView = RegistryView(FAMILIES)
 _MODULES: dict[str, str] = {}
 
 
@@ -151,7 +152,7 @@ def _check_family(family: Family) -> None:
             raise LayerKindError(f"{where}: unknown layer kind {kind!r}; known: {', '.join(KINDS.names())}")
     last = -1
     for index, stage in enumerate(family.stages):
-        acts = {KINDS.get(k).acts_on for k in stage} - {ANY}
+        acts = {get_kind(k).acts_on for k in stage} - {ANY}
         if len(acts) > 1:
             raise LayerKindError(f"{where}: stage {index} mixes kinds acting on {sorted(acts)}")
         if acts:
@@ -161,9 +162,9 @@ def _check_family(family: Family) -> None:
                                      f"before the {STAGES[last]!r} of an earlier stage")
             last = rank
     for kind in family.free:
-        if KINDS.get(kind).acts_on != ANY:
+        if get_kind(kind).acts_on != ANY:
             raise LayerKindError(f"{where}: free kind {kind!r} must act on any stage "
-                                 f"(it acts on {KINDS.get(kind).acts_on!r})")
+                                 f"(it acts on {get_kind(kind).acts_on!r})")
     outside = [k for k in family.required if k not in kinds]
     if outside:
         raise LayerKindError(f"{where}: required kinds {outside} are not kinds of the family")
@@ -172,8 +173,8 @@ def _check_family(family: Family) -> None:
 def get_family(name: str) -> Family:
     """The family called ``name``; an error listing the known families otherwise."""
     try:
-        return FAMILIES.get(name)
-    except UnknownNameError:
+        return _FAMILY_TABLE[name]
+    except (KeyError, TypeError):
         raise UnknownNameError(
             f"unknown model family {name!r}; known families: {', '.join(FAMILIES.names())}"
         ) from None

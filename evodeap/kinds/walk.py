@@ -31,10 +31,10 @@ from evodeap.kinds.api import (
     STAGE_RANK,
     STAGES,
     VECTOR,
-    KINDS,
     LayerContext,
     LayerPlan,
     PlanError,
+    kind_of,
 )
 from evodeap.kinds.families import Family
 
@@ -174,7 +174,7 @@ def walk(
         ``problems`` says why.
     """
     state = _State(tuple(int(s) for s in input_shape), family, frame_size)
-    kinds = [KINDS.get(gene.kind) for gene in layers]
+    kinds = [kind_of(gene) for gene in layers]
     for i, (gene, kind) in enumerate(zip(layers, kinds)):
         if kind.acts_on != ANY:
             if STAGES.index(kind.acts_on) < STAGES.index(state.stage):
