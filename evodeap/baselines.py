@@ -496,8 +496,7 @@ def save_records(path: str | Path, records: Sequence[EvaluationRecord], *, name:
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     db_path = directory / "results.sqlite"
-    with ResultsDB(db_path) as db:
-        db.start_run(name, seed, config or {"method": name})
+    with ResultsDB.create(db_path, name, seed, config or {"method": name}) as db:
         best, best_key = -math.inf, ""
         for start in range(0, len(records), batch):
             chunk = records[start:start + batch]

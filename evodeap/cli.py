@@ -2,13 +2,15 @@
 
     evodeap run EXPERIMENT.py [--preset NAME] [--set key=value ...] [--out DIR] [--seed N]
                               [--executor serial|process|ray] [--workers N] [--quiet | --verbose]
-    evodeap resume DIR
-    evodeap report DIR
+    evodeap resume DIR [--experiment FILE] [--force] [--retrain-lost-weights]
+    evodeap report DIR [--out OUT]
     evodeap data generate|show|export ...
 
 Bad input (a malformed experiment, unknown operator, inverted range, corrupt checkpoint
-or data file) prints one line on stderr and exits with status 2; nothing on disk is
-overwritten. Ctrl-C saves what is finished and prints the resume command (status 130).
+or data file, a run directory in use, a full disk) prints one line on stderr and exits
+with status 2; nothing on disk is overwritten. Ctrl-C saves what is finished and prints
+the resume command (status 130). Without ``--out``, ``run`` writes to
+``runs/<name>-<timestamp>`` and prints where.
 """
 from __future__ import annotations
 
@@ -39,8 +41,9 @@ def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config import parse_assignments
     from evodeap.experiment import load_experiment
+    from evodeap.provenance import describe_sources
     from evodeap.resolve import resolve_run
-    from evodeap.run import RunDirectory, run
+    from evodeap.run import default_run_directory, run
     from evodeap.study import is_study
 
     namespace = load_experiment(args.experiment)
@@ -48,26 +51,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for flag in ("executor", "workers"):
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
-    out = Path(args.out) if args.out else None
-    experiment = {"file": str(Path(args.experiment).resolve()), "overrides": overrides}
+    path = Path(args.experiment).resolve()
+    experiment = {"file": str(path), "overrides": overrides, "sources": describe_sources(path, namespace)}
     if is_study(namespace):
-        return _run_study(namespace, out, experiment, args)
+        return _run_study(namespace, Path(args.out) if args.out else None, experiment, args)
     if args.seed is not None:
         overrides["seed"] = args.seed
     config = namespace["CONFIG"].with_overrides(overrides).validate()
-    resolved = None
-    if out is not None:  # refuse before any work is done: every name and parameter, then the directory
-        resolved = resolve_run(config)
-        RunDirectory(out).create(config, experiment)
+    resolved = resolve_run(config)  # refuse before any work is done: every name and parameter, then the directory
+    out = Path(args.out) if args.out else default_run_directory(config.name)
+    if not args.out and not args.quiet:
+        print(f"run directory: {out}", flush=True)
     progress = _progress(args, config)
     try:
-        if out is None:
-            result = run(config, on_generation=progress.generation, on_evaluation=progress.evaluation)
-        else:
-            from evodeap.run import execute
-
-            result = execute(RunDirectory(out), config, None, progress.generation, progress.evaluation, None,
-                             resolved)
+        result = run(config, out, on_generation=progress.generation, on_evaluation=progress.evaluation,
+                     experiment=experiment, resolved=resolved)
     finally:
         progress.close()
     return _finish(result, out, args)
@@ -86,12 +84,12 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
     return dict(presets[name])
 
 
-def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Namespace, resume: bool = False) -> int:
-    from evodeap.progress import ConsoleProgress, summary
-    from evodeap.study import run_study
+def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
+               resume: bool = False) -> int:
+    from evodeap.progress import ConsoleProgress
+    from evodeap.run import default_run_directory
+    from evodeap.study import resume_study, run_study
 
-    if out is None:
-        raise ConfigError("this experiment declares VARIANTS/SEEDS: give the study directory with --out")
     progress: list[ConsoleProgress] = []
 
     def start(arm, config):
@@ -107,53 +105,96 @@ def _run_study(namespace, out: Path | None, experiment: dict, args: argparse.Nam
             best = result.hall_of_fame[0]
             print(f"   best {best.fitness.values[0]:.4f}: {best.describe()}", flush=True)
 
-    arms = run_study(namespace, out, experiment, seed_override=args.seed if not resume else None,
-                     on_arm_start=start, on_arm_done=done, resume=resume)
+    try:
+        if resume:
+            arms = resume_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
+                                on_arm_start=start, on_arm_done=done)
+        else:
+            from evodeap.study import study_plan
+
+            study_plan(namespace, args.seed)  # refuse a malformed plan before choosing a folder
+            reserved = out is None
+            if reserved:
+                out = default_run_directory(namespace["CONFIG"].name)
+                if not args.quiet:
+                    print(f"study directory: {out}", flush=True)
+            try:
+                arms = run_study(namespace, out, experiment, seed_override=args.seed, on_arm_start=start,
+                                 on_arm_done=done)
+            except EvodeapError:
+                if reserved and not any(out.iterdir()):  # refused before anything was written
+                    out.rmdir()
+                raise
+    finally:
+        for bar in progress:
+            bar.close()
     print(f"study directory: {out} ({len(arms)} runs); compare them with: evodeap report {out}")
     return 0
 
 
+def _announce(path: Path) -> None:
+    print(f"resume executes the experiment file {path}", flush=True)
+
+
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from evodeap.run import RunDirectory, resume, resume_config
+    from evodeap.run import RunDirectory, continue_run
+    from evodeap.study import is_study_directory
 
     out = Path(args.directory)
-    if (out / "study.json").exists():
-        from evodeap.experiment import load_experiment
-        from evodeap.study import read_study
+    if is_study_directory(out):
+        if args.retrain_lost_weights:
+            raise ConfigError("--retrain-lost-weights applies to one run directory; resume the sub-run with it")
+        return _run_study(None, out, None, args, resume=True)
+    directory = RunDirectory(out)
+    directory.require()
+    progress = []
 
-        info = read_study(out)
-        namespace = load_experiment(info["experiment"]["file"])
-        args.seed = None
-        return _run_study(namespace, out, info["experiment"], args, resume=True)
-    config = resume_config(out)
-    state = RunDirectory(out).load_checkpoint()
-    if state is not None and state["generation"] >= config.generations:
-        print(f"{out} is already complete ({state['generation']} generations)")
+    def start(config):
+        progress.append(_progress(args, config))
+        return progress[0].generation, progress[0].evaluation
+
+    with directory.lock("resume"):
+        try:
+            outcome = continue_run(directory, experiment_file=args.experiment, force=args.force,
+                                   retrain_lost_weights=args.retrain_lost_weights, want_result=False,
+                                   on_start=start, announce=_announce)
+        finally:
+            for bar in progress:
+                bar.close()
+    if outcome.already_complete:
+        state = directory.load_checkpoint()
+        done = f"{out} is already complete ({state['generation']} generations)"
+        if outcome.written:
+            done += f"; wrote what its end had not: {', '.join(outcome.written)}"
+        print(done)
         return 0
-    progress = _progress(args, config)
-    try:
-        result = resume(out, config, on_generation=progress.generation, on_evaluation=progress.evaluation)
-    finally:
-        progress.close()
-    return _finish(result, out, args)
+    return _finish(outcome.result, out, args)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from evodeap.report import write_report
+    from evodeap.report import output_folder, write_report
+    from evodeap.study import is_study_directory
     from evodeap.study_report import write_study_report
 
     directory = Path(args.directory)
-    if not (directory / "study.json").exists():
-        paths = write_report(directory)
+    if not directory.is_dir():
+        from evodeap.errors import RunDirectoryError
+
+        raise RunDirectoryError(f"no run directory at {directory}")
+    if not is_study_directory(directory):
+        paths = write_report(directory, args.out)
     else:
         from evodeap.paper_report import REPORTS
         from evodeap.study import read_study
 
-        paths = write_study_report(directory)
-        for name in read_study(directory).get("reports", []):
-            if name not in REPORTS:
-                raise ConfigError(f"unknown report {name!r}; known: {', '.join(REPORTS)}")
-            paths += REPORTS[name](directory)
+        with output_folder(directory, args.out) as target:
+            names = read_study(directory).get("reports", [])
+            unknown = [n for n in names if n not in REPORTS]
+            if unknown:
+                raise ConfigError(f"unknown report {unknown[0]!r}; known: {', '.join(REPORTS)}")
+            paths = write_study_report(directory, target)
+            for name in names:
+                paths += REPORTS[name](directory, target)
     for path in paths:
         print(path)
     return 0
@@ -173,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("experiment", help="path to an experiment .py file defining CONFIG")
     run_p.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override a setting (repeatable), e.g. --set population_size=20")
-    run_p.add_argument("--out", help="run directory to create (must not exist or be empty)")
+    run_p.add_argument("--out", help="run directory to create (must not exist or be empty); "
+                                     "default: runs/<name>-<timestamp>")
     run_p.add_argument("--seed", type=int)
     run_p.add_argument("--preset", help="a named group of settings from the experiment's PRESETS (e.g. quick, paper)")
     run_p.add_argument("--executor", choices=("serial", "process", "ray"))
@@ -181,13 +223,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(run_p)
     run_p.set_defaults(handler=_cmd_run)
 
-    resume_p = sub.add_parser("resume", help="continue a stopped run")
+    resume_p = sub.add_parser(
+        "resume", help="continue a stopped run (executes its experiment file)",
+        description="Continue a stopped run or study. This EXECUTES the run's experiment file (Python code): the "
+                    "file recorded in experiment.json, or the one named with --experiment; it prints which file "
+                    "before running it. A file inside the run directory is never executed unless you name it, and "
+                    "a file whose hash changed since the run started is refused unless --force (a run that "
+                    "stopped because its code broke the contract accepts the fix; the change is recorded).")
     resume_p.add_argument("directory")
+    resume_p.add_argument("--experiment", metavar="FILE",
+                          help="execute this experiment file instead of the recorded one (it must describe the "
+                               "same configuration)")
+    resume_p.add_argument("--force", action="store_true",
+                          help="go on although the experiment file or its modules changed (recorded in the run)")
+    resume_p.add_argument("--retrain-lost-weights", action="store_true",
+                          help="train models whose weight files are damaged or missing from scratch (recorded: "
+                               "the run is then no longer an exact continuation)")
     _add_output_flags(resume_p)
     resume_p.set_defaults(handler=_cmd_resume)
 
-    report_p = sub.add_parser("report", help="regenerate tables and figures from a run's database")
+    report_p = sub.add_parser(
+        "report", help="regenerate tables and figures from a run's database",
+        description="Write tables and figures from a run's (or study's) databases. Executes no code from the "
+                    "directory and writes only into the output folder.")
     report_p.add_argument("directory")
+    report_p.add_argument("--out", metavar="OUT", help="write tables/ and figures/ here instead of into the run "
+                                                       "directory (e.g. for a read-only or received directory)")
     report_p.set_defaults(handler=_cmd_report)
 
     try:

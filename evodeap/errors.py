@@ -44,6 +44,26 @@ class RunDirectoryError(EvodeapError):
     """A run directory is missing, corrupt or would be overwritten."""
 
 
+class DamagedFileError(RunDirectoryError):
+    """A file of a run directory is truncated, garbled, of the wrong form or missing."""
+
+
+class DiskFullError(RunDirectoryError):
+    """The device holding a run directory or report folder is full."""
+
+
+class ReadOnlyError(RunDirectoryError):
+    """A run directory or report folder cannot be written (read-only or permission denied)."""
+
+
+class UnsafePathError(RunDirectoryError):
+    """A path would lead through a symbolic link or outside the folder being written."""
+
+
+class RunLockedError(RunDirectoryError):
+    """Another process holds the lock of a run directory."""
+
+
 class UserCodeError(EvodeapError):
     """User code — an operator, a fitness — broke the run's contract.
 

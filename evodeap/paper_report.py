@@ -24,8 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from evodeap.paper_values import beside_ours, paper_reported
-from evodeap.report import best_per_generation_table, save_figure, write_table
-from evodeap.storage import evaluations, generations
+from evodeap.report import best_per_generation_table, output_folder, save_figure, write_table
+from evodeap.storage import evaluations, generations, snapshots
 from evodeap.study import arms, read_study
 
 METRICS = ("accuracy", "precision", "recall", "auc", "f1")
@@ -96,8 +96,15 @@ def paper_tables(directory: str | Path) -> dict:
     }
 
 
-def write_paper_report(directory: str | Path) -> list[Path]:
-    """Write Tables 2–5 (CSV + Markdown) and Figures 2–4 (PNG + SVG); returns the paths."""
+def write_paper_report(directory: str | Path, out: str | Path | None = None) -> list[Path]:
+    """Write Tables 2–5 (CSV + Markdown) and Figures 2–4 (PNG + SVG) into ``out`` (default:
+    the study directory); returns the paths."""
+    directory = Path(directory)
+    with output_folder(directory, out) as target, snapshots():
+        return _write_paper_report(directory, target)
+
+
+def _write_paper_report(directory: Path, out: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -106,14 +113,13 @@ def write_paper_report(directory: str | Path) -> list[Path]:
     import seaborn as sns
     from matplotlib.ticker import MaxNLocator
 
-    directory = Path(directory)
     tables = paper_tables(directory)
     written: list[Path] = []
     for name, frame in {**tables, **beside_ours(tables)}.items():
         if not frame.empty:
-            written += write_table(frame, directory / "tables", name)
+            written += write_table(frame, out / "tables", name)
     paper = paper_reported()
-    figures = directory / "figures"
+    figures = out / "figures"
     sns.set_theme(style="whitegrid")
 
     def save(fig, name: str) -> None:

@@ -33,7 +33,8 @@ def format_row(record: dict) -> str:
 class ConsoleProgress:
     """Hooks for :func:`evodeap.run.run`: the table on ``out``, bars on stderr.
 
-    ``quiet`` prints nothing; ``verbose`` adds one line per evaluation.
+    ``quiet`` prints nothing; ``verbose`` adds one line per evaluation. The bars appear
+    with the first evaluation, so a run refused before any work shows none.
     """
 
     def __init__(self, generations: int, population: int, *, quiet: bool = False, verbose: bool = False,
@@ -42,13 +43,16 @@ class ConsoleProgress:
         self.out = out or sys.stdout
         self.population = population
         self.header_printed = False
-        show_bars = (sys.stderr.isatty() if bars is None else bars) and not quiet
+        self.generations = generations
+        self.show_bars = (sys.stderr.isatty() if bars is None else bars) and not quiet
         self.gen_bar = self.eval_bar = None
-        if show_bars:
+
+    def _bars(self) -> None:
+        if self.show_bars and self.gen_bar is None:
             from tqdm import tqdm
 
-            self.gen_bar = tqdm(total=generations + 1, desc="generations", position=0, unit="gen")
-            self.eval_bar = tqdm(total=population, desc="evaluations", position=1, unit="eval", leave=False)
+            self.gen_bar = tqdm(total=self.generations + 1, desc="generations", position=0, unit="gen")
+            self.eval_bar = tqdm(total=self.population, desc="evaluations", position=1, unit="eval", leave=False)
 
     def _write(self, line: str) -> None:
         if self.gen_bar is not None:
@@ -57,6 +61,7 @@ class ConsoleProgress:
             print(line, file=self.out, flush=True)
 
     def evaluation(self, record: EvaluationRecord) -> None:
+        self._bars()
         if self.eval_bar is not None:
             self.eval_bar.update(1)
         if self.verbose and not self.quiet:
@@ -68,6 +73,7 @@ class ConsoleProgress:
     def generation(self, report: GenerationReport) -> None:
         if self.quiet:
             return
+        self._bars()
         if not self.header_printed:
             self._write(format_header())
             self.header_printed = True
@@ -81,6 +87,7 @@ class ConsoleProgress:
         for bar in (self.eval_bar, self.gen_bar):
             if bar is not None:
                 bar.close()
+        self.show_bars = False
 
 
 def summary(result: EvolutionResult, directory: Path | None) -> str:

@@ -1,16 +1,27 @@
 """``evodeap report DIR``: tables (CSV + Markdown) and figures (PNG + SVG) from a run's database.
 
 Every number is read from ``results.sqlite``; nothing is typed in. Outputs go to
-``DIR/tables`` and ``DIR/figures`` and are regenerated from scratch on each call.
+``DIR/tables`` and ``DIR/figures`` (or ``OUT/tables`` and ``OUT/figures`` with
+``--out OUT``) and are regenerated from scratch on each call.
+
+A report on a directory someone sent executes no code and writes nothing outside its
+output folder: the databases are read as private copies (:func:`evodeap.storage.snapshots`),
+every file is written by :mod:`evodeap.files` (atomic, never through a link, never outside
+the output folder), and writing into the run directory itself takes its lock
+(:func:`output_folder`).
 """
 from __future__ import annotations
 
+import io
 import json
-from pathlib import Path
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Iterator
 
-from evodeap.errors import RunDirectoryError
+from evodeap.errors import ReadOnlyError, RunDirectoryError, RunLockedError
+from evodeap.files import write_bytes
 from evodeap.genome import Genome
-from evodeap.storage import evaluations, generations
+from evodeap.storage import evaluations, generations, snapshots
 
 
 def markdown_table(frame, float_format: str = "{:.4f}") -> str:
@@ -26,12 +37,52 @@ def markdown_table(frame, float_format: str = "{:.4f}") -> str:
     return "\n".join([header, rule, *rows]) + "\n"
 
 
+@contextmanager
+def output_folder(run_dir: str | Path, out: str | Path | None = None) -> Iterator[Path]:
+    """The folder a report of ``run_dir`` writes into: ``out``, or ``run_dir`` itself — then
+    under the run directory's lock (a live run or another writer is refused, naming it).
+
+    Raises:
+        ReadOnlyError: the run directory is read-only (the message suggests ``--out``).
+        RunLockedError: another command writes the run directory.
+    """
+    from evodeap.lock import RunLock
+
+    run_dir = Path(run_dir)
+    if out is not None and Path(out).resolve() != run_dir.resolve():
+        out = Path(out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from evodeap.files import os_error
+
+            raise os_error(exc, out, "create") from None
+        yield out
+        return
+    lock = RunLock(run_dir, "report")
+    try:
+        lock.acquire()
+    except ReadOnlyError as exc:
+        raise ReadOnlyError(f"{run_dir} is read-only ({str(exc).rsplit(': ', 1)[-1]}): write the report elsewhere "
+                            f"with: evodeap report {run_dir} --out OUT") from None
+    except RunLockedError as exc:
+        raise RunLockedError(f"{exc}; or write the report elsewhere with: evodeap report {run_dir} --out OUT") from None
+    try:
+        yield run_dir
+    finally:
+        lock.release()
+
+
+def _write_output(directory: Path, name: str, data: bytes) -> Path:
+    """Write ``directory/name``, ``directory`` being a folder (``tables``, ``figures``) of the output folder."""
+    return write_bytes(directory.parent, PurePosixPath(directory.name, name), data)
+
+
 def write_table(frame, directory: Path, name: str) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = directory / f"{name}.csv", directory / f"{name}.md"
-    frame.to_csv(csv_path, index=False)
-    md_path.write_text(markdown_table(frame))
-    return [csv_path, md_path]
+    """``name.csv`` and ``name.md`` in ``directory`` (a folder directly inside the output folder)."""
+    directory = Path(directory)
+    return [_write_output(directory, f"{name}.csv", frame.to_csv(index=False).encode()),
+            _write_output(directory, f"{name}.md", markdown_table(frame).encode())]
 
 
 def best_per_generation_table(run_dir: Path):
@@ -42,8 +93,10 @@ def best_per_generation_table(run_dir: Path):
     first_by_key = evals.drop_duplicates("key").set_index("key")
     rows = []
     for _, row in gens.iterrows():
-        # a report executes no code: kinds of the run's experiment file may be unregistered here
-        genome = Genome.from_json(first_by_key.loc[row["best_key"], "genome"], allow_unregistered=True)
+        try:  # a report executes no code: kinds of the run's experiment file may be unregistered here
+            genome = Genome.from_json(first_by_key.loc[row["best_key"], "genome"], allow_unregistered=True)
+        except Exception as exc:  # the database's content, not the code, is wrong
+            raise _corrupt(run_dir, f"the best genome of generation {row.get('gen')} does not decode", exc) from None
         rows.append({
             "generation": int(row["gen"]), "best_fitness": float(row["best"]),
             **{k: v for k, v in genome.hyperparameters.items()},
@@ -52,22 +105,31 @@ def best_per_generation_table(run_dir: Path):
     return pd.DataFrame(rows)
 
 
+def _corrupt(run_dir: Path, what: str, exc: Exception | None = None) -> RunDirectoryError:
+    """The refusal of a database whose content (not its structure) is not what a run writes."""
+    from evodeap.errors import DamagedFileError
+    from evodeap.storage import database_path
+
+    detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
+    return DamagedFileError(f"{database_path(run_dir)} is corrupt: {what}{detail}")
+
+
 def save_figure(fig, directory: Path, name: str) -> list[Path]:
     """Save ``fig`` as ``name.png`` and ``name.svg`` in ``directory``, close it, return the paths."""
     import matplotlib.pyplot as plt
 
-    directory.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     paths = []
     for ext in ("png", "svg"):
-        path = directory / f"{name}.{ext}"
-        fig.savefig(path, dpi=120)
-        paths.append(path)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=ext, dpi=120)
+        paths.append(_write_output(Path(directory), f"{name}.{ext}", buffer.getvalue()))
     plt.close(fig)
     return paths
 
 
-def write_figures(run_dir: Path) -> list[Path]:
+def write_figures(run_dir: Path, out: Path | None = None) -> list[Path]:
+    """The run's figures into ``out/figures`` (default: the run directory's)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,8 +137,7 @@ def write_figures(run_dir: Path) -> list[Path]:
     import seaborn as sns
 
     gens = generations(run_dir)
-    figures = run_dir / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
+    figures = Path(out if out is not None else run_dir) / "figures"
     sns.set_theme(style="whitegrid")
     written = []
 
@@ -102,18 +163,30 @@ def write_figures(run_dir: Path) -> list[Path]:
     return written
 
 
-def write_report(run_dir: str | Path) -> list[Path]:
-    """Regenerate every table and figure of a run directory; returns the written paths."""
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:
+    """Regenerate every table and figure of a run directory into ``out`` (default: the run
+    directory); returns the written paths."""
     run_dir = Path(run_dir)
-    if not (run_dir / "results.sqlite").is_file():
+    if not ((run_dir / "results.sqlite").exists() or (run_dir / "results.sqlite").is_symlink()):
+        if any(run_dir.glob("*/seed-*/config.json")):
+            raise RunDirectoryError(f"{run_dir / 'study.json'} is missing: {run_dir} holds the sub-runs of a study; "
+                                    f"restore study.json")
         raise RunDirectoryError(f"no results database in {run_dir}: is it a run directory?")
+    with output_folder(run_dir, out) as target, snapshots():
+        return _write_run_report(run_dir, target)
+
+
+def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     gens = generations(run_dir)
     if gens.empty:
         raise RunDirectoryError(f"{run_dir} has no completed generation yet")
-    tables = run_dir / "tables"
-    written = write_table(
-        gens[["gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "diversity", "unique", "mu", "beta",
-              "layers_mean"]], tables, "generations")
+    tables = out / "tables"
+    columns = ["gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "diversity", "unique", "mu", "beta",
+               "layers_mean"]
+    missing = [c for c in columns + ["best_key", "space"] if c not in gens.columns]
+    if missing:
+        raise _corrupt(run_dir, "its generation records lack " + ", ".join(missing))
+    written = write_table(gens[columns], tables, "generations")
     written += write_table(best_per_generation_table(run_dir), tables, "best_per_generation")
     evals = evaluations(run_dir)
     status = evals.groupby("status").size().reset_index(name="evaluations")
@@ -121,7 +194,11 @@ def write_report(run_dir: str | Path) -> list[Path]:
     refinements = []
     previous = None
     for _, row in gens.iterrows():
-        space = json.loads(row["space"])
+        try:
+            space = json.loads(row["space"])
+            space["hyperparameters"]
+        except Exception as exc:
+            raise _corrupt(run_dir, f"the search space of generation {row['gen']} does not decode", exc) from None
         if previous is not None and space != previous:
             refinements.append({"generation": int(row["gen"]), "space": json.dumps(space["hyperparameters"])})
         previous = space
@@ -129,5 +206,5 @@ def write_report(run_dir: str | Path) -> list[Path]:
         import pandas as pd
 
         written += write_table(pd.DataFrame(refinements), tables, "refinements")
-    written += write_figures(run_dir)
+    written += write_figures(run_dir, out)
     return written

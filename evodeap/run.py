@@ -1,38 +1,34 @@
-"""Run directories: start, checkpoint, resume.
+"""Runs in a run directory: start, checkpoint, resume, finish.
 
-Everything a run produces lives in one folder, written only by the master process::
-
-    config.json        the experiment, as JSON (written first)
-    experiment.json    where the experiment came from (file + --set overrides), for resume
-    results.sqlite     every evaluation, written as soon as it completes; one row per generation
-    checkpoint.json    engine state after the last completed generation (atomic replace)
-    logbook.csv        the per-generation table
-    hall_of_fame.json  the best genomes with their fitness (at the end)
-    space.json         the final (possibly refined) search space (at the end)
-    weights/           trained weights of the living population, ``<key>-e<epochs>.weights.h5``
-                       (with ``inheritance`` or ``multi_fidelity``; see evodeap.weights)
-    tensorboard/       per-generation scalars and training curves (when enabled)
+The directory's files and their formats are described in :mod:`evodeap.rundir`. Every
+command here holds the directory's lock while it writes (:mod:`evodeap.lock`).
 
 Nothing in the folder is a pickle and nothing in it is executed: ``resume`` re-runs the
-original experiment *file* (at its recorded path) and checks that it still describes the
-same configuration.
+original experiment *file* (at its recorded path, or one the user names), after checking
+that its hash is the recorded one (:mod:`evodeap.provenance`), and checks that it still
+describes the same configuration.
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from evodeap import formats
 from evodeap.config import ExperimentConfig, comparable
-from evodeap.engine import LOGBOOK_FIELDS, EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import EvodeapError, RunDirectoryError, UserCodeError
+from evodeap.engine import EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
+from evodeap.errors import DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.experiment import build_config, load_experiment
+from evodeap.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
 from evodeap.resolve import ResolvedRun, resolve_run
-from evodeap.storage import ResultsDB
+from evodeap.rundir import RunDirectory, default_run_directory
+from evodeap.storage import ResultsDB, check_database
+from evodeap.weights import INDEX, WeightFileError
 
-CHECKPOINT_KEYS = {"format", "generation", "population", "hall_of_fame", "logbook", "rng", "space"}
+__all__ = ["Continuation", "RunDirectory", "RunInterrupted", "check_same_config", "continue_run",
+           "default_run_directory", "execute", "load_recorded_experiment", "resume", "run"]
+
+RETRAIN_FLAG = "--retrain-lost-weights"
 
 
 class RunInterrupted(EvodeapError):
@@ -41,80 +37,6 @@ class RunInterrupted(EvodeapError):
     def __init__(self, directory: Path) -> None:
         super().__init__(f"interrupted; everything finished is saved. Resume with: evodeap resume {directory}")
         self.directory = directory
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file, fsync, then rename over ``path`` (never a half-written file)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    # key order is kept: the order of a search space's genes is the order operators draw in
-    write_atomic(path, json.dumps(data, indent=1))
-
-
-@dataclass
-class RunDirectory:
-    """Paths and file formats of one run directory."""
-
-    path: Path
-
-    def __post_init__(self) -> None:
-        self.path = Path(self.path)
-
-    def file(self, name: str) -> Path:
-        return self.path / name
-
-    @property
-    def db_path(self) -> Path:
-        return self.file("results.sqlite")
-
-    def create(self, config: ExperimentConfig, experiment: dict[str, Any] | None) -> None:
-        """Start a new run here; refuse a directory that already holds anything."""
-        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
-            if self.file("config.json").is_file():
-                raise RunDirectoryError(
-                    f"{self.path} already holds a run; continue it with 'evodeap resume {self.path}' "
-                    f"or choose another --out")
-            raise RunDirectoryError(f"{self.path} exists and is not empty; choose another --out")
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.file("config.json"), config.to_dict())
-        write_json_atomic(self.file("experiment.json"), experiment or {"file": None, "overrides": {}})
-
-    def read_json(self, name: str) -> Any:
-        path = self.file(name)
-        try:
-            return json.loads(path.read_text())
-        except FileNotFoundError:
-            raise RunDirectoryError(f"{path} is missing: is {self.path} a run directory?") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RunDirectoryError(f"{path} is corrupt: {exc}") from None
-
-    def load_checkpoint(self) -> dict[str, Any] | None:
-        if not self.file("checkpoint.json").exists():
-            return None
-        state = self.read_json("checkpoint.json")
-        if not isinstance(state, dict) or not CHECKPOINT_KEYS <= set(state):
-            raise RunDirectoryError(f"{self.file('checkpoint.json')} is corrupt: missing engine state")
-        return state
-
-    def write_logbook(self, rows: list[dict]) -> None:
-        lines = [",".join(LOGBOOK_FIELDS)]
-        for row in rows:
-            lines.append(",".join("" if row.get(f) is None else str(row.get(f)) for f in LOGBOOK_FIELDS))
-        write_atomic(self.file("logbook.csv"), "\n".join(lines) + "\n")
-
-    def write_final(self, result: EvolutionResult) -> None:
-        write_json_atomic(self.file("hall_of_fame.json"), [
-            {"fitness": list(ind.fitness.values), "key": ind.key(), "genome": ind.to_dict()}
-            for ind in result.hall_of_fame
-        ])
-        write_json_atomic(self.file("space.json"), result.space.to_dict())
 
 
 class _Recorder:
@@ -127,6 +49,7 @@ class _Recorder:
         self.db = db
         self.forward_generation = on_generation
         self.forward_evaluation = on_evaluation
+        self.last_state: dict[str, Any] | None = None
         self.tensorboard = None
         if config.tensorboard:
             from evodeap.tensorboard import TensorBoardWriter
@@ -148,8 +71,8 @@ class _Recorder:
             self.forward_generation(report)
 
     def checkpoint(self, state: dict[str, Any]) -> None:
-        write_json_atomic(self.directory.file("checkpoint.json"), state)
-        self.directory.write_logbook(state["logbook"])
+        self.directory.write_checkpoint(state)
+        self.last_state = state
 
     def close(self) -> None:
         if self.tensorboard is not None:
@@ -158,93 +81,347 @@ class _Recorder:
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
             on_generation, on_evaluation, executor, resolved: ResolvedRun | None = None) -> EvolutionResult:
-    """Evolve ``config`` into an existing run directory (fresh, or resumed from ``resume_state``);
-    ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`)."""
-    with ResultsDB(directory.db_path) as db:
-        if resume_state is None:
-            db.start_run(config.name, config.seed, config.to_dict())
-        else:
-            resume_state.retry_failures = db.status() == "failed"  # stopped by user code: retry, not replay
+    """Evolve ``config`` into a run directory whose start files exist (the caller holds its lock).
+
+    Without ``resume_state`` the database is created; with it, the existing one is
+    continued. A stop leaves the status ``failed`` when user code broke its contract (its
+    failed evaluations are retried on resume), else ``interrupted``, where the disk allows
+    it; a full disk or damaged weights end with one line that says how to go on.
+    ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`).
+    """
+    directory.check_folders()
+    if resume_state is None:
+        db = ResultsDB.create(directory.db_path, config.name, config.seed, config.to_dict())
+    else:
+        db = ResultsDB(directory.db_path, check=False)  # checked by the caller
+    with db:
+        if resume_state is not None:
+            status = db.status()
+            if status is None:  # an old version stopped between creating the tables and this row
+                db.start_run(config.name, config.seed, config.to_dict())
+            resume_state.retry_failures = status == "failed"  # stopped by user code: retry, not replay
             db.set_status("running")
-            resume_state.evaluations = list(db.iter_evaluations())
+            if not resume_state.evaluations:
+                resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
                             weights_dir=str(directory.file("weights")), resolved=resolved)
-        except KeyboardInterrupt:
-            db.set_status("interrupted")
-            raise RunInterrupted(directory.path) from None
-        except UserCodeError as exc:  # everything finished is stored; the fixed code resumes it
-            db.set_status("failed")
-            exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
+        except BaseException as exc:
+            if isinstance(exc, UserCodeError):  # everything finished is stored; the fixed code resumes it
+                _try_status(db, "failed")
+                exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
+                raise
+            _try_status(db, "interrupted")
+            if isinstance(exc, KeyboardInterrupt):
+                raise RunInterrupted(directory.path) from None
+            if isinstance(exc, DiskFullError):
+                raise DiskFullError(f"{exc}. Everything finished before is saved: free space, then "
+                                    f"evodeap resume {directory.path}") from None
+            if isinstance(exc, WeightFileError):
+                raise _weights_refusal(directory, {name: "damaged or missing" for name in exc.files}) from None
             raise
         finally:
             recorder.close()
-        directory.write_final(result)
+        state = recorder.last_state or directory.load_checkpoint()
+        directory.write_final(state)
         db.set_status("finished")
     return result
+
+
+def _try_status(db: ResultsDB, status: str) -> None:
+    try:
+        db.set_status(status)
+    except EvodeapError:
+        pass  # e.g. the disk is full; the status is a hint, the checkpoint is the truth
 
 
 def run(config: ExperimentConfig, out: str | Path | None = None, *,
         on_generation: Callable[[GenerationReport], None] | None = None,
         on_evaluation: Callable[[EvaluationRecord], None] | None = None,
-        experiment: dict[str, Any] | None = None, executor: Any = None) -> EvolutionResult:
+        experiment: dict[str, Any] | None = None, executor: Any = None,
+        resolved: ResolvedRun | None = None) -> EvolutionResult:
     """Validate ``config`` and evolve it; with ``out``, record everything in that run directory.
 
     Args:
         config: the experiment.
         out: a new (or empty) run directory; ``None`` keeps everything in memory.
         on_generation, on_evaluation: progress hooks.
-        experiment: ``{"file": path, "overrides": {...}}`` so ``evodeap resume`` can rebuild it.
+        experiment: ``{"file": path, "overrides": {...}, "sources": {...}}`` so ``evodeap
+            resume`` can rebuild it (see :mod:`evodeap.provenance`).
         executor: an entered executor, instead of the one the config names.
+        resolved: ``config``'s objects, if the caller resolved them already (:func:`evodeap.resolve.resolve_run`).
+
+    Raises:
+        RunDirectoryError: ``out`` holds anything, is in use, or cannot be written.
     """
-    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
+    if resolved is None:  # every name and parameter checked before anything is written
+        resolved = resolve_run(config.validate())
     if out is None:
         return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor,
                       resolved=resolved)
     directory = RunDirectory(Path(out))
-    directory.create(config, experiment)
-    return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
-
-
-def resume_config(out: str | Path) -> ExperimentConfig:
-    """Rebuild a run's config from its recorded experiment file and overrides (checked)."""
-    directory = RunDirectory(Path(out))
-    recorded = directory.read_json("config.json")
-    source = directory.read_json("experiment.json")
-    if not source.get("file"):
-        raise RunDirectoryError(f"{out} was started from Python, not from an experiment file; "
-                                f"resume it with evodeap.resume(dir, config)")
-    config = build_config(load_experiment(source["file"]), source)
-    check_same_config(config, recorded, directory.path)
-    return config
+    directory.make()
+    with directory.lock("run"):
+        directory.create(config, experiment)
+        return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
 
 
 def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
-    current = comparable(json.loads(json.dumps(config.to_dict())))
-    recorded = comparable(recorded)
-    if current != recorded:
-        changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
-        raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {', '.join(changed)})")
+    """Refuse ``config`` unless it is the one ``recorded`` (an upgraded ``config.json``), naming every changed key."""
+    import json
+
+    current = comparable(formats.normalize_names(json.loads(json.dumps(config.to_dict()))))
+    changed = formats.config_differences(current, comparable(recorded))
+    if changed:
+        raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {'; '.join(changed)})")
+
+
+@dataclass
+class Continuation:
+    """What :func:`continue_run` did.
+
+    Attributes:
+        result: the run's final state (``None`` when the run was complete and no result was asked for).
+        already_complete: the run had finished all its generations before this call.
+        written: the files this call wrote to finish a complete run (``hall_of_fame.json`` ...).
+        experiment_file: the experiment file executed, if any.
+    """
+
+    result: EvolutionResult | None
+    already_complete: bool
+    written: list[str]
+    experiment_file: Path | None = None
+
+
+def _is_final(config: ExperimentConfig, state: dict[str, Any] | None) -> bool:
+    """True when the checkpoint is the run's last: all generations done, or the compute budget spent."""
+    if state is None:
+        return False
+    if state["generation"] >= config.generations:
+        return True
+    budget = config.compute_budget
+    return budget is not None and (state["logbook"][-1].get("train_flops_total") or 0) >= budget
+
+
+def _weights_refusal(directory: RunDirectory, problems: dict[str, str]) -> WeightFileError:
+    listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+    return WeightFileError(
+        f"{len(problems)} weight file(s) in {directory.file('weights')} are damaged or missing: {listed}. "
+        f"Nothing was changed. To go on, training those models again from scratch (recorded: the run is then no "
+        f"longer an exact continuation): evodeap resume {directory.path} {RETRAIN_FLAG}", list(problems))
+
+
+def _weight_problems(directory: RunDirectory, source: dict[str, Any] | None) -> dict[str, str]:
+    """name -> problem of each weight file that is not whole (``index.json`` too, when it should exist)."""
+    store = directory.weight_store()
+    try:
+        problems = store.check()
+    except DamagedFileError as exc:  # the index itself
+        return {INDEX: str(exc).split(": ", 1)[-1]}
+    legacy = source is None or source.get("format", 1) < formats.EXPERIMENT_FORMAT
+    if not legacy and store.has_unindexed_files():
+        problems[INDEX] = "missing, though the folder holds weight files"
+    return problems
+
+
+def _forget_weights(directory: RunDirectory, problems: dict[str, str]) -> list[str]:
+    store = directory.weight_store()
+    if INDEX in problems:  # without a whole index no file can be verified, so none is trusted
+        return store.forget_all()
+    return store.forget(list(problems))
+
+
+def load_recorded_experiment(directory: RunDirectory, source: dict[str, Any], named: str | Path | None,
+                              force: bool, announce: Callable[[Path], None] | None, where: str = "experiment.json",
+                              after_failure: bool = False) -> tuple[dict[str, Any], Path, dict[str, Any]]:
+    """Check, then execute, the experiment file of ``source``; returns (namespace, file, updated source).
+
+    The file (and the user modules recorded with it) is hashed before it is executed; a
+    changed one is refused unless ``force``, or ``after_failure`` (the run stopped because
+    its code broke the contract and asked for the fix); either change is recorded.
+    """
+    path = experiment_file_to_run(directory.path, source, named, where)
+    changed = changed_sources(source.get("sources"), path)
+    if changed and not (force or after_failure):
+        raise RunDirectoryError(
+            f"the experiment changed since {directory.path} was started: {'; '.join(changed)}. Resuming would mix "
+            f"two versions of its code in one run: restore it, or go on with the changed code (recorded in "
+            f"{where}) with: evodeap resume {directory.path} --force")
+    if announce is not None:
+        announce(path)
+    namespace = load_experiment(path)
+    updated = dict(source)
+    if changed and force:
+        updated = record_change(updated, f"forced: resumed with changed code: {'; '.join(changed)}",
+                                forced=True, exact=False)
+    elif changed:
+        updated = record_change(updated, f"resumed with code fixed after the run failed: {'; '.join(changed)}",
+                                exact=False)
+    if named is not None and str(path) != source.get("file"):
+        updated = record_change(updated, f"experiment file named on resume: {path} (recorded: {source.get('file')})")
+        updated["file"] = str(path)
+    if changed or not source.get("sources") or updated["file"] != source.get("file"):
+        updated["sources"] = describe_sources(path, namespace)
+    return namespace, path, updated
+
+
+def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None, *,
+                 experiment_file: str | Path | None = None, force: bool = False,
+                 retrain_lost_weights: bool = False, want_result: bool = True,
+                 on_generation: Callable[[GenerationReport], None] | None = None,
+                 on_evaluation: Callable[[EvaluationRecord], None] | None = None,
+                 executor: Any = None, announce: Callable[[Path], None] | None = None,
+                 on_start: Callable[[ExperimentConfig], tuple | None] | None = None) -> Continuation:
+    """Bring a run directory (whose lock the caller holds) to its end, from whatever state it is in.
+
+    Every file is checked before any code runs; then the experiment file is executed
+    (unless ``config`` is given) and must describe the recorded configuration. A start
+    that was interrupted goes on from where it stopped; a complete run gets its final
+    files and status if they are missing, and nothing is written when they are there.
+
+    Args:
+        directory: the run directory.
+        config: the configuration (Python API); ``None`` rebuilds it from the experiment file.
+        experiment_file: execute this file instead of the recorded one (it may lie anywhere).
+        force: go on even though the experiment file or its modules changed (recorded).
+        retrain_lost_weights: train models whose weight files are damaged or missing from
+            scratch instead of refusing (recorded: no longer an exact continuation).
+        want_result: build the :class:`EvolutionResult` of an already complete run.
+        on_generation, on_evaluation: progress hooks.
+        executor: an entered executor, instead of the one the config names.
+        announce: called with the experiment file just before it is executed.
+        on_start: called with the configuration once it is known and checked, before any
+            evaluation; it may return ``(on_generation, on_evaluation)`` hooks (progress).
+    """
+    found = _inspect(directory)  # every file, before any code runs
+    if found.weight_problems and not retrain_lost_weights:
+        raise _weights_refusal(directory, found.weight_problems)
+    source, executed = found.source, None
+    if config is None:
+        if source is None:
+            raise RunDirectoryError(f"{directory.file('experiment.json')} is missing, so the experiment cannot be "
+                                    f"rebuilt; resume it from Python with evodeap.resume(dir, config)")
+        namespace, executed, source_now = load_recorded_experiment(directory, source, experiment_file, force,
+                                                                    announce, after_failure=found.status == "failed")
+        config = build_config(namespace, source_now)
+    else:
+        source_now = source if source is not None else {"file": None, "overrides": {}}
+    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
+    if found.recorded is not None:
+        check_same_config(config, found.recorded, directory.path)
+
+    # everything is checked: from here on, write
+    directory.remove_leftovers()
+    if found.weight_problems:
+        lost = _forget_weights(directory, found.weight_problems)
+        source_now = record_change(source_now, f"retrained lost weights from scratch: {', '.join(lost) or INDEX}",
+                                   forced=True, exact=False)
+    if source_now != source:
+        directory.write_experiment(source_now)
+    if found.recorded is None:
+        directory.write_config(config)
+    if _is_final(config, found.state):
+        written = _finish(directory, found.state)
+        result = None
+        if want_result:
+            from evodeap.executors import SerialExecutor
+
+            result = evolve(config, resume=ResumeState(found.state, found.stored), executor=SerialExecutor(),
+                            weights_dir=str(directory.file("weights")), resolved=resolved)
+        return Continuation(result, True, written, executed)
+    if on_start is not None:
+        hooks = on_start(config)
+        if hooks:
+            on_generation, on_evaluation = hooks
+    resume_state = ResumeState(found.state, found.stored) if found.has_db else None
+    result = execute(directory, config, resume_state, on_generation, on_evaluation, executor, resolved)
+    return Continuation(result, False, [], executed)
+
+
+@dataclass
+class _OnDisk:
+    """What :func:`_inspect` found in a run directory (everything checked)."""
+
+    source: dict[str, Any] | None
+    recorded: dict[str, Any] | None
+    state: dict[str, Any] | None
+    has_db: bool
+    stored: list
+    weight_problems: dict[str, str]
+    status: str | None = None
+
+
+def _inspect(directory: RunDirectory) -> _OnDisk:
+    """Read and check every file of a run directory, writing nothing.
+
+    Raises:
+        RunDirectoryError: a file is damaged, missing where a later stage's file exists,
+            or the directory holds no run (with the command that starts one).
+    """
+    directory.require()
+    source = directory.read_experiment()
+    recorded = directory.read_config()
+    if source is None and recorded is None:
+        if any(directory.path.glob("*/seed-*/config.json")):
+            raise DamagedFileError(f"{directory.file('study.json')} is missing: {directory.path} holds the sub-runs "
+                                   f"of a study; restore study.json (nothing was changed)")
+        raise RunDirectoryError(f"{directory.path} holds no run (no experiment.json or config.json); start one with: "
+                                f"evodeap run EXPERIMENT.py --out {directory.path}")
+    state = directory.load_checkpoint()
+    has_db = directory.db_path.exists() or directory.db_path.is_symlink()
+    if recorded is None and (has_db or state is not None):
+        raise DamagedFileError(f"{directory.file('config.json')} is missing, but the run has a database: "
+                               f"restore config.json (nothing was changed)")
+    stored: list = []
+    status = None
+    if has_db:
+        check_database(directory.db_path)
+        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+            stored = list(db.iter_evaluations())  # every row must decode
+            recorded_generations = db.generations_recorded()
+            status = db.status()
+        if state is not None:
+            missing = sorted(set(range(state["generation"] + 1)) - recorded_generations)
+            if missing:
+                raise DamagedFileError(f"{directory.db_path} is corrupt: it lacks the row(s) of generation(s) "
+                                       f"{', '.join(map(str, missing))}, which checkpoint.json has completed")
+    elif state is not None:
+        raise DamagedFileError(f"{directory.db_path} is missing, but checkpoint.json is at generation "
+                               f"{state['generation']}: the database holds every evaluation and cannot be rebuilt; "
+                               f"restore it (nothing was changed)")
+    directory.check_folders()
+    return _OnDisk(source, recorded, state, has_db, stored, _weight_problems(directory, source), status)
+
+
+def _finish(directory: RunDirectory, state: dict[str, Any]) -> list[str]:
+    """Give a run whose last checkpoint is written its final files and status (those missing or
+    different only); returns what was written."""
+    written = directory.write_final(state)
+    with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+        finished = db.status() == "finished"
+    if not finished:
+        with ResultsDB(directory.db_path, check=False) as db:
+            db.set_status("finished")
+        written.append("status")
+    return written
 
 
 def resume(out: str | Path, config: ExperimentConfig | None = None, *,
+           experiment_file: str | Path | None = None, force: bool = False, retrain_lost_weights: bool = False,
            on_generation: Callable[[GenerationReport], None] | None = None,
            on_evaluation: Callable[[EvaluationRecord], None] | None = None,
            executor: Any = None) -> EvolutionResult:
     """Continue a stopped run in ``out``; evaluations already stored are reused, not retrained.
 
     With a deterministic fitness the resumed run ends exactly as an uninterrupted one.
+    Without ``config`` this *executes* the recorded experiment file (or
+    ``experiment_file``): see :func:`continue_run` for the checks made first.
     """
     directory = RunDirectory(Path(out))
-    if not directory.path.is_dir():
-        raise RunDirectoryError(f"no run directory at {directory.path}")
-    if config is None:
-        config = resume_config(directory.path)
-    else:
-        check_same_config(config.validate(), directory.read_json("config.json"), directory.path)
-    if not directory.db_path.is_file():
-        raise RunDirectoryError(f"{directory.db_path} is missing: nothing to resume")
-    state = ResumeState(directory.load_checkpoint())
-    return execute(directory, config, state, on_generation, on_evaluation, executor)
+    directory.require()
+    with directory.lock("resume"):
+        return continue_run(directory, config, experiment_file=experiment_file, force=force,
+                            retrain_lost_weights=retrain_lost_weights, on_generation=on_generation,
+                            on_evaluation=on_evaluation, executor=executor).result

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evodeap.report import save_figure, write_table
+from evodeap.report import output_folder, save_figure, write_table
 from evodeap.stats import area_under_best_so_far, best_so_far, bootstrap_ci, compare_arms
-from evodeap.storage import evaluations, generations
+from evodeap.storage import evaluations, generations, snapshots
 from evodeap.study import arms, read_study
 
 
@@ -71,10 +71,16 @@ def study_summary(directory: str | Path):
 
 
 def _planned_generations(path: Path) -> float:
-    """The generations a sub-run's ``config.json`` asks for (``inf`` when it is unreadable)."""
+    """The generations a sub-run's ``config.json`` asks for (``inf`` when it is unreadable).
+
+    Read without following a link (a planted ``config.json -> /dev/zero`` is refused).
+    """
+    from evodeap.errors import RunDirectoryError
+    from evodeap.files import read_bytes
+
     try:
-        return int(json.loads((path / "config.json").read_text())["generations"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(json.loads(read_bytes(path, "config.json"))["generations"])
+    except (OSError, ValueError, KeyError, TypeError, RunDirectoryError):
         return float("inf")
 
 
@@ -118,22 +124,28 @@ def ranking_table(comparisons: dict, reference: str):
     return pd.DataFrame(rows)
 
 
-def write_study_report(directory: str | Path) -> list[Path]:
-    """Write the study's tables and figures; returns the written paths."""
+def write_study_report(directory: str | Path, out: str | Path | None = None) -> list[Path]:
+    """Write the study's tables and figures into ``out`` (default: the study directory);
+    returns the written paths. Reads private copies of the databases (see :mod:`evodeap.report`)."""
+    directory = Path(directory)
+    with output_folder(directory, out) as target, snapshots():
+        return _write_study_report(directory, target)
+
+
+def _write_study_report(directory: Path, out: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    directory = Path(directory)
     info = read_study(directory)
     summary = study_summary(directory)
     if summary.empty:
         from evodeap.errors import RunDirectoryError
 
         raise RunDirectoryError(f"{directory} has no completed generation in any sub-run yet")
-    tables, figures = directory / "tables", directory / "figures"
+    tables, figures = out / "tables", out / "figures"
     if not summary["complete"].any():
         from evodeap.errors import RunDirectoryError
 
@@ -146,7 +158,6 @@ def write_study_report(directory: str | Path) -> list[Path]:
     written += write_table(ranking_table(comparisons, reference), tables, "study_ranking")
 
     curves = study_curves(directory)
-    figures.mkdir(parents=True, exist_ok=True)
     sns.set_theme(style="whitegrid")
     many = len(info["variants"]) > 8
     for column, label in (("best_so_far", "best-so-far fitness"), ("diversity", "genotypic diversity")):

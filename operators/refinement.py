@@ -48,22 +48,26 @@ def unit_interval(values_unit: Sequence[float], epsilon: float, min_width: float
     return max(0.0, low), min(1.0, high)
 
 
-def exact_bound(original: Domain, u: float, values: Sequence[Any], values_unit: Sequence[float]) -> Any:
-    """The domain value at unit position ``u``, exactly where it can be: ``original.low`` at
-    ``u ≤ 0``, ``original.high`` at ``u ≥ 1``, a member's own value where ``u`` is that
-    value's unit position; ``original.from_unit(u)`` otherwise.
+def exact_bound(original: Domain, u: float, values: Sequence[Any], values_unit: Sequence[float],
+                side: str = "low") -> Any:
+    """The domain value at unit position ``u``, exactly where it can be: a member's own value
+    where ``u`` is that value's unit position (the smallest such value for the ``low``
+    side, the largest for ``high``, so every member stays inside), else ``original.low`` at
+    ``u ≤ 0``, ``original.high`` at ``u ≥ 1``, ``original.from_unit(u)`` otherwise.
 
     ``from_unit(to_unit(v))`` is not always ``v`` in floating point (in log space
-    ``exp(log(1e-4)) = 1.0000000000000009e-4``), so a bound that should equal an original
-    bound or a member's value is taken from it rather than recomputed.
+    ``exp(log(1e-4)) = 1.0000000000000009e-4``), and distinct values can share a unit
+    position (``to_unit(1.0000000000000002e-4) == to_unit(1e-4) == 0``), so a bound that
+    should equal an original bound or a member's value is taken from it rather than
+    recomputed.
     """
+    matches = [value for value, value_u in zip(values, values_unit) if value_u == u]
+    if matches:
+        return min(matches) if side == "low" else max(matches)
     if u <= 0.0:
         return original.low
     if u >= 1.0:
         return original.high
-    for value, value_u in zip(values, values_unit):
-        if value_u == u:
-            return value
     return original.from_unit(u)
 
 
@@ -79,8 +83,8 @@ def refine_domain(current: Domain, original: Domain, values: Iterable[Any], epsi
         return current
     values_unit = [original.to_unit(v) for v in values]
     low_u, high_u = unit_interval(values_unit, epsilon, min_width)
-    low = exact_bound(original, low_u, values, values_unit)
-    high = exact_bound(original, high_u, values, values_unit)
+    low = exact_bound(original, low_u, values, values_unit, "low")
+    high = exact_bound(original, high_u, values, values_unit, "high")
     if isinstance(original, Integer):
         low, high = int(low), int(high)
         if low == high:  # keep at least two values so the gene can still move

@@ -51,6 +51,19 @@ class MetricStubFitness:
 
 
 @dataclass(frozen=True)
+class WeightsStubFitness:
+    """Landscape value, and stand-in "trained weights" (bytes derived from the genome and the
+    weights it started from), so weight inheritance runs in milliseconds without Keras.
+    ``extra["started_from_weights"]`` records the bytes it started from (their length)."""
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        start = context.weights or b""
+        weights = (genome.key() + ":" + str(len(start))).encode() * 8 if context.return_weights else None
+        return EvalResult(fitness=(landscape_value(genome) + len(start) * 1e-9,), seed=context.seed,
+                          extra={"started_from_weights": len(start)}, weights=weights)
+
+
+@dataclass(frozen=True)
 class HangingFitness:
     """Never returns (a Python loop, ``seconds`` long) for evaluation ``index`` of generation 0;
     the landscape value otherwise."""

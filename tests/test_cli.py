@@ -98,3 +98,26 @@ def test_python_dash_m_entry_point(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("best fitness")
+
+
+def test_run_without_out_writes_a_default_run_directory_and_prints_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "run", DEMO, "--set", "generations=1", "--set", "population_size=6")
+    assert code == 0, err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert run_dir.name.startswith("landscape_demo-")
+    assert out.splitlines()[0] == f"run directory: {Path('runs') / run_dir.name}"
+    assert {"config.json", "experiment.json", "results.sqlite", "checkpoint.json", "hall_of_fame.json"} <= \
+        {p.name for p in run_dir.iterdir()}
+    code, out, err = run_cli(capsys, "run", DEMO, "--set", "generations=1", "--set", "population_size=6", "--quiet")
+    assert code == 0 and len(list((tmp_path / "runs").iterdir())) == 2  # a second run never shares the first's
+    assert "run directory" in out  # --quiet: the summary still says where
+
+
+def test_default_run_directory_names_are_safe_and_unique(tmp_path):
+    from evodeap.run import default_run_directory
+
+    first = default_run_directory("my run/../x", tmp_path)
+    second = default_run_directory("my run/../x", tmp_path)
+    assert first.parent == second.parent == tmp_path and first != second
+    assert first.name.startswith("my-run-x-") and second.name == f"{first.name}-2"

@@ -15,7 +15,7 @@ import pytest
 from evodeap import storage
 from evodeap.cli import main
 from evodeap.config import ExperimentConfig
-from evodeap.errors import RunDirectoryError
+from evodeap.errors import EvodeapError, RunDirectoryError
 from evodeap.run import resume, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +140,7 @@ def test_corrupt_checkpoint_and_database_are_clear_errors_and_left_untouched(tmp
         extra.unlink()
     (out / "results.sqlite").write_bytes(b"this is not a database" * 100)
     assert main(["resume", str(out)]) == 2
-    assert "not a valid results database" in capsys.readouterr().err
+    assert "results.sqlite is corrupt: not an SQLite database" in capsys.readouterr().err
 
 
 def test_changed_experiment_file_is_refused_on_resume(tmp_path, capsys):
@@ -149,12 +149,52 @@ def test_changed_experiment_file_is_refused_on_resume(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", str(experiment), "--set", "generations=1", "--set", "population_size=6", "--out", str(out), "--quiet"]) == 0
     os.remove(out / "checkpoint.json")
+    # any edit is refused before the file is executed: its hash is not the recorded one
     experiment.write_text(Path(DEMO).read_text().replace("population_size=50", "population_size=40"))
     capsys.readouterr()
-    assert main(["resume", str(out)]) == 0  # the override still sets 6, so nothing changed
-    experiment.write_text(Path(DEMO).read_text().replace("elitism=2", "elitism=3"))
     assert main(["resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "the experiment changed since" in err and str(experiment) in err and "--force" in err
+    assert err.count("\n") == 1
+    # forced: the override still sets 6, so the configuration is the same; the change is recorded
+    assert main(["resume", str(out), "--force", "--quiet"]) == 0
+    changes = json.loads((out / "experiment.json").read_text())["changes"]
+    assert len(changes) == 1 and changes[0]["forced"] and not changes[0]["exact_continuation"]
+    assert str(experiment) in changes[0]["change"]
+    # a change of configuration is refused even when forced, and names the key
+    os.remove(out / "checkpoint.json")
+    experiment.write_text(Path(DEMO).read_text().replace("elitism=2", "elitism=3"))
+    assert main(["resume", str(out), "--force"]) == 2
     assert "no longer matches" in capsys.readouterr().err
+
+
+BROKEN_FITNESS = """
+from evodeap.config import ExperimentConfig
+from evodeap.evaluation import EvalResult
+from evodeap.landscape import landscape_value
+
+def fitness(genome, context):
+    return EvalResult(({value},), seed=context.seed)
+
+CONFIG = ExperimentConfig(population_size=6, generations=2, seed=3, fitness=fitness)
+"""
+
+
+def test_code_fixed_after_the_run_failed_resumes_without_force_and_is_recorded(tmp_path, capsys):
+    experiment, out = tmp_path / "exp.py", tmp_path / "run"
+    experiment.write_text(BROKEN_FITNESS.format(value="landscape_valu(genome)"))  # every evaluation fails
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 2
+    experiment.write_text(BROKEN_FITNESS.format(value="landscape_value(genome)"))
+    capsys.readouterr()
+    assert main(["resume", str(out), "--quiet"]) == 0, capsys.readouterr().err
+    change = json.loads((out / "experiment.json").read_text())["changes"][-1]
+    assert change["change"].startswith("resumed with code fixed after the run failed: ") and str(experiment) in \
+        change["change"]
+    assert not change["forced"] and not change["exact_continuation"]
+    # the fix is now the recorded code: a later edit is refused again
+    os.remove(out / "checkpoint.json")
+    experiment.write_text(experiment.read_text() + "# another edit\n")
+    assert main(["resume", str(out)]) == 2 and "the experiment changed" in capsys.readouterr().err
 
 
 def test_existing_run_is_not_overwritten_and_resume_is_suggested(tmp_path, capsys):
@@ -189,3 +229,31 @@ def test_tensorboard_scalars_are_written(tmp_path):
     run(config, tmp_path / "run")
     events = list((tmp_path / "run" / "tensorboard" / "generations").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 100
+
+
+class _FlakySelection:
+    """A selection with a bug that strikes once, at its ``fail_at``-th call."""
+
+    calls, fail_at = 0, 0
+
+
+def flaky_selection(individuals, k, rng):
+    _FlakySelection.calls += 1
+    if _FlakySelection.calls == _FlakySelection.fail_at:
+        raise RuntimeError("a bug in my selection")
+    return [individuals[i] for i in rng.integers(0, len(individuals), k)]
+
+
+def test_a_crash_leaves_the_run_interrupted_and_resumable(tmp_path):
+    config = ExperimentConfig(population_size=6, generations=4, seed=5, selection=flaky_selection, selection_params={})
+    _FlakySelection.calls, _FlakySelection.fail_at = 0, 0
+    whole = run(config, tmp_path / "whole")
+    _FlakySelection.calls, _FlakySelection.fail_at = 0, 3  # dies choosing the parents of generation 3
+    with pytest.raises(EvodeapError, match="a bug in my selection"):  # the operator contract names it
+        run(config, tmp_path / "crashed")
+    with sqlite3.connect(tmp_path / "crashed" / "results.sqlite") as conn:
+        assert conn.execute("SELECT status FROM runs").fetchone()[0] == "failed"
+    assert json.loads((tmp_path / "crashed" / "checkpoint.json").read_text())["generation"] == 2
+    assert not (tmp_path / "crashed" / ".evodeap-lock").exists()
+    resumed = resume(tmp_path / "crashed", config)  # the bug struck once: "fixed"
+    assert [dict(r, elapsed=0) for r in resumed.logbook] == [dict(r, elapsed=0) for r in whole.logbook]

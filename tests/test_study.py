@@ -221,11 +221,14 @@ def test_bad_study_declarations_exit_2_with_one_line(tmp_path, capsys, body, mes
     assert not out.exists()  # refused before anything was written
 
 
-def test_study_without_out_exits_2(tmp_path, capsys):
+def test_study_without_out_writes_a_default_study_directory(tmp_path, capsys, monkeypatch):
     experiment = write_experiment(tmp_path)
-    assert main(["run", str(experiment), "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--out" in err
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(experiment), "--quiet"]) == 0
+    (out,) = (tmp_path / "runs").iterdir()
+    assert out.name.startswith("tiny_study-")
+    assert f"study directory: {Path('runs') / out.name}" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["beta1", "nocx", "study.json"]
 
 
 def test_study_refuses_an_existing_study_directory(study, capsys):
@@ -234,6 +237,36 @@ def test_study_refuses_an_existing_study_directory(study, capsys):
     assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 2
     assert "evodeap resume" in capsys.readouterr().err
     assert mtimes(out) == before
+
+
+def test_study_report_out_writes_elsewhere_and_leaves_the_study_untouched(study, tmp_path, capsys):
+    _, out = study
+    before = mtimes(out)
+    elsewhere = tmp_path / "report"
+    assert main(["report", str(out), "--out", str(elsewhere)]) == 0
+    assert (elsewhere / "tables" / "study_ranking.csv").is_file() and (elsewhere / "figures" / "final_best.png").is_file()
+    assert mtimes(out) == before
+
+
+def test_changed_study_experiment_is_refused_on_resume_unless_forced(study, tmp_path, capsys):
+    experiment, original = study
+    copy_dir = tmp_path / "copy"
+    shutil.copytree(original, copy_dir)
+    edited = tmp_path / "edited.py"
+    edited.write_text(experiment.read_text() + "\n# an edit\n")
+    info = json.loads((copy_dir / "study.json").read_text())
+    info["experiment"]["file"] = str(edited)
+    (copy_dir / "study.json").write_text(json.dumps(info))
+    shutil.rmtree(copy_dir / "nocx" / "seed-7")
+    capsys.readouterr()
+    assert main(["resume", str(copy_dir), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the experiment changed" in err and str(edited) in err
+    assert not (copy_dir / "nocx" / "seed-7").exists()
+    assert main(["resume", str(copy_dir), "--quiet", "--force"]) == 0
+    change = json.loads((copy_dir / "study.json").read_text())["experiment"]["changes"][-1]
+    assert change["forced"] and str(edited) in change["change"]
+    assert json.loads((copy_dir / "nocx" / "seed-7" / "checkpoint.json").read_text())["generation"] == 3
 
 
 def test_read_study_errors(tmp_path):

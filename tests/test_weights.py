@@ -9,13 +9,15 @@ import pytest
 
 from evodeap.genes import ConvBlock
 from evodeap.genome import Genome
-from evodeap.weights import WeightStore
+from evodeap.errors import RunDirectoryError
+from evodeap.weights import INDEX, WeightStore
 
 A, B = "0a1b2c3d4e5f6789", "ffff000011112222"
 
 
 def names(folder) -> set[str]:
-    return {p.name for p in folder.iterdir()}
+    """The folder's entries, less the store's own index."""
+    return {p.name for p in folder.iterdir()} - {INDEX}
 
 
 def test_does_not_import_keras():
@@ -70,13 +72,13 @@ def test_put_leaves_no_temporary_file_and_cleans_up_after_a_failure(tmp_path, mo
     store.put(A, 1, b"first")
     assert names(tmp_path) == {f"{A}-e1.weights.h5"}
 
-    def broken_replace(src, dst):
+    def broken_replace(src, dst, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RunDirectoryError, match="disk full"):
         store.put(A, 1, b"second")
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RunDirectoryError, match="disk full"):
         store.put(A, 2, b"second")
     assert names(tmp_path) == {f"{A}-e1.weights.h5"}
     assert store.get(A) == (b"first", 1.0)

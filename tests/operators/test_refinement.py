@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer
@@ -180,6 +180,7 @@ def test_a_bound_at_the_end_of_the_original_domain_is_that_number():
 
 @SETTINGS
 @given(values=st.lists(st.floats(1e-4, 1e-1), min_size=2, max_size=8), width=st.floats(0.0, 0.2))
+@example(values=[1.0000000000000002e-4, 1e-4], width=0.0)  # two values at one unit position (found by hypothesis)
 def test_a_bound_that_equals_a_members_value_is_that_value(values, width):
     d = Real(1e-4, 1e-1, log=True)
     new = refine_domain(d, d, values, epsilon=0.0, min_width=width)

@@ -1,0 +1,230 @@
+"""Writing into a run directory or a report folder: atomic, inside it, never through a link.
+
+Every file evodeap writes into a run directory or a report folder goes through
+:func:`write_bytes` (or :func:`write_text` / :func:`write_json`), one writer for all:
+
+1. the folder is reached from ``root`` one component at a time through directory
+   descriptors opened with ``O_NOFOLLOW``: a symbolic link (or a file) in place of a
+   folder below ``root`` is refused, so no write leaves ``root``. ``root`` itself is the
+   folder the user named and is taken as given;
+2. the bytes go to a new temporary file in the same folder, ``.<name>.<random>.tmp``,
+   created with ``O_CREAT | O_EXCL | O_NOFOLLOW``: no planted file or link is ever opened;
+3. the file is flushed and fsynced, renamed over the final name (``rename`` replaces a
+   link or file of that name, it never writes through it), and the folder is fsynced.
+
+A reader therefore sees the old file or the whole new one, and an interruption leaves at
+most a temporary file that the next write ignores. Operating-system errors become one line
+(:func:`os_error`): a full device (:class:`~evodeap.errors.DiskFullError`), a read-only
+folder (:class:`~evodeap.errors.ReadOnlyError`), a link
+(:class:`~evodeap.errors.UnsafePathError`). POSIX only (``dir_fd`` and ``O_NOFOLLOW``).
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import secrets
+import stat
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
+
+from evodeap.errors import DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
+
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.tmp(?:-journal)?")  # a write's temporary file
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def temporary_name(name: str) -> str:
+    """A fresh temporary name for a file about to become ``name``: ``.<name>.<12 hex>.tmp``."""
+    return f".{name}.{secrets.token_hex(6)}.tmp"
+
+
+def os_error(exc: OSError, path: str | os.PathLike[str], action: str = "write") -> RunDirectoryError:
+    """The one-line error for an ``OSError`` met while ``action``-ing ``path``."""
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return DiskFullError(f"no space left on the device while writing {path}")
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = "the file system is read-only" if code == errno.EROFS else "permission denied"
+        return ReadOnlyError(f"cannot {action} {path}: {reason}")
+    if code == errno.ELOOP:
+        return UnsafePathError(f"{path} is a symbolic link; evodeap never follows links in a run directory")
+    return RunDirectoryError(f"cannot {action} {path}: {exc.strerror or exc}")
+
+
+def _parts(relative: str | os.PathLike[str]) -> tuple[str, ...]:
+    parts = PurePosixPath(os.fspath(relative)).parts
+    if not parts or parts[0] == "/" or any(p in ("..", ".") for p in parts):
+        raise UnsafePathError(f"{relative!r} is not a plain path inside the folder")
+    return parts
+
+
+def _open_root(root: Path) -> int:
+    try:
+        return os.open(root, _DIRECTORY_FLAGS)
+    except FileNotFoundError:
+        raise FileNotFoundError(str(root)) from None
+    except OSError as exc:
+        raise os_error(exc, root, "open") from None
+
+
+def _descend(fd: int, name: str, shown: Path, create: bool) -> int:
+    """The descriptor of folder ``name`` inside ``fd`` (created when missing and ``create``).
+
+    Raises:
+        FileNotFoundError: it is missing and ``create`` is false.
+    """
+    for attempt in range(2):
+        try:
+            return os.open(name, _DIRECTORY_FLAGS | _NOFOLLOW, dir_fd=fd)
+        except FileNotFoundError:
+            if not create or attempt:
+                raise FileNotFoundError(str(shown)) from None
+            try:
+                os.mkdir(name, 0o777, dir_fd=fd)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise os_error(exc, shown, "create") from None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                kind = "a symbolic link" if _is_link(fd, name) else "not a folder"
+                raise UnsafePathError(f"{shown} is {kind}; evodeap writes only into real folders "
+                                      f"inside the one it was given") from None
+            raise os_error(exc, shown, "open") from None
+    raise AssertionError("unreachable")
+
+
+def _is_link(fd: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def _open_folder(root: Path, relative: str | os.PathLike[str], create: bool) -> int:
+    fd = _open_root(root)
+    shown = root
+    try:
+        if os.fspath(relative) not in (".", ""):
+            for name in _parts(relative):
+                shown = shown / name
+                inner = _descend(fd, name, shown, create)
+                os.close(fd)
+                fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextmanager
+def folder(root: str | os.PathLike[str], relative: str | os.PathLike[str] = ".", create: bool = True) -> Iterator[int]:
+    """A descriptor of ``root/relative``, reached without following a link below ``root``.
+
+    Raises:
+        FileNotFoundError: a folder on the way is missing and ``create`` is false.
+        UnsafePathError: a folder on the way is a link or a file.
+    """
+    fd = _open_folder(Path(root), relative, create)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def check_directory(root: str | os.PathLike[str], relative: str | os.PathLike[str]) -> None:
+    """Refuse ``root/relative`` if it is a link or a file; a missing one is fine."""
+    try:
+        with folder(root, relative, create=False):
+            pass
+    except FileNotFoundError:
+        return
+
+
+def write_bytes(root: str | os.PathLike[str], relative: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``root/relative`` atomically (see the module docstring); return the path.
+
+    Folders between ``root`` and the file are created as needed.
+    """
+    *folders, name = _parts(relative)
+    final = Path(root).joinpath(*folders, name)
+    with folder(root, PurePosixPath(*folders) if folders else ".") as fd:
+        temp = temporary_name(name)
+        try:
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                             0o666, dir_fd=fd)
+        except OSError as exc:
+            raise os_error(exc, final) from None
+        try:
+            try:
+                _write_all(handle, data)
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+            os.replace(temp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException as exc:
+            try:
+                os.unlink(temp, dir_fd=fd)
+            except OSError:
+                pass
+            if isinstance(exc, IsADirectoryError):
+                raise UnsafePathError(f"{final} is a folder, not a file") from None
+            if isinstance(exc, OSError):
+                raise os_error(exc, final) from None
+            raise
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+    return final
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view):]
+
+
+def write_text(root: str | os.PathLike[str], relative: str | os.PathLike[str], text: str) -> Path:
+    """:func:`write_bytes` of UTF-8 ``text``."""
+    return write_bytes(root, relative, text.encode("utf-8"))
+
+
+def write_json(root: str | os.PathLike[str], relative: str | os.PathLike[str], data: Any) -> Path:
+    """:func:`write_bytes` of ``data`` as indented JSON.
+
+    Key order is kept (never ``sort_keys``): the order of a search space's genes is the
+    order operators draw random numbers in.
+    """
+    return write_text(root, relative, json.dumps(data, indent=1))
+
+
+def read_bytes(root: str | os.PathLike[str], relative: str | os.PathLike[str]) -> bytes:
+    """The bytes of the regular file ``root/relative``; links are refused, nothing is created.
+
+    Raises:
+        FileNotFoundError: the file (or a folder on the way) does not exist.
+        UnsafePathError: it, or a folder on the way, is a link or not a regular file.
+    """
+    *folders, name = _parts(relative)
+    shown = Path(root).joinpath(*folders, name)
+    with folder(root, PurePosixPath(*folders) if folders else ".", create=False) as fd:
+        try:
+            handle = os.open(name, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=fd)
+        except FileNotFoundError:
+            raise FileNotFoundError(str(shown)) from None
+        except OSError as exc:
+            raise os_error(exc, shown, "read") from None
+        try:
+            if not stat.S_ISREG(os.fstat(handle).st_mode):
+                raise UnsafePathError(f"{shown} is not a regular file")
+            chunks = []
+            while chunk := os.read(handle, 1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(handle)
