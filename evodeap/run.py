@@ -311,6 +311,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
     resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
     if found.recorded is not None:
         check_same_config(config, found.recorded, directory.path)
+    found.stored = _with_registered_kinds(directory, found.stored)
 
     # everything is checked: from here on, write
     directory.remove_leftovers()
@@ -353,6 +354,28 @@ class _OnDisk:
     status: str | None = None
 
 
+def _with_registered_kinds(directory: RunDirectory, stored: list) -> list:
+    """``stored`` decoded again now that the experiment's layer kinds are registered.
+
+    Raises:
+        RunDirectoryError: genomes of the run use a layer kind nothing registers now.
+    """
+    from evodeap.genes import UnregisteredGene
+
+    def unregistered(rows: list) -> set[str]:
+        return {g.kind for _, _, genome, _ in rows for g in genome if isinstance(g, UnregisteredGene)}
+
+    if not unregistered(stored):
+        return stored
+    with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+        again = list(db.iter_evaluations(allow_unregistered=True))
+    missing = unregistered(again)
+    if missing:
+        raise RunDirectoryError(f"{directory.path} holds genomes of layer kind(s) {', '.join(sorted(missing))}, which "
+                                f"the experiment file no longer registers (see docs/extending.md); nothing was changed")
+    return again
+
+
 def _inspect(directory: RunDirectory) -> _OnDisk:
     """Read and check every file of a run directory, writing nothing.
 
@@ -379,7 +402,8 @@ def _inspect(directory: RunDirectory) -> _OnDisk:
     if has_db:
         check_database(directory.db_path)
         with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-            stored = list(db.iter_evaluations())  # every row must decode
+            # every row must decode; kinds the experiment file registers are checked once it ran
+            stored = list(db.iter_evaluations(allow_unregistered=True))
             recorded_generations = db.generations_recorded()
             status = db.status()
         if state is not None:

@@ -21,7 +21,7 @@ from evodeap.kinds.families import FAMILIES, Family, get_family
 
 __all__ = [
     "Choice", "Domain", "Integer", "Real", "SearchSpace", "default_hyperparameters",
-    "default_layer_domains", "domain_from_dict", "order_layers",
+    "check_space_dict", "default_layer_domains", "domain_from_dict", "order_layers",
 ]
 
 
@@ -240,6 +240,38 @@ class SearchSpace:
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise SearchSpaceError(f"malformed search space: missing or bad {exc}") from None
+
+
+def check_space_dict(data: Mapping[str, Any], *, allow_unregistered: bool = False) -> None:
+    """Check the JSON form of a search space (:meth:`SearchSpace.from_dict` would accept it).
+
+    With ``allow_unregistered``, a space whose family or layer kinds are not registered in
+    this process (yet: its experiment file registers them) is checked as far as it can be —
+    layer-count bounds, and every domain — and is fully resolved later.
+
+    Raises:
+        SearchSpaceError: the space is malformed.
+    """
+    try:
+        unregistered = data["family"] not in FAMILIES or any(k not in KINDS for k in data["layers"])
+    except (KeyError, TypeError) as exc:
+        raise SearchSpaceError(f"malformed search space: missing or bad {exc}") from None
+    if not (allow_unregistered and unregistered):
+        SearchSpace.from_dict(data)
+        return
+    try:
+        low, high = data["min_layers"], data["max_layers"]
+        if type(low) is not int or type(high) is not int or not 1 <= low <= high:
+            raise SearchSpaceError(f"malformed search space: layer bounds [{low!r}, {high!r}]")
+        for name, domain in data["hyperparameters"].items():
+            check_domain(f"hyperparameter {name!r}", domain_from_dict(domain))
+        for kind, fields in data["layers"].items():
+            for name, domain in fields.items():
+                check_domain(f"{kind}.{name}", domain_from_dict(domain))
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, SearchSpaceError):
+            raise
+        raise SearchSpaceError(f"malformed search space: missing or bad {exc}") from None
 
 
 def order_layers(layers: list[LayerGene], family: Family) -> list[LayerGene]:

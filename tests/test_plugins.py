@@ -185,3 +185,37 @@ def test_an_interrupted_custom_kind_run_resumes_with_process_workers_as_if_never
     assert outcome(tmp_path / "run") == outcome(tmp_path / "reference")
     rows = evaluations(tmp_path / "run")
     assert all(r["status"] == "ok" for r in rows) and len({r["worker"] for r in rows}) >= 2
+
+
+def test_resuming_without_the_kinds_registration_is_one_clear_error_and_changes_nothing(tmp_path):
+    overrides = [a for k, v in {**LANDSCAPE, "executor": "serial", "workers": 1, "generations": 1}.items()
+                 for a in ("--set", f"{k}={json.dumps(v, separators=(',', ':'))}")]
+    evodeap("run", str(EXPERIMENT), "--out", str(tmp_path / "run"), "--quiet", *overrides, cwd=tmp_path)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    stripped = tmp_path / "without_kind.py"
+    text = EXPERIMENT.read_text()
+    # the same file, with the kind and family registrations turned into calls that do nothing
+    stripped.write_text(text.replace("@register_kind(", "@(lambda **_: lambda cls: cls)(").replace(
+        'register_family("cnn+bigru"', '(lambda *a, **k: None)("cnn+bigru"'))
+    done = subprocess.run([sys.executable, "-m", "evodeap", "resume", str(tmp_path / "run"), "--experiment",
+                           str(stripped), "--force", "--quiet"], capture_output=True, text=True, env=env(),
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 2
+    last = [line for line in done.stderr.splitlines() if line.startswith("evodeap: error")]
+    assert len(last) == 1 and "cnn+bigru" in last[0], done.stderr[-2000:]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == before
+
+
+def test_a_checkpointed_space_of_an_unregistered_family_is_checked_as_far_as_it_can_be():
+    from evodeap.errors import SearchSpaceError
+    from evodeap.space import SearchSpace, check_space_dict
+
+    data = SearchSpace(family="cnn+lstm").to_dict()
+    data["family"] = "not_registered_yet"
+    data["layers"]["my_kind"] = {"units": {"type": "integer", "low": 1, "high": 4, "log": False}}
+    check_space_dict(data, allow_unregistered=True)
+    with pytest.raises(SearchSpaceError, match="unknown model family"):
+        check_space_dict(data)
+    data["layers"]["my_kind"]["units"]["low"] = 9
+    with pytest.raises(SearchSpaceError, match="inverted"):
+        check_space_dict(data, allow_unregistered=True)
