@@ -311,7 +311,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
     resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
     if found.recorded is not None:
         check_same_config(config, found.recorded, directory.path)
-    found.stored = _with_registered_kinds(directory, found.stored)
+    found.stored = _with_registered_kinds(directory, found)
 
     # everything is checked: from here on, write
     directory.remove_leftovers()
@@ -354,26 +354,33 @@ class _OnDisk:
     status: str | None = None
 
 
-def _with_registered_kinds(directory: RunDirectory, stored: list) -> list:
-    """``stored`` decoded again now that the experiment's layer kinds are registered.
+def _with_registered_kinds(directory: RunDirectory, found: "_OnDisk") -> list:
+    """The stored evaluations decoded again now that the experiment's layer kinds are
+    registered, after checking that every genome of the checkpoint and the database is made
+    of registered kinds.
 
     Raises:
-        RunDirectoryError: genomes of the run use a layer kind nothing registers now.
+        RunDirectoryError: a genome uses a layer kind nothing registers now.
     """
     from evodeap.genes import UnregisteredGene
+    from evodeap.genome import Genome
 
-    def unregistered(rows: list) -> set[str]:
-        return {g.kind for _, _, genome, _ in rows for g in genome if isinstance(g, UnregisteredGene)}
+    def unregistered(genomes) -> set[str]:
+        return {g.kind for genome in genomes for g in genome if isinstance(g, UnregisteredGene)}
 
-    if not unregistered(stored):
-        return stored
-    with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-        again = list(db.iter_evaluations(allow_unregistered=True))
-    missing = unregistered(again)
+    members = [m["genome"] for key in ("population", "hall_of_fame") for m in (found.state or {}).get(key, [])]
+    missing = unregistered(Genome.from_dict(m, allow_unregistered=True) for m in members)
+    stored = found.stored
+    if unregistered(genome for _, _, genome, _ in stored):
+        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+            stored = list(db.iter_evaluations(allow_unregistered=True))
+        missing |= unregistered(genome for _, _, genome, _ in stored)
     if missing:
-        raise RunDirectoryError(f"{directory.path} holds genomes of layer kind(s) {', '.join(sorted(missing))}, which "
-                                f"the experiment file no longer registers (see docs/extending.md); nothing was changed")
-    return again
+        raise RunDirectoryError(
+            f"{directory.path} holds genomes of layer kind(s) {', '.join(sorted(missing))}, which nothing registers: "
+            f"the experiment file no longer registers them (see docs/extending.md), or a file is damaged; "
+            f"nothing was changed")
+    return stored
 
 
 def _inspect(directory: RunDirectory) -> _OnDisk:

@@ -70,3 +70,18 @@ def test_an_old_run_resumes_through_the_cli(tmp_path):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert outcome(directory) == expected()
+
+
+def test_a_checkpoint_genome_of_a_kind_nothing_registers_is_refused_before_anything_is_written(tmp_path):
+    import pytest
+
+    from evodeap.errors import RunDirectoryError
+
+    directory = old_run(tmp_path)
+    checkpoint = json.loads((directory / "checkpoint.json").read_text())
+    checkpoint["population"][0]["genome"]["layers"][0]["kind"] = "cxnv"
+    (directory / "checkpoint.json").write_text(json.dumps(checkpoint, indent=1))
+    before = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+    with pytest.raises(RunDirectoryError, match="layer kind\\(s\\) cxnv, which nothing registers"):
+        resume(directory)
+    assert {name: (directory / name).read_bytes() for name in before} == before  # (SQLite may add its -wal/-shm)

@@ -203,7 +203,7 @@ def test_resuming_without_the_kinds_registration_is_one_clear_error_and_changes_
     assert done.returncode == 2
     last = [line for line in done.stderr.splitlines() if line.startswith("evodeap: error")]
     assert len(last) == 1 and "cnn+bigru" in last[0], done.stderr[-2000:]
-    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == before
+    assert {name: (tmp_path / "run" / name).read_bytes() for name in before} == before
 
 
 def test_a_checkpointed_space_of_an_unregistered_family_is_checked_as_far_as_it_can_be():
