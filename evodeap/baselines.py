@@ -506,7 +506,7 @@ def save_records(path: str | Path, records: Sequence[EvaluationRecord], *, name:
                     best, best_key = record.result.fitness[0], record.genome.key()
             values = [r.result.fitness[0] for r in chunk]
             db.add_generation(start // batch, {
-                "gen": start // batch, "nevals": len(chunk),
+                "generation": start // batch, "nevals": len(chunk),
                 "failures": sum(not r.result.ok for r in chunk),
                 "best": best, "best_key": best_key, "mean": float(np.mean(values)), "max": max(values),
             }, space.to_dict())

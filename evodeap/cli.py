@@ -2,7 +2,8 @@
 
     evodeap run EXPERIMENT.py [--preset NAME] [--set key=value ...] [--out DIR] [--seed N]
                               [--executor serial|process|ray] [--workers N] [--quiet | --verbose]
-    evodeap resume DIR [--experiment FILE] [--force] [--retrain-lost-weights]
+    evodeap resume DIR [--experiment FILE] [--force] [--retrain-lost-weights] [--set generations=N]
+    evodeap export DIR [--epochs N] [--train-on train|train+val] [--out DIR] [--force]
     evodeap report DIR [--out OUT]
     evodeap data generate|show|export ...
 
@@ -85,7 +86,7 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
 
 
 def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
-               resume: bool = False) -> int:
+               resume: bool = False, extend: dict | None = None) -> int:
     from evodeap.progress import ConsoleProgress
     from evodeap.run import default_run_directory
     from evodeap.study import resume_study, run_study
@@ -108,7 +109,7 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
     try:
         if resume:
             arms = resume_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
-                                on_arm_start=start, on_arm_done=done)
+                                on_arm_start=start, on_arm_done=done, extend=extend)
         else:
             from evodeap.study import study_plan
 
@@ -140,11 +141,16 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from evodeap.run import RunDirectory, continue_run
     from evodeap.study import is_study_directory
 
+    from evodeap.config import parse_assignments
+    from evodeap.run import check_extendable
+
     out = Path(args.directory)
+    extend = parse_assignments(args.set or [])
+    check_extendable(extend)
     if is_study_directory(out):
         if args.retrain_lost_weights:
             raise ConfigError("--retrain-lost-weights applies to one run directory; resume the sub-run with it")
-        return _run_study(None, out, None, args, resume=True)
+        return _run_study(None, out, None, args, resume=True, extend=extend)
     directory = RunDirectory(out)
     directory.require()
     progress = []
@@ -157,7 +163,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         try:
             outcome = continue_run(directory, experiment_file=args.experiment, force=args.force,
                                    retrain_lost_weights=args.retrain_lost_weights, want_result=False,
-                                   on_start=start, announce=_announce)
+                                   on_start=start, announce=_announce, extend=extend)
         finally:
             for bar in progress:
                 bar.close()
@@ -169,6 +175,19 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         print(done)
         return 0
     return _finish(outcome.result, out, args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from evodeap.export import export_best
+
+    done = export_best(Path(args.directory), epochs=args.epochs, train_on=args.train_on, out=args.out,
+                       overwrite=args.force)
+    print(f"best genome {done.info['key']} ({done.info['weights']} weights, {done.info['epochs']} epochs)")
+    for split, values in done.info["metrics"].items():
+        print(f"  {split:5s} " + "  ".join(f"{k} {v:.4f}" for k, v in values.items()))
+    print(done.model_path)
+    print(done.info_path)
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -192,11 +211,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
             unknown = [n for n in names if n not in REPORTS]
             if unknown:
                 raise ConfigError(f"unknown report {unknown[0]!r}; known: {', '.join(REPORTS)}")
-            paths = write_study_report(directory, target)
+            from evodeap.factorial import write_factorial_report
+
+            paths = write_study_report(directory, target) + write_factorial_report(directory, target)
             for name in names:
                 paths += REPORTS[name](directory, target)
     for path in paths:
         print(path)
+    for path in paths:
+        if path.name in ("study_warnings.md", "factorial_warnings.md"):
+            for line in path.read_text().splitlines():
+                print(f"warning: {line.lstrip('- ')}")
     return 0
 
 
@@ -239,8 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
     resume_p.add_argument("--retrain-lost-weights", action="store_true",
                           help="train models whose weight files are damaged or missing from scratch (recorded: "
                                "the run is then no longer an exact continuation)")
+    resume_p.add_argument("--set", action="append", metavar="generations=N",
+                          help="extend the run (or every run of a study) to N generations, finished or not; "
+                               "recorded in experiment.json; nothing else may change")
     _add_output_flags(resume_p)
     resume_p.set_defaults(handler=_cmd_resume)
+
+    export_p = sub.add_parser("export", help="write the best model of a run (best_model.keras + best_model.json)")
+    export_p.add_argument("directory")
+    export_p.add_argument("--epochs", type=int, help="retrain the best genome for N epochs")
+    export_p.add_argument("--train-on", choices=("train", "train+val"), default="train",
+                          help="retrain on train+val and score on test")
+    export_p.add_argument("--out", help="folder to write into (default: the run directory)")
+    export_p.add_argument("--force", action="store_true", help="replace an earlier export")
+    export_p.set_defaults(handler=_cmd_export)
 
     report_p = sub.add_parser(
         "report", help="regenerate tables and figures from a run's database",

@@ -72,8 +72,12 @@ class ExperimentConfig:
             :data:`evodeap.executors.EXECUTORS`: ``serial``, ``process``, ``ray`` or one
             registered by the researcher) and on how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
             ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
-        tensorboard: write per-generation scalars (and training curves, when the fitness
-            reports them) under ``tensorboard/`` in the run directory.
+        tensorboard: write per-generation scalars, one HParams session per evaluation and
+            training curves (when the fitness reports them) under ``tensorboard/`` in the run
+            directory.
+        mlflow: MLflow tracking of a run directory (:mod:`evodeap.dashboards.mlflow`):
+            ``True`` (a local store in the run directory) or ``{"tracking_uri": URI,
+            "experiment": NAME}``; ``None`` is off.
         strategy: ``evolve`` (the genetic algorithm) or ``fixed``: train ``fixed_genome`` (a
             genome in JSON form) ``population_size`` times per generation with fresh seeds —
             a hand-picked baseline given the same compute per generation as evolution.
@@ -133,6 +137,7 @@ class ExperimentConfig:
     workers: int = 1
     executor_params: dict[str, Any] = field(default_factory=dict)
     tensorboard: bool = False
+    mlflow: Any = None
     strategy: str = "evolve"
     fixed_genome: dict[str, Any] | None = None
     multi_fidelity: dict[str, Any] | None = None
@@ -186,6 +191,9 @@ class ExperimentConfig:
         check_timeout(self.evaluation_timeout)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
+        from evodeap.dashboards.mlflow import check_settings
+
+        check_settings(self.mlflow)
         for role, registry, spec, params in self.operator_specs():  # μ and β: one source each
             registry.resolve(spec, params, role)
         if isinstance(self.fitness, str):
@@ -231,7 +239,7 @@ class ExperimentConfig:
 RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
 
 #: settings added after config.json files were first written: one a file lacks had its default
-ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout")
+ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow")
 
 
 def comparable(description: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from deap import base, tools
 from scipy.spatial.distance import pdist
 
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
+from evodeap.columns import current_names
 from evodeap.config import ExperimentConfig
 from evodeap.contract import OperatorContract
 from evodeap.evaluation import EvalContext, EvalResult, Objectives, genome_seed, run_evaluation
@@ -50,6 +51,7 @@ from evodeap.failures import check_generation
 from evodeap.fidelity import MultiFidelity
 from evodeap.genome import Genome
 from evodeap.global_random import global_random_state, preserved_global_random, seed_global_random, set_global_random_state
+from evodeap.history import describe_mutation, operator_name, variation_record
 from evodeap.operators.refinement import Refinement, refine_space
 from evodeap.operators.schedules import PopulationStats
 from evodeap.rates import takes, value_at
@@ -60,7 +62,7 @@ from evodeap.timeouts import check_executor_timeout
 from evodeap.weights import WeightStore
 
 LOGBOOK_FIELDS = (
-    "gen", "nevals", "cache_hits", "failures", "repaired", "best", "mean", "std", "min", "diversity",
+    "generation", "nevals", "cache_hits", "failures", "repaired", "best", "mean", "std", "min", "diversity",
     "unique", "mu", "beta", "layers_mean", "layers_min", "layers_max", "elapsed", "best_key",
 ) + COMPUTE_FIELDS
 
@@ -173,6 +175,7 @@ class GenerationReport:
     space: SearchSpace
     hall_of_fame: Any
     refinement: Refinement | None = None
+    offspring: list = field(default_factory=list)  # what variation produced this generation
 
 
 @dataclass
@@ -346,7 +349,7 @@ class _Evolution:
             getattr(self.ops, name).load_state_dict(schedule_state)
         self.mu, self.beta = state["mu"], state["beta"]
         for row in state["logbook"]:
-            self.logbook.record(**row)
+            self.logbook.record(**current_names(row))
         hof_items = [_individual_from_dict(d, self.individual) for d in state["hall_of_fame"]]
         self.hof.items = hof_items
         self.hof.keys = [ind.fitness for ind in reversed(hof_items)]
@@ -379,13 +382,13 @@ class _Evolution:
         return individuals, new, hits
 
     def record(self, generation: int, population: list, new: list[EvaluationRecord], hits: int,
-               refinement: Refinement | None = None) -> dict[str, Any]:
+               refinement: Refinement | None = None, offspring: list | None = None) -> dict[str, Any]:
         self.hof.update(population)
         stats = population_stats(population, self.space)
         lengths = np.array([len(ind) for ind in population])
         best = max(population, key=lambda ind: ind.fitness.wvalues[0])
         record = {
-            "gen": generation, "nevals": len(new), "cache_hits": hits,
+            "generation": generation, "nevals": len(new), "cache_hits": hits,
             "failures": sum(not r.result.ok for r in new), "repaired": self.contract.take_repaired(),
             "best": stats.best, "mean": stats.mean, "std": stats.std, "min": stats.worst,
             "diversity": stats.diversity, "unique": len({ind.key() for ind in population}),
@@ -397,7 +400,8 @@ class _Evolution:
         self.logbook.record(**record)
         self.recorded = (population, stats)
         if self.callback is not None:
-            self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement))
+            self.callback(GenerationReport(generation, population, record, new, self.space, self.hof, refinement,
+                                           offspring or []))
         if self.on_checkpoint is not None:
             self.on_checkpoint(self.state_dict(generation, population))
         if self.evaluator.store is not None:  # after the checkpoint: a resume needs the parents' files
@@ -417,18 +421,26 @@ class _Evolution:
         return refinement
 
     def vary(self, parents: list, generation: int) -> list:
+        """Offspring of ``parents``; each carries ``variation`` (its parents' keys and the
+        operators that made it, see :mod:`evodeap.history`)."""
         toolbox = self.toolbox
         offspring = [toolbox.clone(ind) for ind in parents]
+        made = [variation_record([parent]) for parent in parents]
         for i in range(1, len(offspring), 2):
             if self.rng.random() < self.config.cxpb:
                 toolbox.mate(offspring[i - 1], offspring[i])
                 for child in (offspring[i - 1], offspring[i]):
                     del child.fitness.values
-        for child in offspring:
+                made[i - 1] = variation_record([parents[i - 1], parents[i]], operator_name(self.config.crossover))
+                made[i] = variation_record([parents[i], parents[i - 1]], operator_name(self.config.crossover))
+        for child, record in zip(offspring, made):
             if self.rng.random() < self.config.mutpb:
+                before = child.plain()
                 toolbox.mutate(child)
                 del child.fitness.values
-        for child, parent in zip(offspring, parents):
+                record.update(mutation=operator_name(self.config.mutation), mutated=describe_mutation(before, child))
+        for child, parent, record in zip(offspring, parents, made):
+            child.variation = record
             child.inherit_from = parent.plain()  # whose trained weights it may start from
             if child.fitness.valid and self.contract.confine(child):  # an unvaried copy of a parent
                 del child.fitness.values                                # outside a refined space
@@ -450,14 +462,14 @@ class _Evolution:
         if self.ops.survive is None:
             elite_count = self.config.elitism
             elites = [self.toolbox.clone(ind) for ind in tools.selBest(population, elite_count)] if elite_count else []
-            offspring = self.vary(self.toolbox.select(population, self._candidates(n - elite_count)), generation)
-            offspring, new, hits = self.evaluate(offspring, generation, n - elite_count)
+            made = self.vary(self.toolbox.select(population, self._candidates(n - elite_count)), generation)
+            offspring, new, hits = self.evaluate(made, generation, n - elite_count)
             next_population = elites + offspring
         else:
-            offspring = self.vary(self.toolbox.select(population, self._candidates(n)), generation)
-            offspring, new, hits = self.evaluate(offspring, generation, n)
+            made = self.vary(self.toolbox.select(population, self._candidates(n)), generation)
+            offspring, new, hits = self.evaluate(made, generation, n)
             next_population = [self.toolbox.clone(ind) for ind in self.toolbox.survive(population + offspring, n)]
-        self.record(generation, next_population, new, hits, refinement)
+        self.record(generation, next_population, new, hits, refinement, made)
         return next_population
 
     def _candidates(self, survivors: int) -> int:

@@ -35,6 +35,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, Mapping
 
+from evodeap.columns import current_names
 from evodeap.errors import DamagedFileError, RunDirectoryError
 
 CONFIG_FORMAT = 2
@@ -150,7 +151,7 @@ def stamp_experiment(data: dict[str, Any]) -> dict[str, Any]:
 
 def read_experiment(data: Any, path: Path | str) -> dict[str, Any]:
     """A checked ``experiment.json`` record (``file``, ``overrides``, optional ``variant``,
-    ``seed``, ``sources``, ``changes``); ``format`` is filled for an old file."""
+    ``seed``, ``sources``, ``changes``, ``extensions``); ``format`` is filled for an old file."""
     data = require_object(data, path)
     version = _format_of(data, path, EXPERIMENT_FORMAT)
     checks = {
@@ -160,9 +161,11 @@ def read_experiment(data: Any, path: Path | str) -> dict[str, Any]:
         "seed": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
         "sources": lambda v: v is None or _is_sources(v),
         "changes": lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
+        "extensions": lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
     }
     expected = {"file": "a path or null", "overrides": "an object", "variant": "a variant name or null",
-                "seed": "an integer >= 0 or null", "sources": "an object of hashes", "changes": "a list of objects"}
+                "seed": "an integer >= 0 or null", "sources": "an object of hashes", "changes": "a list of objects",
+                "extensions": "a list of objects"}
     for key, ok in checks.items():
         if key in data and not ok(data[key]):
             raise _fail(path, f"'{key}' must be {expected[key]}, found {_short(data[key])}")
@@ -210,7 +213,7 @@ def read_checkpoint(state: Any, path: Path | str) -> dict[str, Any]:
     logbook = state["logbook"]
     if not isinstance(logbook, list) or not all(isinstance(row, dict) for row in logbook):
         raise _fail(path, "'logbook' must be a list of objects")
-    if len(logbook) != generation + 1 or logbook[-1].get("gen") != generation:
+    if len(logbook) != generation + 1 or current_names(logbook[-1]).get("generation") != generation:
         raise _fail(path, f"'logbook' has {len(logbook)} rows for generation {generation} (expected {generation + 1})")
     _check_rng(state["rng"], path)
     _check_space(state["space"], "space", path)

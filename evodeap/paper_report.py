@@ -51,7 +51,7 @@ def best_evaluations(run_dir: Path):
     gens, evals = generations(run_dir), evaluations(run_dir)
     rows = []
     for _, row in gens.iterrows():
-        g = int(row["gen"])
+        g = int(row["generation"])
         candidates = evals[(evals["key"] == row["best_key"]) & (evals["generation"] <= g)]
         exact = candidates[(candidates["fitness"] - row["best"]).abs() < 1e-12]
         chosen = (exact if not exact.empty else candidates).iloc[-1]
@@ -83,10 +83,10 @@ def paper_tables(directory: str | Path) -> dict:
         for _, row in best.iterrows():
             if phase == "after":
                 metric_rows.append({"family": family, "generation": int(row["generation"]),
-                                    **{m: row.get(f"metric.test_{m}") for m in TABLE4_METRICS if f"metric.test_{m}" in row}})
+                                    **{m: row.get(f"metric_test_{m}") for m in TABLE4_METRICS if f"metric_test_{m}" in row}})
         top = best.loc[best["fitness"].idxmax()]  # the best individual over the whole run
         final_rows.append({"family": family, "arm": phase, "fitness": float(top["fitness"]),
-                           **{m: top.get(f"metric.test_{m}") for m in TABLE5_METRICS if f"metric.test_{m}" in top}})
+                           **{m: top.get(f"metric_test_{m}") for m in TABLE5_METRICS if f"metric_test_{m}" in top}})
     concat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
     return {
         "table2_before": concat(per_phase.get("before", [])),

@@ -10,7 +10,7 @@ from evodeap.engine import EvaluationRecord, EvolutionResult, GenerationReport
 
 # (logbook field, heading, width, format)
 TABLE_COLUMNS = (
-    ("gen", "gen", 4, "d"), ("nevals", "nevals", 6, "d"), ("cache_hits", "hits", 5, "d"),
+    ("generation", "gen", 4, "d"), ("nevals", "nevals", 6, "d"), ("cache_hits", "hits", 5, "d"),
     ("failures", "fail", 5, "d"), ("best", "best", 8, ".4f"), ("mean", "mean", 8, ".4f"),
     ("std", "std", 7, ".4f"), ("diversity", "divers", 7, ".3f"), ("unique", "unique", 6, "d"),
     ("mu", "mu", 7, ".4f"), ("beta", "beta", 7, ".3g"), ("layers_mean", "layers", 6, ".2f"),

@@ -1,5 +1,10 @@
 """``evodeap report DIR``: tables (CSV + Markdown) and figures (PNG + SVG) from a run's database.
 
+Tables: ``generations``, ``best_per_generation``, ``status_counts``, ``refinements`` (when
+the space was refined), ``evaluations`` (the flattened table of :mod:`evodeap.trials`) and
+``genealogy_best`` (:func:`evodeap.history.genealogy`). Figures: ``evolution`` (refinement
+generations marked) and ``genealogy_best``.
+
 Every number is read from ``results.sqlite``; nothing is typed in. Outputs go to
 ``DIR/tables`` and ``DIR/figures`` (or ``OUT/tables`` and ``OUT/figures`` with
 ``--out OUT``) and are regenerated from scratch on each call.
@@ -96,9 +101,9 @@ def best_per_generation_table(run_dir: Path):
         try:  # a report executes no code: kinds of the run's experiment file may be unregistered here
             genome = Genome.from_json(first_by_key.loc[row["best_key"], "genome"], allow_unregistered=True)
         except Exception as exc:  # the database's content, not the code, is wrong
-            raise _corrupt(run_dir, f"the best genome of generation {row.get('gen')} does not decode", exc) from None
+            raise _corrupt(run_dir, f"the best genome of generation {row.get('generation')} does not decode", exc) from None
         rows.append({
-            "generation": int(row["gen"]), "best_fitness": float(row["best"]),
+            "generation": int(row["generation"]), "best_fitness": float(row["best"]),
             **{k: v for k, v in genome.hyperparameters.items()},
             "layers": len(genome), "structure": genome.describe(),
         })
@@ -128,38 +133,77 @@ def save_figure(fig, directory: Path, name: str) -> list[Path]:
     return paths
 
 
+def refinement_generations(run_dir: str | Path) -> list[int]:
+    """The generations in which the run refined its search space: every ``t ≥ 1`` with
+    ``t mod refine_every = 0`` among the generations the run completed (none without refinement)."""
+    from evodeap.files import read_bytes
+
+    try:
+        every = int(json.loads(read_bytes(run_dir, "config.json")).get("refine_every") or 0)
+    except (OSError, ValueError, TypeError, AttributeError, RunDirectoryError):
+        return []
+    done = generations(run_dir)
+    if not every or done.empty:
+        return []
+    return [int(g) for g in done["generation"] if g >= 1 and g % every == 0]
+
+
+def mark_refinements(ax, refinements: list[int], label: str = "refinement") -> None:
+    """Dotted vertical lines at the refinement generations (one legend entry)."""
+    for i, generation in enumerate(refinements):
+        ax.axvline(generation, color="0.4", linestyle=":", linewidth=1.2, label=label if i == 0 else None)
+
+
+def evolution_figure(run_dir: str | Path):
+    """Fitness (best, mean ± std), genotypic diversity and the schedules μ(t), β(t) per
+    generation, refinement generations marked; returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    gens = generations(run_dir)
+    refinements = refinement_generations(run_dir)
+    x = gens["generation"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    axes[0].plot(x, gens["best"], label="best", marker="o")
+    axes[0].plot(x, gens["mean"], label="mean")
+    axes[0].fill_between(x, gens["mean"] - gens["std"], gens["mean"] + gens["std"], alpha=0.2, label="mean ± std")
+    axes[0].set(xlabel="generation", ylabel="fitness", title="Fitness per generation")
+    axes[1].plot(x, gens["diversity"], color="tab:green", marker=".", label="diversity")
+    axes[1].set(xlabel="generation", ylabel="genotypic diversity", title="Genotypic diversity")
+    axes[2].plot(x, gens["mu"], label="μ(t)", color="tab:red")
+    axes[2].set(xlabel="generation", ylabel="mutation rate μ", title="Schedules")
+    handles, labels = [], []
+    if gens["beta"].notna().any():
+        twin = axes[2].twinx()
+        twin.plot(x, gens["beta"], label="β(t)", color="tab:purple", linestyle="--")
+        twin.set_ylabel("selection pressure β")
+        handles, labels = twin.get_legend_handles_labels()
+    for axis in axes:
+        mark_refinements(axis, refinements)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].legend()
+    axes[1].legend()
+    own_handles, own_labels = axes[2].get_legend_handles_labels()
+    axes[2].legend(own_handles + handles, own_labels + labels)
+    return fig
+
+
 def write_figures(run_dir: Path, out: Path | None = None) -> list[Path]:
-    """The run's figures into ``out/figures`` (default: the run directory's)."""
+    """The run's figures into ``out/figures`` (default: the run directory's): ``evolution``
+    and, when the run recorded its population history, ``genealogy_best``
+    (:func:`evodeap.history.plot_genealogy`)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
-    gens = generations(run_dir)
+    from evodeap import history
+
     figures = Path(out if out is not None else run_dir) / "figures"
     sns.set_theme(style="whitegrid")
-    written = []
-
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    axes[0].plot(gens["gen"], gens["best"], label="best", marker="o")
-    axes[0].plot(gens["gen"], gens["mean"], label="mean")
-    axes[0].fill_between(gens["gen"], gens["mean"] - gens["std"], gens["mean"] + gens["std"], alpha=0.2, label="mean ± std")
-    axes[0].set(xlabel="generation", ylabel="fitness", title="Fitness per generation")
-    axes[0].legend()
-    axes[1].plot(gens["gen"], gens["diversity"], color="tab:green", marker=".")
-    axes[1].set(xlabel="generation", ylabel="diversity", title="Genotypic diversity")
-    axes[2].plot(gens["gen"], gens["mu"], label="μ(t)", color="tab:red")
-    axes[2].set(xlabel="generation", ylabel="mutation rate μ", title="Schedules")
-    if gens["beta"].notna().any():
-        twin = axes[2].twinx()
-        twin.plot(gens["gen"], gens["beta"], label="β(t)", color="tab:purple", linestyle="--")
-        twin.set_ylabel("selection pressure β")
-    from matplotlib.ticker import MaxNLocator
-
-    for axis in axes:
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-    written += save_figure(fig, figures, "evolution")
+    written = save_figure(evolution_figure(run_dir), figures, "evolution")
+    if not history.population_history(run_dir).empty:
+        written += save_figure(history.plot_genealogy(run_dir), figures, "genealogy_best")
     return written
 
 
@@ -181,7 +225,7 @@ def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     if gens.empty:
         raise RunDirectoryError(f"{run_dir} has no completed generation yet")
     tables = out / "tables"
-    columns = ["gen", "nevals", "cache_hits", "failures", "best", "mean", "std", "diversity", "unique", "mu", "beta",
+    columns = ["generation", "nevals", "cache_hits", "failures", "best", "mean", "std", "diversity", "unique", "mu", "beta",
                "layers_mean"]
     missing = [c for c in columns + ["best_key", "space"] if c not in gens.columns]
     if missing:
@@ -198,13 +242,22 @@ def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
             space = json.loads(row["space"])
             space["hyperparameters"]
         except Exception as exc:
-            raise _corrupt(run_dir, f"the search space of generation {row['gen']} does not decode", exc) from None
+            raise _corrupt(run_dir, f"the search space of generation {row['generation']} does not decode", exc) from None
         if previous is not None and space != previous:
-            refinements.append({"generation": int(row["gen"]), "space": json.dumps(space["hyperparameters"])})
+            refinements.append({"generation": int(row["generation"]), "space": json.dumps(space["hyperparameters"])})
         previous = space
     if refinements:
         import pandas as pd
 
         written += write_table(pd.DataFrame(refinements), tables, "refinements")
+    from evodeap import history
+    from evodeap.trials import trials_dataframe
+
+    written += write_table(trials_dataframe(run_dir), tables, "evaluations")
+    if not history.population_history(run_dir).empty:
+        tree = history.genealogy(run_dir)
+        for column in ("parents", "mutated"):
+            tree[column] = [",".join(v) for v in tree[column]]
+        written += write_table(tree, tables, "genealogy_best")
     written += write_figures(run_dir, out)
     return written

@@ -17,16 +17,18 @@ from typing import Any, Callable
 from evodeap import formats
 from evodeap.config import ExperimentConfig, comparable
 from evodeap.engine import EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
-from evodeap.errors import DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
+from evodeap.errors import ConfigError, DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.experiment import build_config, load_experiment
+from evodeap.history import HistoryWriter
 from evodeap.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
 from evodeap.resolve import ResolvedRun, resolve_run
 from evodeap.rundir import RunDirectory, default_run_directory
 from evodeap.storage import ResultsDB, check_database
 from evodeap.weights import INDEX, WeightFileError
 
-__all__ = ["Continuation", "RunDirectory", "RunInterrupted", "check_same_config", "continue_run",
-           "default_run_directory", "execute", "load_recorded_experiment", "resume", "run"]
+__all__ = ["Continuation", "EXTENDABLE", "RunDirectory", "RunInterrupted", "check_extendable", "check_same_config",
+           "continue_run", "default_run_directory", "execute", "extended_config", "load_recorded_experiment",
+           "record_extension", "resume", "run"]
 
 RETRAIN_FLAG = "--retrain-lost-weights"
 
@@ -40,7 +42,8 @@ class RunInterrupted(EvodeapError):
 
 
 class _Recorder:
-    """The engine hooks that persist a run: database rows, checkpoint, logbook, TensorBoard."""
+    """The engine hooks that persist a run: database rows (evaluations, generations, the
+    population's history), checkpoint, logbook, TensorBoard, MLflow."""
 
     def __init__(self, directory: RunDirectory, db: ResultsDB, config: ExperimentConfig,
                  on_generation: Callable[[GenerationReport], None] | None,
@@ -50,23 +53,34 @@ class _Recorder:
         self.forward_generation = on_generation
         self.forward_evaluation = on_evaluation
         self.last_state: dict[str, Any] | None = None
+        self.history = HistoryWriter(db.conn)
         self.tensorboard = None
         if config.tensorboard:
             from evodeap.tensorboard import TensorBoardWriter
 
             self.tensorboard = TensorBoardWriter(directory.file("tensorboard"))
+        self.mlflow = None
+        if config.mlflow:
+            from evodeap.dashboards.mlflow import MLflowLogger
+
+            self.mlflow = MLflowLogger(directory.path, config)
 
     def evaluation(self, record: EvaluationRecord) -> None:
         self.db.add_evaluation(record.generation, record.index, record.genome, record.result)
         if self.tensorboard is not None:
             self.tensorboard.evaluation(record)
+        if self.mlflow is not None:
+            self.mlflow.evaluation(record)
         if self.forward_evaluation is not None:
             self.forward_evaluation(record)
 
     def generation(self, report: GenerationReport) -> None:
+        self.history.write(report.generation, report.population, report.offspring)
         self.db.add_generation(report.generation, report.record, report.space.to_dict())
         if self.tensorboard is not None:
             self.tensorboard.generation(report)
+        if self.mlflow is not None:
+            self.mlflow.generation(report)
         if self.forward_generation is not None:
             self.forward_generation(report)
 
@@ -74,9 +88,12 @@ class _Recorder:
         self.directory.write_checkpoint(state)
         self.last_state = state
 
-    def close(self) -> None:
+    def close(self, finished: bool = False) -> None:
         if self.tensorboard is not None:
             self.tensorboard.close()
+        if self.mlflow is not None:
+            self.mlflow.done = finished
+            self.mlflow.close()
 
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
@@ -104,10 +121,12 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
             if not resume_state.evaluations:
                 resume_state.evaluations = list(db.iter_evaluations())
         recorder = _Recorder(directory, db, config, on_generation, on_evaluation)
+        finished = False
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
                             weights_dir=str(directory.file("weights")), resolved=resolved)
+            finished = True
         except BaseException as exc:
             if isinstance(exc, UserCodeError):  # everything finished is stored; the fixed code resumes it
                 _try_status(db, "failed")
@@ -123,7 +142,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
                 raise _weights_refusal(directory, {name: "damaged or missing" for name in exc.files}) from None
             raise
         finally:
-            recorder.close()
+            recorder.close(finished)
         state = recorder.last_state or directory.load_checkpoint()
         directory.write_final(state)
         db.set_status("finished")
@@ -170,12 +189,60 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
 
 def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
     """Refuse ``config`` unless it is the one ``recorded`` (an upgraded ``config.json``), naming every changed key."""
-    import json
-
-    current = comparable(formats.normalize_names(json.loads(json.dumps(config.to_dict()))))
-    changed = formats.config_differences(current, comparable(recorded))
+    changed = formats.config_differences(_described(config), comparable(recorded))
     if changed:
         raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {'; '.join(changed)})")
+
+
+def _described(config: ExperimentConfig) -> dict[str, Any]:
+    import json
+
+    return comparable(formats.normalize_names(json.loads(json.dumps(config.to_dict()))))
+
+
+#: settings ``evodeap resume DIR --set`` may change: those that extend a run
+EXTENDABLE = frozenset({"generations"})
+
+
+def check_extendable(extend: dict[str, Any]) -> None:
+    """Refuse a resume override of anything but :data:`EXTENDABLE` settings."""
+    refused = sorted(set(extend) - EXTENDABLE)
+    if refused:
+        raise ConfigError(f"resume --set can only extend a run ({', '.join(sorted(EXTENDABLE))}); "
+                          f"{', '.join(refused)} cannot change in an existing run")
+
+
+def extended_config(config: ExperimentConfig, extend: dict[str, Any], state: dict[str, Any] | None,
+                    where: Path) -> ExperimentConfig:
+    """``config`` with the extension ``extend`` applied, refused when it has fewer generations
+    than the run (its checkpoint ``state``) completed."""
+    check_extendable(extend)
+    extended = config.with_overrides(extend).validate()
+    done = state["generation"] if state is not None else -1
+    if extended.generations < done:
+        raise ConfigError(f"{where} has already run {done} generations; "
+                          f"generations={extended.generations} would not extend it")
+    return extended
+
+
+def record_extension(source: dict[str, Any], recorded: dict[str, Any], config: ExperimentConfig,
+                     state: dict[str, Any] | None) -> dict[str, Any]:
+    """``source`` (an ``experiment.json`` record) with an extension of the ``recorded`` config
+    to ``config``: the new values in ``overrides`` and an entry in ``extensions`` (when,
+    after which generation, from → to), and in ``changes`` (:func:`evodeap.provenance.record_change`)."""
+    import time
+
+    current = _described(config)
+    changes = {k: {"from": recorded.get(k), "to": current.get(k)} for k in sorted(EXTENDABLE)
+               if recorded.get(k) != current.get(k)}
+    if not changes:
+        return source
+    done = state["generation"] if state is not None else -1
+    updated = {**source, "overrides": {**source.get("overrides", {}), **{k: c["to"] for k, c in changes.items()}},
+               "extensions": [*source.get("extensions", []), {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                                               "after_generation": done, "changes": changes}]}
+    described = ", ".join(f"{k} {c['from']} -> {c['to']}" for k, c in changes.items())
+    return record_change(updated, f"extended after generation {done}: {described}")
 
 
 @dataclass
@@ -273,7 +340,8 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
                  on_generation: Callable[[GenerationReport], None] | None = None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None = None,
                  executor: Any = None, announce: Callable[[Path], None] | None = None,
-                 on_start: Callable[[ExperimentConfig], tuple | None] | None = None) -> Continuation:
+                 on_start: Callable[[ExperimentConfig], tuple | None] | None = None,
+                 extend: dict[str, Any] | None = None) -> Continuation:
     """Bring a run directory (whose lock the caller holds) to its end, from whatever state it is in.
 
     Every file is checked before any code runs; then the experiment file is executed
@@ -294,7 +362,12 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         announce: called with the experiment file just before it is executed.
         on_start: called with the configuration once it is known and checked, before any
             evaluation; it may return ``(on_generation, on_evaluation)`` hooks (progress).
+        extend: ``{"generations": N}`` extends the run (finished or not) to N generations:
+            recorded in ``experiment.json`` (:func:`record_extension`) and ``config.json``;
+            any other setting is refused.
     """
+    extend = dict(extend or {})
+    check_extendable(extend)
     found = _inspect(directory)  # every file, before any code runs
     if found.weight_problems and not retrain_lost_weights:
         raise _weights_refusal(directory, found.weight_problems)
@@ -308,10 +381,15 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         config = build_config(namespace, source_now)
     else:
         source_now = source if source is not None else {"file": None, "overrides": {}}
-    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
     if found.recorded is not None:
         check_same_config(config, found.recorded, directory.path)
     found.stored = _with_registered_kinds(directory, found)
+    if extend:
+        if found.recorded is None:
+            raise RunDirectoryError(f"{directory.path} has no config.json yet: there is no run to extend")
+        config = extended_config(config, extend, found.state, directory.path)
+        source_now = record_extension(source_now, comparable(found.recorded), config, found.state)
+    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
 
     # everything is checked: from here on, write
     directory.remove_leftovers()
@@ -321,7 +399,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
                                    forced=True, exact=False)
     if source_now != source:
         directory.write_experiment(source_now)
-    if found.recorded is None:
+    if found.recorded is None or (extend and source_now != source):
         directory.write_config(config)
     if _is_final(config, found.state):
         written = _finish(directory, found.state)
@@ -443,16 +521,17 @@ def resume(out: str | Path, config: ExperimentConfig | None = None, *,
            experiment_file: str | Path | None = None, force: bool = False, retrain_lost_weights: bool = False,
            on_generation: Callable[[GenerationReport], None] | None = None,
            on_evaluation: Callable[[EvaluationRecord], None] | None = None,
-           executor: Any = None) -> EvolutionResult:
+           executor: Any = None, extend: dict[str, Any] | None = None) -> EvolutionResult:
     """Continue a stopped run in ``out``; evaluations already stored are reused, not retrained.
 
     With a deterministic fitness the resumed run ends exactly as an uninterrupted one.
     Without ``config`` this *executes* the recorded experiment file (or
     ``experiment_file``): see :func:`continue_run` for the checks made first.
+    ``extend={"generations": N}`` extends a run, finished or not, to N generations (recorded).
     """
     directory = RunDirectory(Path(out))
     directory.require()
     with directory.lock("resume"):
         return continue_run(directory, config, experiment_file=experiment_file, force=force,
                             retrain_lost_weights=retrain_lost_weights, on_generation=on_generation,
-                            on_evaluation=on_evaluation, executor=executor).result
+                            on_evaluation=on_evaluation, executor=executor, extend=extend).result

@@ -200,11 +200,13 @@ class RunDirectory:
 
 
 def logbook_text(rows: list[dict]) -> str:
-    """``logbook.csv``: a header of the logbook fields, one line per generation."""
+    """``logbook.csv``: a header of the logbook fields, one line per generation (rows of an old
+    checkpoint read under today's column names, :mod:`evodeap.columns`)."""
+    from evodeap.columns import current_names
     from evodeap.engine import LOGBOOK_FIELDS
 
     lines = [",".join(LOGBOOK_FIELDS)]
-    for row in rows:
+    for row in map(current_names, rows):
         lines.append(",".join("" if row.get(f) is None else str(row.get(f)) for f in LOGBOOK_FIELDS))
     return "\n".join(lines) + "\n"
 

@@ -11,8 +11,8 @@ Tables:
 
 Only the master process writes. Readers get pandas DataFrames (:func:`evaluations`,
 :func:`generations`, :func:`best_per_generation`). JSON columns hold dicts; the
-DataFrame helpers expand metrics and components into ``metric.<name>`` /
-``component.<name>`` columns.
+DataFrame helpers expand metrics and components into ``metric_<name>`` /
+``component_<name>`` columns (the naming of :mod:`evodeap.columns`).
 
 The database is versioned by SQLite's ``user_version`` (:data:`DB_FORMAT`; 0 is a
 database written before versioning, read the same way). It is created whole
@@ -37,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from evodeap.columns import current_names
 from evodeap.errors import DamagedFileError, DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
 from evodeap.evaluation import EvalResult
 from evodeap.files import os_error, read_bytes, temporary_name, write_bytes
@@ -143,7 +144,8 @@ def check_database(path: str | os.PathLike[str], shown: str | os.PathLike[str] |
         if thorough:
             problems = [r[0] for r in conn.execute("PRAGMA integrity_check(5)")]
             if problems != ["ok"]:
-                raise DamagedFileError(f"{shown} is corrupt: {'; '.join(problems)}")
+                # SQLite's report may span lines ("*** in database main ***\nOn tree page ..."): one line
+                raise DamagedFileError(f"{shown} is corrupt: {'; '.join(' '.join(p.split()) for p in problems)}")
     except sqlite3.Error as exc:
         raise DamagedFileError(f"{shown} is corrupt: {exc}") from None
     finally:
@@ -439,19 +441,20 @@ def evaluations(path: str | Path):
     """All evaluations of a run (directory or database path) as a DataFrame.
 
     Columns: generation, idx, key, genome (JSON), seed, status, message, fitness (first
-    objective), wall_time, n_params, worker, ``metric.*`` and ``component.*``.
+    objective), wall_time, n_params, worker, ``metric_*`` and ``component_*``.
     """
     frame = _frame(path, "SELECT generation, idx, key, genome, seed, status, message, fitness0 AS fitness, "
                          "wall_time, n_params, worker, metrics, components FROM evaluations ORDER BY generation, idx")
-    return _expand(_expand(frame, "metrics", "metric.", path), "components", "component.", path)
+    return _expand(_expand(frame, "metrics", "metric_", path), "components", "component_", path)
 
 
 def generations(path: str | Path):
-    """The logbook rows of a run as a DataFrame (one row per generation)."""
+    """The logbook rows of a run as a DataFrame (one row per generation, ``generation`` first;
+    databases written with the old ``gen`` name read the same)."""
     import pandas as pd
 
     frame = _frame(path, "SELECT generation, record, space FROM generations ORDER BY generation")
-    records = pd.DataFrame(_decode(frame, "record", path, lambda row: f"the record of generation {row['generation']}")) \
+    records = pd.DataFrame([current_names(r) for r in _decode(frame, "record", path, lambda row: f"the record of generation {row['generation']}")]) \
         if not frame.empty else pd.DataFrame()
     if not records.empty:
         records["space"] = frame["space"].values

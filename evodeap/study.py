@@ -9,6 +9,7 @@ An experiment file may declare, beside ``CONFIG``::
     SEEDS = [0, 1, 2, 3, 4]                        # every arm runs on the same seeds
     REFERENCE = "beta5"                            # optional: the arm others are tested against
     REPORTS = ["paper"]                            # optional: extra reports (evodeap.paper_report)
+    FACTORS = {"beta0": {"beta": "0"}, ...}        # optional: each variant's factor levels (evodeap.factorial)
 
 ``evodeap run FILE --out DIR`` then writes ``DIR/study.json`` and one ordinary run
 directory per arm and seed, ``DIR/<variant>/seed-<seed>/``. ``evodeap resume DIR``
@@ -71,7 +72,35 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
     reference = namespace.get("REFERENCE")
     if reference is not None and reference not in variants:
         raise ConfigError(f"REFERENCE {reference!r} is not a variant; variants: {', '.join(variants)}")
+    if namespace.get("FACTORS") is not None:
+        check_factors(namespace["FACTORS"], list(variants))
     return list(variants), seeds
+
+
+def check_factors(factors: Any, variants: list[str]) -> dict[str, dict[str, str]]:
+    """Validate a ``FACTORS`` declaration (variant -> {factor: level}) against the study's
+    variants: every variant named once, the same factors each, no two variants alike."""
+    if not isinstance(factors, Mapping):
+        raise ConfigError("FACTORS must be a dict of variant -> {factor: level}")
+    missing = [v for v in variants if v not in factors]
+    extra = [v for v in factors if v not in variants]
+    if missing or extra:
+        raise ConfigError(f"FACTORS must name every variant exactly: missing {missing}, unknown {extra}")
+    names = None
+    checked = {}
+    for variant, levels in factors.items():
+        if not isinstance(levels, Mapping) or not levels or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in levels.items()):
+            raise ConfigError(f"FACTORS[{variant!r}] must be a non-empty dict of factor name -> level name")
+        if names is None:
+            names = list(levels)
+        elif set(levels) != set(names):
+            raise ConfigError(f"FACTORS[{variant!r}] has factors {sorted(levels)}, others have {sorted(names)}")
+        checked[variant] = {k: levels[k] for k in names}
+    cells = [tuple(levels.values()) for levels in checked.values()]
+    if len(set(cells)) != len(cells):
+        raise ConfigError("FACTORS gives two variants the same levels")
+    return checked
 
 
 def arms(directory: str | Path) -> list[Arm]:
@@ -107,13 +136,21 @@ def sub_run_source(experiment: dict[str, Any], variant: str, seed: int) -> dict[
 
 def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[str, Any],
               seed_override: int | None = None, on_arm_start: Callable[[Arm, ExperimentConfig], Any] | None = None,
-              on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False) -> list[Arm]:
+              on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False,
+              extend: Mapping[str, Any] | None = None) -> list[Arm]:
     """Run (or, with ``resume``, finish) every variant × seed; returns the arms.
 
     ``on_arm_start(arm, config)`` may return ``(on_generation, on_evaluation)`` hooks. The
     study directory's lock is held throughout, and each sub-run's while it runs.
+    ``extend`` (with ``resume``; only ``{"generations": N}``) extends every sub-run: recorded
+    in ``study.json`` (its experiment's ``overrides`` and ``extensions``) and in each
+    sub-run (:func:`evodeap.run.record_extension`); refused before anything is written
+    when a sub-run has already run more generations.
     """
     out = Path(out)
+    extend = dict(extend or {})
+    if extend and not resume:
+        raise ConfigError("extend needs resume=True: only an existing study can be extended")
     if not resume:
         variants, seeds = study_plan(namespace, seed_override)
         configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
@@ -121,9 +158,12 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             resolve_run(config.validate())
         RunDirectory(out).make()
     with RunLock(out, "resume" if resume else "run"):
+        extended = experiment
         if resume:
             info = read_study(out)
             variants, seeds = info["variants"], info["seeds"]
+            if extend:
+                extended = _extend_study(namespace, out, info, experiment, extend)
         else:
             if any(p.name != LOCK_NAME for p in out.iterdir()):
                 hint = f"; continue it with 'evodeap resume {out}'" if is_study_directory(out) else ""
@@ -132,32 +172,60 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                 "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
                 "reference": namespace.get("REFERENCE", variants[0]),
                 "reports": list(namespace.get("REPORTS", [])),
+                **({"factors": dict(namespace["FACTORS"])} if namespace.get("FACTORS") is not None else {}),
             }))
         done: list[Arm] = []
         try:
-            _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done, resume)
+            _run_arms(namespace, out, experiment, variants, seeds, on_arm_start, on_arm_done, done, resume,
+                      extend, extended)
         except UserCodeError as exc:  # the study, not just the arm, is what to resume
             exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
             raise
     return done
 
 
+def _extend_study(namespace: Mapping[str, Any], out: Path, info: dict[str, Any], experiment: dict[str, Any],
+                  extend: dict[str, Any]) -> dict[str, Any]:
+    """Check that every existing sub-run can be extended by ``extend``, then record the
+    extension in ``study.json``; returns the extended experiment record."""
+    import time
+
+    from evodeap.run import extended_config
+
+    for variant in info["variants"]:  # refuse before anything is written
+        for seed in info["seeds"]:
+            directory = RunDirectory(out / variant / f"seed-{seed}")
+            if directory.holds_run():
+                config = build_config(namespace, sub_run_source(experiment, variant, seed)).validate()
+                extended_config(config, extend, directory.load_checkpoint(), directory.path)
+    extended = {**experiment, "overrides": {**experiment.get("overrides", {}), **extend}}
+    entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changes": dict(extend)}
+    write_json(out, STUDY, formats.stamp_study({**info, "experiment": extended,
+                                                "extensions": [*info.get("extensions", []), entry]}))
+    return extended
+
+
 def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any], variants: list, seeds: list,
-              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list, resume: bool) -> None:
-    """Run or continue each arm in turn under its own lock, appending the finished ones to ``done``."""
+              on_arm_start: Callable | None, on_arm_done: Callable | None, done: list, resume: bool,
+              extend: dict[str, Any] | None = None, extended: dict[str, Any] | None = None) -> None:
+    """Run or continue each arm in turn under its own lock, appending the finished ones to ``done``.
+
+    With ``extend``, an existing sub-run is continued from its recorded ``experiment`` and
+    extended; a sub-run not started yet starts from the ``extended`` record."""
     for variant in variants:
         for seed in seeds:
             arm = Arm(variant, seed, out / variant / f"seed-{seed}")
-            source = sub_run_source(experiment, variant, seed)
-            config = build_config(namespace, source).validate()
             directory = RunDirectory(arm.path)
-            hooks = on_arm_start(arm, config) if on_arm_start else None
+            exists = directory.holds_run()
+            source = sub_run_source(experiment if exists or not extend else extended, variant, seed)
+            config = build_config(namespace, source).validate()
+            hooks = on_arm_start(arm, config.with_overrides(extend) if extend else config) if on_arm_start else None
             on_generation, on_evaluation = hooks if hooks else (None, None)
             directory.make()
             with directory.lock("resume" if resume else "run"):
                 if directory.holds_run():
                     outcome = continue_run(directory, config, want_result=False, on_generation=on_generation,
-                                           on_evaluation=on_evaluation)
+                                           on_evaluation=on_evaluation, extend=extend)
                     if outcome.already_complete:
                         done.append(arm)
                         continue
@@ -184,9 +252,11 @@ def _stopped_by_user_code(out: Path) -> bool:
 
 
 def resume_study(out: str | Path, *, experiment_file: str | Path | None = None, force: bool = False,
-                 announce: Callable[[Path], None] | None = None, **hooks: Any) -> list[Arm]:
+                 announce: Callable[[Path], None] | None = None, extend: Mapping[str, Any] | None = None,
+                 **hooks: Any) -> list[Arm]:
     """Finish a study directory: the experiment file is checked (hashes) before it is executed,
-    a forced change is recorded in ``study.json``, then :func:`run_study` resumes every arm."""
+    a forced change is recorded in ``study.json``, then :func:`run_study` resumes every arm
+    (extending each by ``extend``, e.g. ``{"generations": N}``)."""
     out = Path(out)
     with RunLock(out, "resume"):
         info = read_study(out)
@@ -198,4 +268,4 @@ def resume_study(out: str | Path, *, experiment_file: str | Path | None = None, 
         if experiment != info["experiment"]:
             write_json(out, STUDY, formats.stamp_study({**info, "experiment": experiment}))
         return run_study(namespace, out, info["experiment"], on_arm_start=hooks.get("on_arm_start"),
-                         on_arm_done=hooks.get("on_arm_done"), resume=True)
+                         on_arm_done=hooks.get("on_arm_done"), resume=True, extend=extend)

@@ -79,5 +79,11 @@ VARIANTS = {
     arm_name(*choice): arm_overrides(*choice)
     for choice in itertools.product(CROSSOVERS, MUTATIONS, REFINEMENT, MUTATION_RATES)
 }
+# each arm's level of the four factors: `evodeap report` computes main effects and
+# two-way interactions with CIs from them (evodeap.factorial)
+FACTORS = {
+    arm_name(*choice): dict(zip(("crossover", "mutation", "refinement", "mutation_rate"), choice))
+    for choice in itertools.product(CROSSOVERS, MUTATIONS, REFINEMENT, MUTATION_RATES)
+}
 SEEDS = [0, 1, 2, 3, 4]
 REFERENCE = arm_name("two_point", "split", "refine", "adaptive")

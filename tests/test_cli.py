@@ -33,7 +33,7 @@ def test_demo_runs_and_writes_a_run_directory(tmp_path, capsys):
     config = json.loads((out_dir / "config.json").read_text())
     assert config["seed"] == 4 and config["generations"] == 3 and config["space"]["family"] == "cnn"
     rows = list(csv.DictReader((out_dir / "logbook.csv").open()))
-    assert [int(r["gen"]) for r in rows] == [0, 1, 2, 3]
+    assert [int(r["generation"]) for r in rows] == [0, 1, 2, 3]
     best = json.loads((out_dir / "hall_of_fame.json").read_text())[0]
     assert float(rows[-1]["best"]) == pytest.approx(best["fitness"][0])
 

@@ -40,8 +40,8 @@ def test_two_generations_of_four_real_keras_models(tmp_path, family):
     evals = storage.evaluations(tmp_path / "run")
     assert len(evals) == len(result.evaluations) >= 4
     assert set(evals["status"]) == {"ok"}, evals[["status", "message"]]
-    for column in ("metric.val_accuracy", "metric.val_auc", "metric.test_f1", "metric.test_precision",
-                   "component.A", "component.T", "component.R"):
+    for column in ("metric_val_accuracy", "metric_val_auc", "metric_test_f1", "metric_test_precision",
+                   "component_A", "component_T", "component_R"):
         assert column in evals.columns and evals[column].notna().all(), column
     assert (evals["n_params"] > 0).all()
     assert len(storage.generations(tmp_path / "run")) == 3

@@ -76,8 +76,8 @@ def test_schedules_are_applied_and_logged():
     )
     result = evolve(config)
     for row in result.logbook:
-        assert row["mu"] == pytest.approx(0.05 * math.exp(-0.5 * row["gen"]))
-        assert row["beta"] == pytest.approx(1.0 + 2.0 * row["gen"])
+        assert row["mu"] == pytest.approx(0.05 * math.exp(-0.5 * row["generation"]))
+        assert row["beta"] == pytest.approx(1.0 + 2.0 * row["generation"])
 
 
 def test_elitism_keeps_best_fitness_monotone():

@@ -137,7 +137,7 @@ def test_budget_accounting_per_generation_in_logbook_and_database(tmp_path):
     result = run(config, tmp_path / "run")
     total = 0.0
     for row in result.logbook:
-        spent = sum(r.result.extra["epochs_run"] for r in result.evaluations if r.generation == row["gen"])
+        spent = sum(r.result.extra["epochs_run"] for r in result.evaluations if r.generation == row["generation"])
         total += spent
         assert row["epochs"] == spent and row["epochs_total"] == total
     assert result.logbook[0]["epochs"] == 36 * 1 + 12 * 3 + 4 * 9  # the landscape has no weights to continue from
@@ -183,7 +183,7 @@ def test_compute_budget_stops_after_the_generation_that_reaches_it():
             return result
 
     limited = evolve(dataclasses.replace(mf_config(), compute_budget=totals[1]), fitness=EpochFlops())
-    assert [row["gen"] for row in limited.logbook] == [0, 1]
+    assert [row["generation"] for row in limited.logbook] == [0, 1]
     with pytest.raises(ConfigError, match="compute_budget"):
         dataclasses.replace(mf_config(), compute_budget=0).validate()
 

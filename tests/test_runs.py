@@ -105,10 +105,10 @@ def test_database_holds_every_evaluation_and_generation(tmp_path):
     evals = storage.evaluations(tmp_path / "run")
     assert len(evals) == len(result.evaluations)
     assert set(evals.columns) >= {"generation", "idx", "key", "genome", "seed", "status", "fitness", "wall_time",
-                                  "n_params", "worker", "metric.val_score", "component.learning_rate"}
+                                  "n_params", "worker", "metric_val_score", "component_learning_rate"}
     assert (evals["status"] == "ok").all()
     gens = storage.generations(tmp_path / "run")
-    assert list(gens["gen"]) == [0, 1, 2, 3]
+    assert list(gens["generation"]) == [0, 1, 2, 3]
     assert list(gens["best"]) == [row["best"] for row in result.logbook]
     best = storage.best_per_generation(tmp_path / "run")
     assert list(best["generation"]) == sorted(set(evals["generation"]))

@@ -5,8 +5,20 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from evodeap.stats import (area_under_best_so_far, best_so_far, bootstrap_ci, compare_arms, holm_adjust,
-                           mann_whitney)
+from evodeap.stats import (
+    area_under_best_so_far,
+    best_so_far,
+    bootstrap_ci,
+    compare_arms,
+    comparison_warnings,
+    holm_adjust,
+    mann_whitney,
+    median_difference_ci,
+    min_p_mann_whitney,
+    min_p_wilcoxon,
+    vargha_delaney_a12,
+    wilcoxon_signed_rank,
+)
 
 
 def test_bootstrap_ci_degenerate_samples_are_exact():
@@ -100,7 +112,9 @@ def test_compare_arms_columns_reference_row_and_values():
     values = {"ref": [1.0, 2.0, 3.0, 4.0, 5.0], "better": [6.0, 7.0, 8.0, 9.0, 10.0], "same": [1.0, 2.0, 3.0, 4.0, 5.0]}
     table = compare_arms(values, reference="ref")
     assert list(table.columns) == ["arm", "n", "mean", "mean_ci_low", "mean_ci_high", "median", "median_ci_low",
-                                   "median_ci_high", "U", "p_value", "p_holm"]
+                                   "median_ci_high", "U", "p_value", "p_holm", "n_pairs", "W", "p_wilcoxon",
+                                   "p_wilcoxon_holm", "A12", "median_diff", "median_diff_ci_low",
+                                   "median_diff_ci_high", "min_p_mann_whitney", "min_p_wilcoxon"]
     assert table["arm"].tolist() == ["ref", "better", "same"]
     ref = table.set_index("arm").loc["ref"]
     assert np.isnan(ref["U"]) and np.isnan(ref["p_value"]) and np.isnan(ref["p_holm"])
@@ -116,3 +130,54 @@ def test_compare_arms_columns_reference_row_and_values():
 def test_compare_arms_without_reference_has_no_tests():
     table = compare_arms({"a": [1.0, 2.0], "b": [3.0, 4.0]})
     assert table["p_value"].isna().all() and table["U"].isna().all()
+
+
+def test_wilcoxon_signed_rank_exact_and_paired():
+    a, b = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]  # every difference positive
+    w, p = wilcoxon_signed_rank(a, b)
+    assert w == 0.0 and p == pytest.approx(2 / 2**6) == min_p_wilcoxon(6)
+    assert wilcoxon_signed_rank(a, a) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="differ in length"):
+        wilcoxon_signed_rank(a, b[:3])
+    # pairing matters: a shift shared by each seed is found paired, not unpaired
+    base = np.linspace(0.0, 1.0, 8)
+    shifted = base + 0.01
+    assert wilcoxon_signed_rank(shifted, base)[1] == pytest.approx(2 / 2**8)
+    assert mann_whitney(shifted, base)[1] > 0.5
+
+
+def test_vargha_delaney_a12_and_median_difference():
+    assert vargha_delaney_a12([2.0, 3.0], [1.0, 1.5]) == 1.0
+    assert vargha_delaney_a12([1.0, 2.0], [1.0, 2.0]) == 0.5
+    assert vargha_delaney_a12([1.0, 3.0], [2.0]) == 0.5
+    assert vargha_delaney_a12([0.0], [1.0]) == 0.0 and np.isnan(vargha_delaney_a12([], [1.0]))
+    median, low, high = median_difference_ci([3.0, 5.0, 9.0], [1.0, 1.0, 1.0])
+    assert median == 4.0 and (low, high) == bootstrap_ci([2.0, 4.0, 8.0], np.median)
+
+
+def test_smallest_attainable_p_values():
+    assert min_p_mann_whitney(5, 5) == pytest.approx(2 / 252)
+    assert min_p_mann_whitney(3, 3) == pytest.approx(0.1)
+    assert min_p_wilcoxon(3) == 0.25 and min_p_wilcoxon(5) == 0.0625 and min_p_wilcoxon(0) == 1.0
+    # what scipy's exact tests reach with complete separation
+    assert mann_whitney([4.0, 5.0, 6.0], [1.0, 2.0, 3.0])[1] == pytest.approx(min_p_mann_whitney(3, 3))
+
+
+def test_compare_arms_pairs_by_seed_and_warns_when_alpha_is_out_of_reach():
+    ref = {0: 1.0, 1: 2.0, 2: 3.0, 3: 4.0}
+    arm = {3: 4.5, 1: 2.5, 0: 1.5, 2: 3.5, 9: 0.0}  # seed 9 has no partner
+    table = compare_arms({"ref": ref, "arm": arm}, reference="ref").set_index("arm")
+    row = table.loc["arm"]
+    assert row["n"] == 5 and row["n_pairs"] == 4 and row["median_diff"] == pytest.approx(0.5)
+    assert (row["W"], row["p_wilcoxon"]) == pytest.approx(wilcoxon_signed_rank([1.5, 2.5, 3.5, 4.5], [1, 2, 3, 4]))
+    assert row["A12"] == pytest.approx(vargha_delaney_a12(list(arm.values()), list(ref.values())))
+    assert row["min_p_wilcoxon"] == 0.125 and row["min_p_mann_whitney"] == pytest.approx(min_p_mann_whitney(5, 4))
+    notes = comparison_warnings(table.reset_index(), measure="final best")
+    assert any("smallest Wilcoxon signed-rank p is 0.125 >= alpha = 0.05" in n for n in notes)
+    assert any("bootstrap intervals of 4 values" in n for n in notes)
+    many = {f"a{i}": [float(i + s) for s in range(6)] for i in range(4)}
+    holm_notes = comparison_warnings(compare_arms(many, reference="a0"))
+    assert any("after Holm over 3 comparisons the smallest adjusted Wilcoxon signed-rank p is 0.0938" in n
+               for n in holm_notes)
+    enough = {f"a{i}": [float(i + s) for s in range(12)] for i in range(2)}
+    assert comparison_warnings(compare_arms(enough, reference="a0")) == []

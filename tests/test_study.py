@@ -82,7 +82,7 @@ def test_study_layout_study_json_and_shared_seeds(study):
             source = json.loads((sub / "experiment.json").read_text())
             assert config["seed"] == seed and source["seed"] == seed and source["variant"] == variant
             assert json.loads((sub / "checkpoint.json").read_text())["generation"] == 3
-            assert generations(sub)["gen"].tolist() == [0, 1, 2, 3]
+            assert generations(sub)["generation"].tolist() == [0, 1, 2, 3]
         # the variant's change reached the sub-run's config, and only it
         config = json.loads((out / variant / "seed-3" / "config.json").read_text())
         assert (config["selection_params"]["beta"], config["cxpb"]) == ((1.0, 0.7) if variant == "beta1" else (5.0, 0.0))
@@ -114,7 +114,7 @@ def test_report_numbers_equal_a_recomputation_from_the_databases(study, tmp_path
             gens, evals = generations(sub), evaluations(sub)
             ok = evals[evals["status"] == "ok"]
             final.setdefault(variant, []).append(float(ok["fitness"].max()))
-            auc.setdefault(variant, []).append(area_under_best_so_far(gens.sort_values("gen")["best"]))
+            auc.setdefault(variant, []).append(area_under_best_so_far(gens.sort_values("generation")["best"]))
     runs = pd.read_csv(tables / "study_runs.csv")
     assert runs["complete"].all() and len(runs) == 4
     for measure, name, values in (("final_best", "study_final_best", final), ("auc", "study_auc", auc)):
@@ -149,7 +149,7 @@ def test_resume_finishes_only_what_is_missing(study, tmp_path):
         assert json.loads((out / arm / "checkpoint.json").read_text())["generation"] == 3
         # deterministic landscape + same seed: the redone sub-run is the original one
         pd.testing.assert_frame_equal(logbook(out / arm), logbook(original / arm))
-        assert generations(out / arm)["gen"].tolist() == [0, 1, 2, 3]
+        assert generations(out / arm)["generation"].tolist() == [0, 1, 2, 3]
     before = mtimes(out)
     assert main(["resume", str(out), "--quiet"]) == 0          # a complete study: nothing to do
     assert mtimes(out) == before

@@ -65,7 +65,7 @@ def test_rebound_rates_are_the_ones_the_logbook_shows():
                    mutation_rate={"name": "exponential_decay", "initial": 0.2, "rate": 0.5},
                    selection_pressure={"name": "linear", "start": 2.0, "slope": 3.0}, generations=4)
     result = evolve(config)
-    logged = {row["gen"]: (row["mu"], row["beta"]) for row in result.logbook}
+    logged = {row["generation"]: (row["mu"], row["beta"]) for row in result.logbook}
     assert sorted(set(seen["beta"])) == [logged[g][1] for g in (1, 2, 3, 4)]
     assert sorted(set(seen["indpb"]), reverse=True) == [logged[g][0] for g in (1, 2, 3, 4)]
 

@@ -194,7 +194,7 @@ def test_a_planted_file_link_is_replaced_never_written_through(received, tmp_pat
     assert code == 0, err
     assert outside.read_text() == "precious"
     written = received / "tables" / "generations.csv"
-    assert not written.is_symlink() and written.read_text().startswith("gen,")
+    assert not written.is_symlink() and written.read_text().startswith("generation,")
 
 
 @pytest.mark.parametrize("name", ["results.sqlite", "results.sqlite-wal", LOCK_NAME])
