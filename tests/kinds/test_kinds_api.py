@@ -229,3 +229,14 @@ def test_genes_of_every_registered_kind_are_layer_genes():
 
     assert is_layer_gene(tiny_kind.TemporalConv(4, 3)) and is_layer_gene(LSTMLayer(4, "tanh"))
     assert not is_layer_gene(UnregisteredGene("attention", ())) and not is_layer_gene({"kind": "conv"})
+
+
+def test_the_trials_table_reads_widths_through_the_kinds_roles():
+    from evodeap.trials import structure_summary
+
+    genome = Genome.from_dict({"family": "x", "hyperparameters": HP, "birth": 0, "layers": [
+        {"kind": "residual", "filters": 8, "kernel_size": 3, "activation": "relu", "pooling": "max"},
+        {"kind": "batchnorm", "momentum": 0.9}, {"kind": "attention", "units": 5, "heads": 2}]},
+        allow_unregistered=True)
+    summary = structure_summary(genome)
+    assert summary["layer_kinds"] == "residual>batchnorm>attention" and summary["units"] == "8,5"
