@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from evodeap.timing import median_seconds
 
 
 def build(folder: Path, evaluations: int, population: int) -> Path:
@@ -47,14 +48,6 @@ def build(folder: Path, evaluations: int, population: int) -> Path:
         db.conn.execute("COMMIT")
     return path
 
-
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv=None) -> None:

@@ -27,6 +27,7 @@ from evodeap.engine import RunToolbox, build_toolbox, evolve
 from evodeap.registry import Registry
 from evodeap.resolve import resolve_run
 from evodeap.space import SearchSpace
+from evodeap.timing import median_seconds
 
 CONFIG = ExperimentConfig(
     name="bench", space=SearchSpace(family="cnn"), population_size=30, generations=20,
@@ -58,14 +59,6 @@ def counts(config: ExperimentConfig) -> tuple[int, int]:
         Registry.get, base.Toolbox = real_get, real_toolbox
     return seen["lookups"], seen["toolboxes"]
 
-
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
