@@ -144,30 +144,29 @@ def quantise(domain: Domain, levels: int) -> list:
 def structure_template(space: SearchSpace, n_layers: int) -> list[str]:
     """The layer kinds of the grid's fixed structure with ``n_layers`` layers.
 
-    The layers are spread as evenly as possible over the family's stages in stage order,
-    earlier stages taking the remainder: stage ``s`` of ``S`` gets
+    The family's :meth:`~evodeap.kinds.families.Family.template`: one kind per stage (the
+    stage's first required kind, else its first), spread as evenly as possible over the
+    stages in stage order, earlier stages taking the remainder: stage ``s`` of ``S`` gets
     ``⌊n/S⌋ + [s < n mod S]`` layers (``cnn``, 5 layers: 3 conv, 2 dense; ``cnn+rnn``,
     4 layers: 2 conv, 1 rnn, 1 dense). No dropout layers (the ``dropout``
     hyperparameter still applies). The required kinds are the first stages of every
-    family, so the template always holds them.
+    built-in family, so the template always holds them.
     """
-    stages = space.family_rules.stages
-    counts = [n_layers // len(stages) + (s < n_layers % len(stages)) for s in range(len(stages))]
-    return [kind for kind, count in zip(stages, counts) for _ in range(count)]
+    return space.family_rules.template(n_layers)
 
 
 def grid_axes(space: SearchSpace, levels: int = 3) -> list[tuple[str, list]]:
     """The axes of the grid: ``(name, values)`` pairs; the grid is their Cartesian product.
 
     Axes, in order: ``n_layers`` (every count in ``[min_layers, max_layers]``); one axis per
-    field of every layer kind in the family's stages, ``"<kind>.<field>"`` (all layers of a
+    field of every stage's kind (``Family.representatives``), ``"<kind>.<field>"`` (all layers of a
     kind in a grid point share these values); one axis per hyperparameter. Values come from
     :func:`quantise` with ``levels`` levels.
     """
     if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
         raise ConfigError(f"grid levels must be an integer >= 1, got {levels!r}")
     axes: list[tuple[str, list]] = [("n_layers", list(range(space.min_layers, space.max_layers + 1)))]
-    for kind in space.family_rules.stages:
+    for kind in space.family_rules.representatives():
         axes += [(f"{kind}.{f}", quantise(d, levels)) for f, d in space.layers[kind].items()]
     axes += [(name, quantise(d, levels)) for name, d in space.hyperparameters.items()]
     return axes

@@ -377,7 +377,9 @@ def _set_nested(mapping: dict, path: str, value: Any) -> dict:
 
 def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
     """``space.family``, ``space.min_layers``, ``space.learning_rate.low``, ``space.conv.filters.high`` ..."""
-    if path in ("family", "min_layers", "max_layers"):
+    if path == "family":
+        return space.with_family(value)
+    if path in ("min_layers", "max_layers"):
         return dataclasses.replace(space, **{path: value})
     *gene, attr = path.split(".")
     gene_path = ".".join(gene)

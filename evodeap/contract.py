@@ -35,7 +35,7 @@ import numpy as np
 from deap import base
 
 from evodeap.errors import ConfigError, OperatorError, raised_at
-from evodeap.genes import LayerGene
+from evodeap.genes import is_layer_gene
 from evodeap.genome import Genome
 from evodeap.operators.repair import repair
 from evodeap.registry import display_name
@@ -68,7 +68,7 @@ def structure_problems(genome: Any) -> list[str]:
     if not isinstance(genome, Genome):
         return [f"it is {_describe(genome)}, not a genome"]
     problems = [f"layer {i} is {_describe(g)}, not a layer gene" for i, g in enumerate(genome)
-                if not isinstance(g, LayerGene)]
+                if not is_layer_gene(g)]
     if not isinstance(genome.hyperparameters, dict):
         problems.append(f"its hyperparameters are {_describe(genome.hyperparameters)}, not a dict")
     return problems

@@ -28,6 +28,10 @@ class UnknownNameError(EvodeapError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class LayerKindError(EvodeapError, ValueError):
+    """A layer kind or model family cannot be registered as written."""
+
+
 class ConfigError(EvodeapError, ValueError):
     """An experiment file or ``--set`` override is malformed."""
 

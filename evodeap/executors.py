@@ -44,6 +44,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from evodeap.backend import configured_backend, process_environment
 from evodeap.errors import ConfigError
+from evodeap.plugins import environment, load_sources, sources
 from evodeap.registry import Registry, parameter_mismatch
 from evodeap.timeouts import call_with_timeout
 
@@ -122,8 +123,9 @@ def worker_environment(index: int, threads: int | None, gpus: Sequence[str] | No
     return env
 
 
-def _worker_main(conn, env: dict[str, str]) -> None:
+def _worker_main(conn, env: dict[str, str], plugins: Sequence = ()) -> None:
     os.environ.update(env)  # before anything imports TensorFlow
+    load_sources(plugins)  # the experiment file and modules that registered layer kinds
     while True:
         try:
             message = conn.recv()
@@ -176,7 +178,7 @@ class ProcessExecutor(Executor):
     def _start(self, index: int) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_worker_main, args=(child, worker_environment(index, self.threads, self.gpus)),
+            target=_worker_main, args=(child, worker_environment(index, self.threads, self.gpus), sources()),
             daemon=True, name=f"evodeap-worker-{index}",
         )
         process.start()
@@ -298,14 +300,18 @@ class RayExecutor(Executor):
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "configure_logging": False}
-            env_vars = {"KERAS_BACKEND": configured_backend(), **process_environment()}
+            # workers see the same Keras backend and GPU settings, and load the experiment
+            # file and kind modules first (evodeap.plugins)
+            env_vars = {"KERAS_BACKEND": configured_backend(), **process_environment(), **environment()}
+            runtime_env: dict[str, Any] = {"env_vars": env_vars,
+                                           "worker_process_setup_hook": "evodeap.plugins.load_from_environment"}
             if self.address is None:
                 # local workers import what this process can, as spawned processes do
                 kwargs["num_cpus"] = self.workers
                 env_vars["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
             else:
                 kwargs["address"] = self.address
-            kwargs["runtime_env"] = {"env_vars": env_vars}
+            kwargs["runtime_env"] = runtime_env
             ray.init(**kwargs)
             self._started = True
         return self

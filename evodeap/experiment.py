@@ -3,27 +3,33 @@ config one of its runs uses (recorded overrides, a study's variant and seed).
 
 Imports run one way: :mod:`evodeap.study` and :mod:`evodeap.run` use this module, which
 knows only the config.
+
+The file is executed as a real module named ``evodeap_experiment`` (the name it always
+ran under) and stays in ``sys.modules``, so the layer kinds, families, fitnesses and
+operators it defines can be pickled to workers, and the file is recorded as a plug-in
+source that spawned and Ray workers load before their first task (see
+:mod:`evodeap.plugins`).
 """
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evodeap.config import ExperimentConfig
 from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
+from evodeap.plugins import load_file
 
 #: the one variant of an experiment file without ``VARIANTS``
 BASELINE = "base"
 
 
 def load_experiment(path: str | Path) -> dict[str, Any]:
-    """Execute an experiment file and return its namespace (``CONFIG`` checked)."""
+    """Execute an experiment file and return (a copy of) its namespace (``CONFIG`` checked)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"experiment file not found: {path}")
     try:
-        namespace = runpy.run_path(str(path), run_name="evodeap_experiment")
+        namespace = dict(vars(load_file(path)))
     except SyntaxError as exc:
         raise ConfigError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
     except EvodeapError as exc:

@@ -1,70 +1,23 @@
 """Model families: which layer kinds a genome may hold, and in which order.
 
-A family lists *stages*. Every non-dropout layer belongs to one stage, and the stage
-indices along the genome must never decrease (e.g. for ``cnn+rnn``: conv blocks, then
-SimpleRNN layers, then dense layers). Dropout layers may stand anywhere. Each family
-also names the kinds a genome must contain at least once (a ``cnn`` needs a conv block).
+A view over :mod:`evodeap.kinds.families`, where families are data (ordered stages of
+allowed kinds, free kinds, required kinds, options) registered with
+:func:`~evodeap.kinds.families.register_family`. ``FAMILIES`` reads that registry live,
+so families registered by a researcher appear here too.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping
 
-from evodeap.errors import UnknownNameError
-from evodeap.genes import LayerGene
+from evodeap.kinds.families import FAMILIES as FAMILY_REGISTRY
+from evodeap.kinds.families import Family, get_family, register_family
+from evodeap.registry import RegistryView
 
+#: The position-free kind of the built-in families.
 DROPOUT = "dropout"
 
 
-@dataclass(frozen=True)
-class Family:
-    """Ordering and composition rules of one model family."""
+#: ``name -> Family`` of every registered family (live: reads the registry).
+FAMILIES: Mapping[str, Family] = RegistryView(FAMILY_REGISTRY)
 
-    name: str
-    stages: tuple[str, ...]
-    required: tuple[str, ...]
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """Every kind allowed in this family (its stages plus dropout)."""
-        return self.stages + (DROPOUT,)
-
-    def stage(self, kind: str) -> int | None:
-        """Stage index of ``kind``; ``None`` for dropout (free position)."""
-        return None if kind == DROPOUT else self.stages.index(kind)
-
-    def violations(self, layers: Sequence[LayerGene]) -> list[str]:
-        """Human-readable reasons why ``layers`` break this family's rules (empty if none)."""
-        problems = []
-        last = -1
-        for position, gene in enumerate(layers):
-            if gene.kind not in self.kinds:
-                problems.append(f"layer {position} is {gene.kind!r}, not allowed in {self.name}")
-                continue
-            rank = self.stage(gene.kind)
-            if rank is not None:
-                if rank < last:
-                    problems.append(
-                        f"layer {position} ({gene.kind}) comes after a {self.stages[last]} layer"
-                    )
-                last = max(last, rank)
-        present = {g.kind for g in layers}
-        problems += [f"{self.name} needs at least one {k} layer" for k in self.required if k not in present]
-        return problems
-
-
-FAMILIES: dict[str, Family] = {
-    "cnn": Family("cnn", stages=("conv", "dense"), required=("conv",)),
-    "rnn": Family("rnn", stages=("rnn", "dense"), required=("rnn",)),
-    "cnn+rnn": Family("cnn+rnn", stages=("conv", "rnn", "dense"), required=("conv", "rnn")),
-}
-
-
-def get_family(name: str) -> Family:
-    """The family called ``name``; an error listing the known families otherwise."""
-    try:
-        return FAMILIES[name]
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown model family {name!r}; known families: {', '.join(FAMILIES)}"
-        ) from None
+__all__ = ["DROPOUT", "FAMILIES", "Family", "get_family", "register_family"]

@@ -237,8 +237,8 @@ def _check_member(item: Any, where: str, path: Path | str, fitness_required: boo
 
     if not isinstance(item, dict) or not isinstance(item.get("genome"), dict):
         raise _fail(path, f"'{where}' must be an object with a 'genome' object")
-    try:
-        Genome.from_dict(item["genome"])
+    try:  # checked before the experiment file (which may register its layer kinds) runs
+        Genome.from_dict(item["genome"], allow_unregistered=True)
     except (EvodeapError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _fail(path, f"'{where}.genome' does not decode: {exc}") from None
     fitness = item.get("fitness")
@@ -266,12 +266,12 @@ def _check_rng(rng: Any, path: Path | str) -> None:
 
 def _check_space(data: Any, where: str, path: Path | str) -> None:
     from evodeap.errors import EvodeapError
-    from evodeap.space import SearchSpace
+    from evodeap.space import check_space_dict
 
     if not isinstance(data, dict):
         raise _fail(path, f"'{where}' must be an object, found {_kind(data)}")
-    try:
-        SearchSpace.from_dict(data).validate()
+    try:  # checked before the experiment file (which may register its kinds and family) runs
+        check_space_dict(data, allow_unregistered=True)
     except (EvodeapError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _fail(path, f"'{where}' is not a valid search space: {exc}") from None
 

@@ -1,63 +1,45 @@
-"""Layer genes: one frozen dataclass per layer kind.
+"""Layer genes: one frozen dataclass per layer kind (a view over :mod:`evodeap.kinds`).
 
 Genes are immutable values. A mutation *replaces* a gene (``dataclasses.replace``),
 so two individuals that share a gene after crossover can never affect each other.
 Each kind is serialised as ``{"kind": <name>, <field>: <value>, ...}``.
+
+The gene classes live with their layer kinds (:mod:`evodeap.kinds.builtin` and friends);
+this module keeps the names users import, and reads every table from the kinds registry,
+so a kind registered by a researcher is a gene like any other.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, Mapping, Union
 
 from evodeap.errors import GenomeError
+from evodeap.kinds import (
+    KINDS,
+    BatchNormLayer,
+    ConvBlock,
+    DenseLayer,
+    DropoutLayer,
+    GRULayer,
+    LSTMLayer,
+    RecurrentLayer,
+    ResidualBlock,
+)
+from evodeap.registry import RegistryView
+
+#: The built-in gene types (any registered kind's gene is a layer gene too).
+LayerGene = Union[ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer, LSTMLayer, GRULayer,
+                  BatchNormLayer, ResidualBlock]
 
 
-@dataclass(frozen=True)
-class ConvBlock:
-    """A convolution block: Conv(filters, kernel_size, activation) then optional pooling.
-
-    ``pooling`` is ``"max"``, ``"avg"`` or ``"none"`` (2×2, stride 2 when not none).
-    """
-
-    kind: ClassVar[str] = "conv"
-    filters: int
-    kernel_size: int
-    activation: str
-    pooling: str
+#: ``kind name -> gene class`` of every registered kind (live: reads the registry).
+LAYER_KINDS: Mapping[str, type] = RegistryView(KINDS, lambda kind: kind.gene)
 
 
-@dataclass(frozen=True)
-class RecurrentLayer:
-    """A Keras ``SimpleRNN`` layer with ``units`` units."""
-
-    kind: ClassVar[str] = "rnn"
-    units: int
-    activation: str
-
-
-@dataclass(frozen=True)
-class DenseLayer:
-    """A fully connected layer."""
-
-    kind: ClassVar[str] = "dense"
-    units: int
-    activation: str
-
-
-@dataclass(frozen=True)
-class DropoutLayer:
-    """Dropout with the given rate (fraction of inputs zeroed during training)."""
-
-    kind: ClassVar[str] = "dropout"
-    rate: float
-
-
-LayerGene = Union[ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer]
-
-LAYER_KINDS: dict[str, type] = {
-    cls.kind: cls for cls in (ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer)
-}
+def is_layer_gene(value: Any) -> bool:
+    """Whether ``value`` is a gene of a registered layer kind (an instance of its gene class)."""
+    kind = getattr(type(value), "kind", None)
+    return isinstance(kind, str) and kind in KINDS and isinstance(value, LAYER_KINDS[kind])
 
 
 def gene_fields(kind: str) -> tuple[str, ...]:
@@ -69,21 +51,43 @@ def layer_class(kind: str) -> type:
     """The gene class of ``kind``; raises :class:`GenomeError` for an unknown kind."""
     try:
         return LAYER_KINDS[kind]
-    except KeyError:
+    except (KeyError, TypeError):
         raise GenomeError(
             f"unknown layer kind {kind!r}; known kinds: {', '.join(sorted(LAYER_KINDS))}"
         ) from None
 
 
+@dataclasses.dataclass(frozen=True)
+class UnregisteredGene:
+    """A gene of a kind that is not registered in this process, read only to be shown
+    (a report reads runs without executing their experiment file). It keeps the gene's
+    JSON exactly (so the genome's key is unchanged), describes itself as
+    ``kind(field=value, ...)`` and cannot be planned or built."""
+
+    kind: str
+    values: tuple[tuple[str, Any], ...]
+
+    def describe(self) -> str:
+        return f"{self.kind}({','.join(f'{k}={v!r}' for k, v in self.values)})"
+
+
 def gene_to_dict(gene: LayerGene) -> dict[str, Any]:
     """``{"kind": ..., **fields}`` with plain JSON values."""
+    if isinstance(gene, UnregisteredGene):
+        return {"kind": gene.kind, **dict(gene.values)}
     return {"kind": gene.kind, **dataclasses.asdict(gene)}
 
 
-def gene_from_dict(data: dict[str, Any]) -> LayerGene:
-    """Inverse of :func:`gene_to_dict`; a clear :class:`GenomeError` on bad input."""
+def gene_from_dict(data: dict[str, Any], *, allow_unregistered: bool = False) -> LayerGene:
+    """Inverse of :func:`gene_to_dict`; a clear :class:`GenomeError` on bad input.
+
+    With ``allow_unregistered``, a gene of a kind not registered here becomes an
+    :class:`UnregisteredGene` instead of an error (for reading, e.g. in reports).
+    """
     if not isinstance(data, dict) or "kind" not in data:
         raise GenomeError(f"a layer gene must be an object with a 'kind', got {data!r}")
+    if allow_unregistered and data["kind"] not in KINDS:
+        return UnregisteredGene(str(data["kind"]), tuple((k, v) for k, v in data.items() if k != "kind"))
     cls = layer_class(data["kind"])
     fields = {k: v for k, v in data.items() if k != "kind"}
     expected = set(gene_fields(data["kind"]))

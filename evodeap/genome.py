@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from evodeap.errors import GenomeError
 from evodeap.genes import LayerGene, gene_from_dict, gene_to_dict
+from evodeap.kinds import describe_gene
 
 
 class Genome(list):
@@ -20,7 +21,7 @@ class Genome(list):
     Args:
         layers: the layer genes, input side first.
         hyperparameters: name -> value (float, int or str).
-        family: the model family (``"cnn"``, ``"rnn"`` or ``"cnn+rnn"``).
+        family: the model family (a registered family: ``"cnn"``, ``"rnn"``, ``"cnn+rnn"``, ``"cnn+lstm"`` ...).
         birth: the generation in which this genome was created (used by aging selection;
             not part of :meth:`key`).
     """
@@ -80,8 +81,12 @@ class Genome(list):
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Genome":
-        """Rebuild a genome from :meth:`to_dict` output (clear error on bad input)."""
+    def from_dict(cls, data: Mapping[str, Any], *, allow_unregistered: bool = False) -> "Genome":
+        """Rebuild a genome from :meth:`to_dict` output (clear error on bad input).
+
+        ``allow_unregistered`` keeps genes of kinds not registered in this process as
+        :class:`~evodeap.genes.UnregisteredGene` (to show a run without executing its code).
+        """
         if not isinstance(data, Mapping):
             raise GenomeError(f"a genome must be a JSON object, got {type(data).__name__}")
         missing = {"family", "layers", "hyperparameters"} - set(data)
@@ -93,7 +98,7 @@ class Genome(list):
         if isinstance(birth, bool) or not isinstance(birth, int):
             raise GenomeError(f"genome 'birth' must be an integer generation, got {birth!r}")
         return cls(
-            [gene_from_dict(d) for d in data["layers"]],
+            [gene_from_dict(d, allow_unregistered=allow_unregistered) for d in data["layers"]],
             data["hyperparameters"],
             family=data["family"],
             birth=birth,
@@ -103,28 +108,21 @@ class Genome(list):
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_json(cls, text: str) -> "Genome":
+    def from_json(cls, text: str, *, allow_unregistered: bool = False) -> "Genome":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GenomeError(f"genome is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(data, allow_unregistered=allow_unregistered)
 
     def plain(self) -> "Genome":
         """A plain :class:`Genome` copy (no DEAP fitness) to ship to worker processes."""
         return Genome(self, self.hyperparameters, self.family, self.birth)
 
     def describe(self) -> str:
-        """Short human-readable structure, e.g. ``conv32k3relu-max > dense64relu``."""
-        parts = []
-        for g in self:
-            if g.kind == "conv":
-                parts.append(f"conv{g.filters}k{g.kernel_size}{g.activation}-{g.pooling}")
-            elif g.kind == "dropout":
-                parts.append(f"drop{g.rate:.2f}")
-            else:
-                parts.append(f"{g.kind}{g.units}{g.activation}")
-        return " > ".join(parts)
+        """Short human-readable structure, e.g. ``conv32k3relu-max > dense64relu``
+        (each gene's own ``describe()``, see :func:`evodeap.kinds.describe_gene`)."""
+        return " > ".join(describe_gene(g) for g in self)
 
     def __repr__(self) -> str:
         return (

@@ -25,11 +25,12 @@ class Registry(Generic[T]):
         self.family = family
         self._items: dict[str, T] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
-        """Decorator: ``@CROSSOVERS.register("one_point")``. Names must be unique."""
+    def register(self, name: str, *, replace: bool = False) -> Callable[[T], T]:
+        """Decorator: ``@CROSSOVERS.register("one_point")``. Names must be unique, unless
+        ``replace`` (a plug-in module that is loaded again registers its objects again)."""
 
         def add(obj: T) -> T:
-            if name in self._items:
+            if name in self._items and not replace:
                 raise ValueError(f"{self.family} {name!r} is already registered")
             self._items[name] = obj
             return obj
@@ -117,3 +118,26 @@ def display_name(spec: Any) -> str:
     if getattr(target, "__qualname__", None) is None:
         target = type(target)
     return f"{getattr(target, '__module__', '?')}.{target.__qualname__}"
+
+
+class RegistryView(Mapping):
+    """A live, read-only ``name -> value`` mapping over a :class:`Registry` (sorted names).
+
+    ``value`` turns each registered object into the mapped value (default: the object).
+    Unknown names raise ``KeyError``, as for a dict. Reading a view is a table read, not a
+    resolution of a user's name (:meth:`Registry.get`, :meth:`Registry.resolve`): code that
+    dispatches on data it already checked (a genome's layer kinds) reads views.
+    """
+
+    def __init__(self, registry: Registry, value: Callable[[Any], Any] = lambda obj: obj) -> None:
+        self._registry = registry
+        self._value = value
+
+    def __getitem__(self, name: str) -> Any:
+        return self._value(self._registry._items[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registry.names())
+
+    def __len__(self) -> int:
+        return len(self._registry.names())

@@ -387,6 +387,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         source_now = source if source is not None else {"file": None, "overrides": {}}
     if found.recorded is not None:
         check_same_config(config, found.recorded, directory.path)
+    found.stored = _with_registered_kinds(directory, found)
     if extend:
         if found.recorded is None:
             raise RunDirectoryError(f"{directory.path} has no config.json yet: there is no run to extend")
@@ -440,6 +441,35 @@ class _OnDisk:
     runtime: dict[str, Any] | None = None
 
 
+def _with_registered_kinds(directory: RunDirectory, found: "_OnDisk") -> list:
+    """The stored evaluations decoded again now that the experiment's layer kinds are
+    registered, after checking that every genome of the checkpoint and the database is made
+    of registered kinds.
+
+    Raises:
+        RunDirectoryError: a genome uses a layer kind nothing registers now.
+    """
+    from evodeap.genes import UnregisteredGene
+    from evodeap.genome import Genome
+
+    def unregistered(genomes) -> set[str]:
+        return {g.kind for genome in genomes for g in genome if isinstance(g, UnregisteredGene)}
+
+    members = [m["genome"] for key in ("population", "hall_of_fame") for m in (found.state or {}).get(key, [])]
+    missing = unregistered(Genome.from_dict(m, allow_unregistered=True) for m in members)
+    stored = found.stored
+    if unregistered(genome for _, _, genome, _ in stored):
+        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+            stored = list(db.iter_evaluations(allow_unregistered=True))
+        missing |= unregistered(genome for _, _, genome, _ in stored)
+    if missing:
+        raise RunDirectoryError(
+            f"{directory.path} holds genomes of layer kind(s) {', '.join(sorted(missing))}, which nothing registers: "
+            f"the experiment file no longer registers them (see docs/extending.md), or a file is damaged; "
+            f"nothing was changed")
+    return stored
+
+
 def _inspect(directory: RunDirectory) -> _OnDisk:
     """Read and check every file of a run directory, writing nothing.
 
@@ -466,7 +496,8 @@ def _inspect(directory: RunDirectory) -> _OnDisk:
     if has_db:
         check_database(directory.db_path)
         with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-            stored = list(db.iter_evaluations())  # every row must decode
+            # every row must decode; kinds the experiment file registers are checked once it ran
+            stored = list(db.iter_evaluations(allow_unregistered=True))
             recorded_generations = db.generations_recorded()
             status = db.status()
         if state is not None:

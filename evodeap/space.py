@@ -1,186 +1,28 @@
 """Search spaces: the domain of every gene, and sampling and checking of genomes.
 
-Three domain types cover every gene:
-
-* :class:`Real` — a float in ``[low, high]``, optionally on a log scale;
-* :class:`Integer` — an int in ``[low, high]``, optionally on a log scale;
-* :class:`Choice` — one of a tuple of options.
-
-Each domain maps its values to and from the unit interval, so mutation and
-refinement can work uniformly: for a linear domain ``u = (v - low) / (high - low)``,
-for a log domain ``u = (ln v - ln low) / (ln high - ln low)``; a choice maps option
-``i`` of ``n`` to ``(i + 0.5) / n``.
+The domain types (:class:`Real`, :class:`Integer`, :class:`Choice`) live in
+:mod:`evodeap.domains` and are re-exported here. Layer kinds and their default domains
+come from the kinds registry (:mod:`evodeap.kinds`), families from the families registry.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Union
+from typing import Any, Mapping
 
 import numpy as np
 
+from evodeap.domains import Choice, Domain, Integer, Real, check_domain, domain_from_dict
 from evodeap.errors import SearchSpaceError, UnknownNameError
-from evodeap.families import DROPOUT, Family, get_family
-from evodeap.genes import LAYER_KINDS, LayerGene, gene_fields, layer_class
+from evodeap.genes import LayerGene
 from evodeap.genome import Genome
+from evodeap.kinds import KINDS, get_kind
+from evodeap.kinds.api import default_space_kinds
+from evodeap.kinds.families import FAMILIES, Family, get_family
 
-
-def _unit(low: float, high: float, value: float, log: bool) -> float:
-    if high == low:
-        return 0.5
-    if log:
-        return (math.log(value) - math.log(low)) / (math.log(high) - math.log(low))
-    return (value - low) / (high - low)
-
-
-def _from_unit(low: float, high: float, u: float, log: bool) -> float:
-    u = min(1.0, max(0.0, float(u)))
-    if log:
-        return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
-    return low + u * (high - low)
-
-
-@dataclass(frozen=True)
-class Real:
-    """A float in ``[low, high]``; ``log=True`` samples and mutates on a log scale."""
-
-    low: float
-    high: float
-    log: bool = False
-
-    def validate(self, name: str) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise SearchSpaceError(f"{name}: bounds must be finite, got [{self.low}, {self.high}]")
-        if self.low > self.high:
-            raise SearchSpaceError(f"{name}: inverted range [{self.low}, {self.high}] (low > high)")
-        if self.log and self.low <= 0:
-            raise SearchSpaceError(f"{name}: a log-scaled range needs low > 0, got {self.low}")
-
-    def to_unit(self, value: Any) -> float:
-        return _unit(self.low, self.high, float(value), self.log)
-
-    def from_unit(self, u: float) -> float:
-        return float(min(self.high, max(self.low, _from_unit(self.low, self.high, u, self.log))))
-
-    def sample(self, rng: np.random.Generator) -> float:
-        return self.from_unit(rng.random())
-
-    def contains(self, value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and self.low <= value <= self.high
-
-    def clip(self, value: Any) -> float:
-        return float(min(self.high, max(self.low, float(value))))
-
-    @property
-    def size(self) -> float:
-        """Number of distinct values (infinite unless the range is one point)."""
-        return 1 if self.low == self.high else math.inf
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "real", "low": self.low, "high": self.high, "log": self.log}
-
-
-@dataclass(frozen=True)
-class Integer:
-    """An int in ``[low, high]`` (inclusive); ``log=True`` for scale-like genes (units)."""
-
-    low: int
-    high: int
-    log: bool = False
-
-    def validate(self, name: str) -> None:
-        if int(self.low) != self.low or int(self.high) != self.high:
-            raise SearchSpaceError(f"{name}: integer bounds must be whole numbers")
-        if self.low > self.high:
-            raise SearchSpaceError(f"{name}: inverted range [{self.low}, {self.high}] (low > high)")
-        if self.log and self.low <= 0:
-            raise SearchSpaceError(f"{name}: a log-scaled range needs low > 0, got {self.low}")
-
-    def to_unit(self, value: Any) -> float:
-        return _unit(self.low, self.high, float(value), self.log)
-
-    def from_unit(self, u: float) -> int:
-        return self.clip(round(_from_unit(self.low, self.high, u, self.log)))
-
-    def sample(self, rng: np.random.Generator) -> int:
-        if self.log:
-            return self.from_unit(rng.random())
-        return int(rng.integers(self.low, self.high + 1))
-
-    def contains(self, value: Any) -> bool:
-        return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and self.low <= value <= self.high
-
-    def clip(self, value: Any) -> int:
-        return int(min(self.high, max(self.low, int(round(float(value))))))
-
-    @property
-    def size(self) -> int:
-        return int(self.high - self.low + 1)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "integer", "low": self.low, "high": self.high, "log": self.log}
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One of ``options`` (numbers or strings)."""
-
-    options: tuple
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "options", tuple(self.options))
-
-    def validate(self, name: str) -> None:
-        if not self.options:
-            raise SearchSpaceError(f"{name}: a choice needs at least one option")
-        if len(set(self.options)) != len(self.options):
-            raise SearchSpaceError(f"{name}: duplicate options in {list(self.options)}")
-
-    def to_unit(self, value: Any) -> float:
-        return (self.options.index(value) + 0.5) / len(self.options)
-
-    def from_unit(self, u: float) -> Any:
-        return self.options[min(len(self.options) - 1, max(0, int(u * len(self.options))))]
-
-    def sample(self, rng: np.random.Generator) -> Any:
-        return self.options[int(rng.integers(len(self.options)))]
-
-    def contains(self, value: Any) -> bool:
-        return any(type(value) is type(o) and value == o for o in self.options)
-
-    def clip(self, value: Any) -> Any:
-        """``value`` if allowed, else the nearest numeric option (or the first option)."""
-        if self.contains(value):
-            return value
-        numeric = [o for o in self.options if isinstance(o, (int, float)) and not isinstance(o, bool)]
-        if numeric and isinstance(value, (int, float)):
-            return min(numeric, key=lambda o: abs(o - value))
-        return self.options[0]
-
-    @property
-    def size(self) -> int:
-        return len(self.options)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "choice", "options": list(self.options)}
-
-
-Domain = Union[Real, Integer, Choice]
-
-
-def domain_from_dict(data: Mapping[str, Any]) -> Domain:
-    """Inverse of ``Domain.to_dict`` (used for config.json and checkpoints)."""
-    try:
-        kind = data["type"]
-        if kind == "real":
-            return Real(float(data["low"]), float(data["high"]), bool(data.get("log", False)))
-        if kind == "integer":
-            return Integer(int(data["low"]), int(data["high"]), bool(data.get("log", False)))
-        if kind == "choice":
-            return Choice(tuple(data["options"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SearchSpaceError(f"malformed domain {data!r}: {exc}") from None
-    raise SearchSpaceError(f"unknown domain type {data.get('type')!r} (real, integer, choice)")
+__all__ = [
+    "Choice", "Domain", "Integer", "Real", "SearchSpace", "default_hyperparameters",
+    "check_space_dict", "default_layer_domains", "domain_from_dict", "order_layers",
+]
 
 
 def default_hyperparameters() -> dict[str, Domain]:
@@ -194,19 +36,18 @@ def default_hyperparameters() -> dict[str, Domain]:
     }
 
 
-def default_layer_domains() -> dict[str, dict[str, Domain]]:
-    """Per-kind domains of the layer genes."""
-    return {
-        "conv": {
-            "filters": Integer(8, 128, log=True),
-            "kernel_size": Choice((3, 5)),
-            "activation": Choice(("relu", "elu", "tanh")),
-            "pooling": Choice(("max", "avg", "none")),
-        },
-        "rnn": {"units": Integer(8, 128, log=True), "activation": Choice(("tanh", "relu"))},
-        "dense": {"units": Integer(8, 256, log=True), "activation": Choice(("relu", "elu", "tanh"))},
-        "dropout": {"rate": Real(0.0, 0.5)},
-    }
+def default_layer_domains(family: str | None = None) -> dict[str, dict[str, Domain]]:
+    """Per-kind default domains, from the kinds registry.
+
+    Every default space carries the domains of the kinds registered ``in_default_space``
+    (conv, rnn, dense, dropout — the content of every space before kinds were plug-ins, so
+    recorded spaces keep their meaning); with ``family``, the defaults of the family's other
+    kinds follow, in the family's order.
+    """
+    kinds = list(default_space_kinds())
+    if family is not None and family in FAMILIES:
+        kinds += [k for k in get_family(family).kinds if k not in kinds]
+    return {kind: get_kind(kind).default_domains() for kind in kinds}
 
 
 @dataclass(frozen=True)
@@ -217,7 +58,8 @@ class SearchSpace:
         family: model family name; decides which layer kinds may appear, and in what order.
         hyperparameters: hyperparameter name -> domain.
         layers: layer kind -> field -> domain. Kinds outside the family are ignored;
-            every kind the family allows must be present with all its fields.
+            every kind the family allows must be present with all its fields. ``None``
+            (the default) gives :func:`default_layer_domains` of the family.
         min_layers, max_layers: bounds on the number of layer genes (dropout included).
 
     Construction validates everything and raises :class:`SearchSpaceError` with a clear
@@ -227,14 +69,20 @@ class SearchSpace:
 
     family: str = "cnn"
     hyperparameters: Mapping[str, Domain] = field(default_factory=default_hyperparameters)
-    layers: Mapping[str, Mapping[str, Domain]] = field(default_factory=default_layer_domains)
+    layers: Mapping[str, Mapping[str, Domain]] | None = None
     min_layers: int = 3
     max_layers: int = 7
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hyperparameters", dict(self.hyperparameters))
-        object.__setattr__(self, "layers", {k: dict(v) for k, v in self.layers.items()})
+        layers = default_layer_domains(self.family) if self.layers is None else self.layers
+        if not isinstance(layers, Mapping):
+            raise SearchSpaceError(f"layers must map layer kinds to their domains, got {layers!r}")
+        object.__setattr__(self, "layers", {k: dict(v) for k, v in layers.items()})
         self.validate()
+        # resolved once per space: the family and the gene class of every kind
+        object.__setattr__(self, "_family", get_family(self.family))
+        object.__setattr__(self, "_genes", {kind: get_kind(kind).gene for kind in self.layers})
 
     # -- validation ---------------------------------------------------------------
     def validate(self) -> None:
@@ -256,19 +104,19 @@ class SearchSpace:
                 f"family needs (one of each of {list(fam.required)})"
             )
         for name, dom in self.hyperparameters.items():
-            _check_domain(f"hyperparameter {name!r}", dom)
+            check_domain(f"hyperparameter {name!r}", dom)
         for kind, fields in self.layers.items():
-            if kind not in LAYER_KINDS:
+            if kind not in KINDS:
                 raise SearchSpaceError(
-                    f"unknown layer kind {kind!r}; known kinds: {', '.join(sorted(LAYER_KINDS))}"
+                    f"unknown layer kind {kind!r}; known kinds: {', '.join(KINDS.names())}"
                 )
-            expected = set(gene_fields(kind))
+            expected = set(get_kind(kind).fields)
             if set(fields) != expected:
                 raise SearchSpaceError(
                     f"layer kind {kind!r} needs domains for {sorted(expected)}, got {sorted(fields)}"
                 )
             for fname, dom in fields.items():
-                _check_domain(f"{kind}.{fname}", dom)
+                check_domain(f"{kind}.{fname}", dom)
         missing = [k for k in fam.kinds if k not in self.layers]
         if missing:
             raise SearchSpaceError(f"family {fam.name!r} needs domains for layer kinds {missing}")
@@ -276,7 +124,8 @@ class SearchSpace:
     # -- structure ----------------------------------------------------------------
     @property
     def family_rules(self) -> Family:
-        return get_family(self.family)
+        """The space's :class:`~evodeap.kinds.families.Family` (resolved when the space was made)."""
+        return self._family
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -297,6 +146,11 @@ class SearchSpace:
             paths += [f"{kind}.{f}" for f in self.layers[kind]]
         return paths
 
+    def with_family(self, family: str) -> "SearchSpace":
+        """A new space of another family; kinds it lacks get their default domains."""
+        defaults = default_layer_domains(family)
+        return replace(self, family=family, layers={**defaults, **self.layers})
+
     def with_domain(self, path: str, domain: Domain) -> "SearchSpace":
         """A new space with one domain replaced (validated)."""
         if "." in path:
@@ -309,8 +163,7 @@ class SearchSpace:
     # -- sampling -----------------------------------------------------------------
     def sample_layer(self, kind: str, rng: np.random.Generator) -> LayerGene:
         """A random gene of ``kind`` with every field drawn from its domain."""
-        cls = layer_class(kind)
-        return cls(**{f: d.sample(rng) for f, d in self.layers[kind].items()})
+        return self._genes[kind](**{f: d.sample(rng) for f, d in self.layers[kind].items()})
 
     def sample_hyperparameters(self, rng: np.random.Generator) -> dict[str, Any]:
         return {name: dom.sample(rng) for name, dom in self.hyperparameters.items()}
@@ -389,21 +242,47 @@ class SearchSpace:
             raise SearchSpaceError(f"malformed search space: missing or bad {exc}") from None
 
 
-def _check_domain(name: str, dom: Any) -> None:
-    if not isinstance(dom, (Real, Integer, Choice)):
-        raise SearchSpaceError(f"{name}: expected Real, Integer or Choice, got {dom!r}")
-    dom.validate(name)
+def check_space_dict(data: Mapping[str, Any], *, allow_unregistered: bool = False) -> None:
+    """Check the JSON form of a search space (:meth:`SearchSpace.from_dict` would accept it).
+
+    With ``allow_unregistered``, a space whose family or layer kinds are not registered in
+    this process (yet: its experiment file registers them) is checked as far as it can be —
+    layer-count bounds, and every domain — and is fully resolved later.
+
+    Raises:
+        SearchSpaceError: the space is malformed.
+    """
+    try:
+        unregistered = data["family"] not in FAMILIES or any(k not in KINDS for k in data["layers"])
+    except (KeyError, TypeError) as exc:
+        raise SearchSpaceError(f"malformed search space: missing or bad {exc}") from None
+    if not (allow_unregistered and unregistered):
+        SearchSpace.from_dict(data)
+        return
+    try:
+        low, high = data["min_layers"], data["max_layers"]
+        if type(low) is not int or type(high) is not int or not 1 <= low <= high:
+            raise SearchSpaceError(f"malformed search space: layer bounds [{low!r}, {high!r}]")
+        for name, domain in data["hyperparameters"].items():
+            check_domain(f"hyperparameter {name!r}", domain_from_dict(domain))
+        for kind, fields in data["layers"].items():
+            for name, domain in fields.items():
+                check_domain(f"{kind}.{name}", domain_from_dict(domain))
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, SearchSpaceError):
+            raise
+        raise SearchSpaceError(f"malformed search space: missing or bad {exc}") from None
 
 
 def order_layers(layers: list[LayerGene], family: Family) -> list[LayerGene]:
-    """Put layers in the family's stage order; dropout layers keep their positions.
+    """Put layers in the family's stage order; free (dropout-like) layers keep their positions.
 
-    Non-dropout layers are stably sorted by stage; each dropout layer is re-inserted at
+    Layers of stage kinds are stably sorted by stage; each free layer is re-inserted at
     its original index (so ``conv, dropout, dense`` stays as it is).
     """
-    body = sorted((g for g in layers if g.kind != DROPOUT), key=lambda g: family.stage(g.kind))
+    body = sorted((g for g in layers if g.kind not in family.free), key=lambda g: family.stage(g.kind))
     result = list(body)
     for index, gene in enumerate(layers):
-        if gene.kind == DROPOUT:
+        if gene.kind in family.free:
             result.insert(min(index, len(result)), gene)
     return result

@@ -287,8 +287,12 @@ class ResultsDB:
                                            f"does not decode: {exc}") from None
         return {r[0] for r in rows}
 
-    def iter_evaluations(self) -> Iterator[tuple[int, int, Genome, EvalResult]]:
+    def iter_evaluations(self, *, allow_unregistered: bool = False) -> Iterator[tuple[int, int, Genome, EvalResult]]:
         """Every stored evaluation as (generation, index, genome, result), in order.
+
+        ``allow_unregistered`` decodes genes of layer kinds not registered (yet) in this
+        process as :class:`~evodeap.genes.UnregisteredGene` (checking a run before its
+        experiment file, which registers them, runs).
 
         Raises:
             DamagedFileError: a row does not decode (naming its generation and index).
@@ -303,7 +307,7 @@ class ResultsDB:
                     metrics=json.loads(metrics), components=json.loads(components), wall_time=wall or 0.0,
                     n_params=n_params or 0, seed=seed, extra=json.loads(extra or "{}"),
                 )
-                decoded = Genome.from_json(genome)
+                decoded = Genome.from_json(genome, allow_unregistered=allow_unregistered)
             except Exception as exc:  # garbled text inside an intact page
                 raise DamagedFileError(f"{self.path} is corrupt: evaluation (generation {gen}, index {idx}) "
                                        f"does not decode: {type(exc).__name__}: {exc}") from None

@@ -21,9 +21,19 @@ from evodeap.genome import Genome
 
 
 def layer_width(gene: Any) -> int | None:
-    """A layer's width: its ``units`` or ``filters`` (``None`` for a layer without one, e.g. dropout)."""
-    for name in ("units", "filters"):
-        value = getattr(gene, name, None)
+    """A layer's width: the field its kind names as its ``width`` (conv ``filters``; rnn,
+    dense, lstm ``units`` …; see :mod:`evodeap.kinds.api`), ``None`` for a layer without
+    one (dropout). A gene of a kind not registered here is read by the names ``units``/``filters``."""
+    from evodeap.genes import UnregisteredGene
+    from evodeap.kinds.api import kind_of
+
+    if isinstance(gene, UnregisteredGene):
+        values, names = dict(gene.values), ("units", "filters")
+    else:
+        names = kind_of(gene).fields_for("width")
+        values = {name: getattr(gene, name) for name in names}
+    for name in names:
+        value = values.get(name)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
@@ -56,7 +66,7 @@ def trials_dataframe(run_dir: str | Path):
                           "wall_time, n_params, worker, extra FROM evaluations ORDER BY generation, idx")
     rows = []
     for record in raw.itertuples(index=False):
-        genome = Genome.from_json(record.genome)
+        genome = Genome.from_json(record.genome, allow_unregistered=True)  # a reader runs no experiment code
         fitness = json.loads(record.fitness) if record.fitness else []
         extra = json.loads(record.extra or "{}")
         row: dict[str, Any] = {

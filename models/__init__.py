@@ -1,4 +1,4 @@
-"""Genome -> ``keras.Model`` builders for the ``cnn``, ``rnn`` and ``cnn+rnn`` families.
+"""Genome -> ``keras.Model`` builders for every registered family and layer kind.
 
 * :func:`build_model` — the compiled Keras model of a genome (public Keras 3 API only);
 * :func:`plan_model` — the same model as plain shapes, parameter counts and FLOPs, with

@@ -1,9 +1,12 @@
-"""Genome -> compiled ``keras.Model`` for the ``cnn``, ``rnn`` and ``cnn+rnn`` families.
+"""Genome -> compiled ``keras.Model``, for every registered family and layer kind.
 
-Only the public Keras 3 API is used here (no TensorFlow calls), so the models run on any Keras
-backend (TensorFlow on CPU in CI, JAX on the GPU machine).
+Only the public Keras 3 API is used here and in the layer kinds (no TensorFlow calls), so
+the models run on any Keras backend (TensorFlow on CPU in CI, JAX on the GPU machine).
 
-Architecture, for an input video of shape ``(T, H, W, C)``:
+The model is built from the steps of :func:`~evodeap.models.plan.plan_model` — the walk of
+:mod:`evodeap.kinds.walk` — so it is exactly the model planned: each step (a gene's
+layers, a transition between stages, the head) adds its Keras layers in order. For an
+input video of shape ``(T, H, W, C)``, with the built-in kinds:
 
 * **conv block** — ``Conv3D(filters, (1, k, k), padding="same")``: a per-frame 2-D
   convolution (no mixing across time) written as a 3-D convolution with a temporal
@@ -13,12 +16,13 @@ Architecture, for an input video of shape ``(T, H, W, C)``:
   ``⌊s/2⌋``).
 * **cnn** — conv blocks, each frame flattened to a feature vector, temporal average
   pooling over the ``T`` frame vectors, dense layers, head.
-* **rnn** — frames average-pooled down to at most ``rnn_frame_size`` pixels a side,
-  flattened per frame, a stack of ``SimpleRNN`` layers (all but the last return
-  sequences), dense layers, head. The first SimpleRNN's input kernel is the learned
-  projection of the flattened frames.
+* **rnn** — frames average-pooled down to at most ``rnn_frame_size`` pixels a side (the
+  family's ``frame_downsample`` option), flattened per frame, a stack of ``SimpleRNN``
+  layers (all but the last return sequences), dense layers, head. The first SimpleRNN's
+  input kernel is the learned projection of the flattened frames.
 * **cnn+rnn** — the conv blocks as a per-frame encoder, flattened per frame, then the
-  SimpleRNN stack, dense layers, head.
+  SimpleRNN stack, dense layers, head. ``lstm``, ``gru``, ``cnn+lstm``, ``cnn+gru`` and
+  ``residual`` follow the same walk with their kinds.
 * **dropout genes** stand where the genome puts them; the ``dropout`` hyperparameter
   is a dropout layer applied right before the output head (skipped when 0).
 * **head** — ``Dense(n, softmax)`` + sparse categorical cross-entropy (multi-class),
@@ -30,17 +34,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import keras
-from keras import layers as L
 
-from evodeap.models.plan import (
-    DEFAULT_MAX_PARAMS,
-    DEFAULT_RNN_FRAME_SIZE,
-    HEAD_ACTIVATION,
-    ModelPlan,
-    plan_model,
-    rnn_pool_size,
-    task_outputs,
-)
+from evodeap.models.plan import DEFAULT_MAX_PARAMS, DEFAULT_RNN_FRAME_SIZE, ModelPlan, plan_model, task_outputs
 
 
 class InvalidModelError(ValueError):
@@ -99,11 +94,11 @@ def build_model(
     """Build (and compile) the Keras model a genome describes.
 
     Args:
-        genome: a :class:`~evodeap.genome.Genome` of family ``cnn``, ``rnn`` or ``cnn+rnn``.
+        genome: a :class:`~evodeap.genome.Genome` of a registered family.
         input_spec: ``(T, H, W, C)`` of one video (e.g. ``DataBundle.input_shape``).
         task: ``TaskInfo`` (``kind`` in multiclass | multilabel | binary, ``n_outputs``).
         max_params: parameter cap (``None``: no cap).
-        rnn_frame_size: largest frame side fed straight into a SimpleRNN (``rnn`` family).
+        rnn_frame_size: largest frame side a frame-downsampling family (``rnn``) flattens.
         compile: compile with the genome's optimizer, learning rate and the task's loss.
         jit_compile: passed to ``Model.compile`` (XLA off by default: compiling each
             short-lived model costs more than it saves on small models).
@@ -116,63 +111,11 @@ def build_model(
     plan = plan or plan_model(genome, input_spec, task, max_params=max_params, rnn_frame_size=rnn_frame_size)
     if plan.problems:
         raise InvalidModelError(plan.problems)
-    kind, n_out = task_outputs(task)
     hp = genome.hyperparameters
-    T, H, W, C = plan.input_shape
-    inputs = keras.Input(shape=(T, H, W, C), name="video")
-    x = inputs
-    kinds = [g.kind for g in genome]
-    last_rnn = max((i for i, k in enumerate(kinds) if k == "rnn"), default=-1)
-    state = "frames"
-
-    def to_sequence(x):
-        nonlocal state
-        if genome.family == "rnn":
-            p = rnn_pool_size(x.shape[2], x.shape[3], rnn_frame_size)
-            if p > 1:
-                x = L.AveragePooling3D((1, p, p), name="frame_downsample")(x)
-        x = L.Reshape((T, x.shape[2] * x.shape[3] * x.shape[4]), name="frame_flatten")(x)
-        state = "sequence"
-        return x
-
-    def to_vector(x):
-        nonlocal state
-        state = "vector"
-        return L.GlobalAveragePooling1D(name="temporal_pool")(x)
-
-    for i, gene in enumerate(genome):
-        if gene.kind == "conv":
-            x = L.Conv3D(
-                gene.filters, (1, gene.kernel_size, gene.kernel_size), padding="same",
-                activation=gene.activation, name=f"conv_{i}",
-            )(x)
-            if gene.pooling == "max":
-                x = L.MaxPooling3D((1, 2, 2), name=f"pool_{i}")(x)
-            elif gene.pooling == "avg":
-                x = L.AveragePooling3D((1, 2, 2), name=f"pool_{i}")(x)
-        elif gene.kind == "rnn":
-            if state == "frames":
-                x = to_sequence(x)
-            x = L.SimpleRNN(
-                gene.units, activation=gene.activation, return_sequences=i < last_rnn, name=f"rnn_{i}"
-            )(x)
-            state = "sequence" if i < last_rnn else "vector"
-        elif gene.kind == "dense":
-            if state == "frames":
-                x = to_sequence(x)
-            if state == "sequence":
-                x = to_vector(x)
-            x = L.Dense(gene.units, activation=gene.activation, name=f"dense_{i}")(x)
-        else:
-            x = L.Dropout(float(gene.rate), name=f"dropout_{i}")(x)
-    if state == "frames":
-        x = to_sequence(x)
-    if state == "sequence":
-        x = to_vector(x)
-    rate = float(hp.get("dropout", 0.0))
-    if rate > 0:
-        x = L.Dropout(rate, name="head_dropout")(x)
-    outputs = L.Dense(n_out, activation=HEAD_ACTIVATION[kind], dtype="float32", name="head")(x)
+    inputs = keras.Input(shape=plan.input_shape, name="video")
+    outputs = inputs
+    for step in plan.steps:
+        outputs = step.build(outputs)
     model = keras.Model(inputs, outputs, name=f"{genome.family.replace('+', '_')}_model")
     if compile:
         model.compile(

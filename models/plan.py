@@ -1,12 +1,14 @@
 """Shape walk of a genome: output shapes, parameter counts and FLOPs, before any Keras.
 
-:func:`plan_model` follows exactly the layer graph that :func:`evodeap.models.build_model` builds,
-but with plain integers, so a genome can be checked (and costed) before a single tensor
-is allocated. A genome that would shrink a frame below one pixel, exceed the parameter
-cap or put its layers in an order its family forbids is reported here; the fitness then
-records it as ``invalid`` instead of crashing in Keras.
+:func:`plan_model` walks the genome with :func:`evodeap.kinds.walk.walk` — the walk that
+:func:`evodeap.models.build_model` builds from, step by step — with plain integers, so a
+genome can be checked (and costed) before a single tensor is allocated. A genome that
+would shrink a frame below one pixel, exceed the parameter cap, hold a kind that is not
+registered or put its layers in an order its family forbids is reported here; the fitness
+then records it as ``invalid`` instead of crashing in Keras.
 
-Cost model (per sample, forward pass, counted in multiply–accumulates ``MAC``)::
+Cost model (per sample, forward pass, counted in multiply–accumulates ``MAC``): each layer
+kind states its own (see :mod:`evodeap.kinds.builtin` and the other kind modules)::
 
     conv   (kernel 1×k×k, "same")   T·H·W · k²·C_in·F
     SimpleRNN(u) on D features       T · (D·u + u·u)
@@ -19,32 +21,29 @@ costs about twice the forward pass), see :func:`training_flops`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from evodeap.errors import UnknownNameError
-from evodeap.families import get_family
+from evodeap.kinds import ACTIVATIONS, KINDS, LayerPlan, get_family
+from evodeap.kinds.api import gene_problems
+from evodeap.kinds.walk import DEFAULT_FRAME_SIZE, Step, frame_pool_size, walk
 
 #: Default parameter cap: a model above it is ``invalid`` (not trained).
 DEFAULT_MAX_PARAMS = 2_000_000
-#: Frames fed to a SimpleRNN (``rnn`` family) are average-pooled down to at most this side.
-DEFAULT_RNN_FRAME_SIZE = 16
-#: Activations a layer gene may name.
-ACTIVATIONS = ("relu", "elu", "tanh", "sigmoid", "selu", "gelu", "swish", "linear", "softplus")
+#: Frames fed to a sequence stage of a frame-downsampling family (``rnn``) are average-pooled
+#: down to at most this side.
+DEFAULT_RNN_FRAME_SIZE = DEFAULT_FRAME_SIZE
 #: Optimizers the ``optimizer`` hyperparameter may name.
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 #: Task kinds and their output activation.
 HEAD_ACTIVATION = {"multiclass": "softmax", "multilabel": "sigmoid", "binary": "sigmoid"}
 
-
-@dataclass(frozen=True)
-class LayerPlan:
-    """One Keras layer of the planned model."""
-
-    name: str
-    output_shape: tuple[int, ...]
-    params: int = 0
-    macs: int = 0
+__all__ = [
+    "ACTIVATIONS", "DEFAULT_MAX_PARAMS", "DEFAULT_RNN_FRAME_SIZE", "HEAD_ACTIVATION", "LayerPlan",
+    "ModelPlan", "OPTIMIZERS", "parameter_steps", "plan_model", "rnn_pool_size", "task_outputs",
+    "training_flops",
+]
 
 
 @dataclass(frozen=True)
@@ -56,12 +55,14 @@ class ModelPlan:
         input_shape: ``(T, H, W, C)``.
         layers: the planned layers in order (complete only when ``problems`` is empty).
         problems: human-readable reasons the genome cannot make a valid model.
+        steps: the walk's steps (genes, transitions, head) that ``build_model`` builds.
     """
 
     family: str
     input_shape: tuple[int, ...]
     layers: tuple[LayerPlan, ...] = ()
     problems: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -69,7 +70,7 @@ class ModelPlan:
 
     @property
     def n_params(self) -> int:
-        """Trainable parameters (equals ``model.count_params()`` of the built model)."""
+        """Parameters, trainable or not (equals ``model.count_params()`` of the built model)."""
         return sum(layer.params for layer in self.layers)
 
     @property
@@ -95,9 +96,8 @@ def task_outputs(task: Any) -> tuple[str, int]:
     return kind, units
 
 
-def rnn_pool_size(height: int, width: int, frame_size: int = DEFAULT_RNN_FRAME_SIZE) -> int:
-    """Pool factor ``p = ceil(max(H, W) / frame_size)`` used to shrink frames for an RNN."""
-    return max(1, math.ceil(max(height, width) / frame_size))
+#: Pool factor ``p = ceil(max(H, W) / frame_size)`` used to shrink frames for a sequence.
+rnn_pool_size = frame_pool_size
 
 
 def _check_hyperparameters(hp: Mapping[str, Any]) -> list[str]:
@@ -134,7 +134,8 @@ def plan_model(
         input_shape: ``(T, H, W, C)`` of one video.
         task: ``TaskInfo`` (``kind``, ``n_outputs``).
         max_params: parameter cap; ``None`` disables it.
-        rnn_frame_size: frames fed straight into an RNN are pooled to at most this side.
+        rnn_frame_size: frames a frame-downsampling family flattens into a sequence are
+            pooled to at most this side.
 
     Returns:
         A :class:`ModelPlan`; ``plan.problems`` is empty exactly when the model can be built.
@@ -149,99 +150,27 @@ def plan_model(
     except UnknownNameError as exc:
         return ModelPlan(family_name, shape, problems=(str(exc),))
     problems += family.violations(genome)
-    problems += _check_hyperparameters(getattr(genome, "hyperparameters", {}))
+    hyperparameters = getattr(genome, "hyperparameters", {})
+    problems += _check_hyperparameters(hyperparameters)
     for i, gene in enumerate(genome):
-        activation = getattr(gene, "activation", None)
-        if activation is not None and activation not in ACTIVATIONS:
-            problems.append(f"layer {i} has unknown activation {activation!r}")
-        for attr in ("filters", "units", "kernel_size"):
-            value = getattr(gene, attr, None)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                problems.append(f"layer {i} {gene.kind}.{attr} must be a positive integer, got {value!r}")
-        if gene.kind == "conv" and gene.pooling not in ("max", "avg", "none"):
-            problems.append(f"layer {i} has unknown pooling {gene.pooling!r}")
-        if gene.kind == "dropout" and not 0.0 <= gene.rate < 1.0:
-            problems.append(f"layer {i} dropout rate must be in [0, 1), got {gene.rate!r}")
+        if gene.kind not in KINDS:
+            problems.append(f"layer {i} is of unknown layer kind {gene.kind!r}; known kinds: {', '.join(KINDS.names())}")
+        else:
+            problems += [f"layer {i} {reason}" for reason in gene_problems(gene)]
     try:
         kind, n_out = task_outputs(task)
     except UnknownNameError as exc:
         problems.append(str(exc))
     if problems:
         return ModelPlan(family_name, shape, problems=tuple(problems))
-
-    T, H, W, C = shape
-    layers: list[LayerPlan] = []
-    kinds = [g.kind for g in genome]
-    last_rnn = max((i for i, k in enumerate(kinds) if k == "rnn"), default=-1)
-    state = "frames"  # frames (T,H,W,C) -> sequence (T,D) -> vector (D,)
-    D = 0
-
-    def to_sequence() -> None:
-        nonlocal state, D, H, W
-        if family_name == "rnn":
-            p = rnn_pool_size(H, W, rnn_frame_size)
-            if p > 1:
-                H, W = H // p, W // p
-                layers.append(LayerPlan("frame_downsample", (T, H, W, C)))
-        D = H * W * C
-        layers.append(LayerPlan("frame_flatten", (T, D)))
-        state = "sequence"
-
-    def to_vector() -> None:
-        nonlocal state
-        layers.append(LayerPlan("temporal_pool", (D,)))
-        state = "vector"
-
-    for i, gene in enumerate(genome):
-        if gene.kind == "conv":
-            k, F = gene.kernel_size, gene.filters
-            params = k * k * C * F + F
-            layers.append(LayerPlan(f"conv_{i}", (T, H, W, F), params, T * H * W * k * k * C * F))
-            C = F
-            if gene.pooling != "none":
-                if H < 2 or W < 2:
-                    problems.append(
-                        f"layer {i} (conv) pools a {H}x{W} frame: the spatial size would shrink below 1"
-                    )
-                    break
-                H, W = H // 2, W // 2
-                layers.append(LayerPlan(f"pool_{i}", (T, H, W, C)))
-        elif gene.kind == "rnn":
-            if state == "frames":
-                to_sequence()
-            u = gene.units
-            layers.append(
-                LayerPlan(
-                    f"rnn_{i}",
-                    (T, u) if i < last_rnn else (u,),
-                    D * u + u * u + u,
-                    T * (D * u + u * u),
-                )
-            )
-            D = u
-            state = "sequence" if i < last_rnn else "vector"
-        elif gene.kind == "dense":
-            if state == "frames":
-                to_sequence()
-            if state == "sequence":
-                to_vector()
-            u = gene.units
-            layers.append(LayerPlan(f"dense_{i}", (u,), D * u + u, D * u))
-            D = u
-        else:  # dropout keeps the shape
-            layers.append(LayerPlan(f"dropout_{i}", layers[-1].output_shape if layers else shape))
+    result = walk(list(genome), shape, family, head_units=n_out, head_activation=HEAD_ACTIVATION[kind],
+                  head_dropout=hyperparameters.get("dropout", 0.0), frame_size=rnn_frame_size)
+    problems += result.problems
     if not problems:
-        if state == "frames":
-            to_sequence()
-        if state == "sequence":
-            to_vector()
-        if getattr(genome, "hyperparameters", {}).get("dropout", 0.0) > 0:
-            layers.append(LayerPlan("head_dropout", (D,)))
-        layers.append(LayerPlan("head", (n_out,), D * n_out + n_out, D * n_out))
-        total = sum(layer.params for layer in layers)
+        total = sum(layer.params for layer in result.layers)
         if max_params is not None and total > max_params:
             problems.append(f"{total} parameters exceed the cap of {max_params}")
-    return ModelPlan(family_name, (T,) + tuple(shape[1:]), tuple(layers), tuple(problems))
+    return ModelPlan(family_name, shape, result.layers, tuple(problems), result.steps)
 
 
 def training_flops(plan: ModelPlan, samples_seen: int) -> float:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from evodeap.genome import Genome
+from evodeap.kinds.api import kind_of
 from evodeap.space import Choice, Domain, Integer, SearchSpace
 from evodeap.operators.registry import MUTATIONS
 from evodeap.operators.repair import insert_layer, removable_positions, repair
@@ -61,8 +62,19 @@ def mutate_value(domain: Domain, value: Any, rng: np.random.Generator, sigma: fl
     return gaussian_step(domain, value, float(rng.standard_normal()), sigma)
 
 
+def mutate_field(gene: Any, field: str, domain: Domain, rng: np.random.Generator, sigma: float) -> Any:
+    """The mutated value of one field of a layer gene: the kind's own ``mutate`` if it has
+    one (and does not return ``NotImplemented``), else :func:`mutate_value`."""
+    own = getattr(gene, "mutate", None)
+    if callable(own):
+        value = own(field, domain, rng, sigma)
+        if value is not NotImplemented:
+            return value
+    return mutate_value(domain, getattr(gene, field), rng, sigma)
+
+
 def _mutate_layer_fields(gene, domains: dict[str, Domain], fields, rng, sigma):
-    changes = {f: mutate_value(domains[f], getattr(gene, f), rng, sigma) for f in fields}
+    changes = {f: mutate_field(gene, f, domains[f], rng, sigma) for f in fields}
     return dataclasses.replace(gene, **changes) if changes else gene
 
 
@@ -101,9 +113,11 @@ def mut_remove_layer(ind: Genome, *, space: SearchSpace, rng: np.random.Generato
     return (repair(ind, space, rng),)
 
 
-def _change_field(ind, space, rng, fields: tuple[str, ...], sigma: float) -> tuple[Genome]:
-    """Mutate one of ``fields`` in one random layer that has it."""
-    candidates = [(i, f) for i, g in enumerate(ind) for f in fields if f in space.layers[g.kind]]
+def _change_field(ind, space, rng, role: str, sigma: float) -> tuple[Genome]:
+    """Mutate one field playing ``role`` (see :data:`evodeap.kinds.api.DEFAULT_ROLES`) in one
+    random layer that has such a field."""
+    candidates = [(i, f) for i, g in enumerate(ind) for f in kind_of(g).fields_for(role)
+                  if f in space.layers[g.kind]]
     if candidates:
         i, f = candidates[int(rng.integers(len(candidates)))]
         ind[i] = _mutate_layer_fields(ind[i], space.layers[ind[i].kind], (f,), rng, sigma)
@@ -114,20 +128,21 @@ def _change_field(ind, space, rng, fields: tuple[str, ...], sigma: float) -> tup
 def mut_change_units(
     ind: Genome, *, space: SearchSpace, rng: np.random.Generator, sigma: float = 0.15
 ) -> tuple[Genome]:
-    """Gaussian step on the units (or filters) of one random layer."""
-    return _change_field(ind, space, rng, ("units", "filters"), sigma)
+    """Gaussian step on the width (units, filters: the ``width`` role) of one random layer."""
+    return _change_field(ind, space, rng, "width", sigma)
 
 
 @MUTATIONS.register("change_activation")
 def mut_change_activation(ind: Genome, *, space: SearchSpace, rng: np.random.Generator) -> tuple[Genome]:
-    """Resample the activation of one random layer."""
-    return _change_field(ind, space, rng, ("activation",), 0.0)
+    """Resample the activation (the ``activation`` role) of one random layer."""
+    return _change_field(ind, space, rng, "activation", 0.0)
 
 
 @MUTATIONS.register("change_kernel")
 def mut_change_kernel(ind: Genome, *, space: SearchSpace, rng: np.random.Generator) -> tuple[Genome]:
-    """Resample the kernel size or the pooling of one random convolution block."""
-    return _change_field(ind, space, rng, ("kernel_size", "pooling"), 0.0)
+    """Resample the kernel size or the pooling (the ``kernel`` role) of one random
+    convolution (or residual) block."""
+    return _change_field(ind, space, rng, "kernel", 0.0)
 
 
 # -- structural mutation ---------------------------------------------------------------
@@ -138,9 +153,10 @@ def mut_structure(
 ) -> tuple[Genome]:
     """Structural mutation.
 
-    Each field of each layer (units/filters, activation, kernel, pooling, rate) mutates
-    with probability ``indpb``; then a layer is added with probability ``add_prob`` and
-    one removed with probability ``remove_prob``.
+    Each field of each layer (units/filters, activation, kernel, pooling, rate ...) mutates
+    with probability ``indpb`` (by the kind's own ``mutate`` when it has one, see
+    :func:`mutate_field`); then a layer is added with probability ``add_prob`` and one
+    removed with probability ``remove_prob``.
     """
     for i, gene in enumerate(list(ind)):
         domains = space.layers[gene.kind]

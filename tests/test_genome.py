@@ -242,7 +242,7 @@ def test_genes_are_frozen(gene):
         ('{"family": "cnn", "layers": []}', "hyperparameters"),
         ('{"family": "cnn", "layers": {}, "hyperparameters": {}}', "must be a list"),
         ('{"family": "cnn", "layers": [], "hyperparameters": []}', "must be a list"),
-        ('{"family": "cnn", "layers": [{"kind": "lstm", "units": 3}], "hyperparameters": {}}', "unknown layer kind 'lstm'"),
+        ('{"family": "cnn", "layers": [{"kind": "attention", "units": 3}], "hyperparameters": {}}', "unknown layer kind 'attention'"),
         ('{"family": "cnn", "layers": [{"units": 3}], "hyperparameters": {}}', "'kind'"),
         ('{"family": "cnn", "layers": [5], "hyperparameters": {}}', "'kind'"),
         ('{"family": "cnn", "layers": [{"kind": "dense", "units": 3}], "hyperparameters": {}}', "needs fields"),
@@ -257,7 +257,7 @@ def test_bad_json_raises_genome_error_with_clear_message(text, fragment):
 
 def test_unknown_kind_error_lists_known_kinds():
     with pytest.raises(GenomeError) as info:
-        gene_from_dict({"kind": "lstm"})
+        gene_from_dict({"kind": "attention"})
     for kind in ("conv", "dense", "dropout", "rnn"):
         assert kind in str(info.value)
 

@@ -162,7 +162,7 @@ def test_clip():
         (lambda: SearchSpace(min_layers=2.0, max_layers=4), "integers"),
         (lambda: SearchSpace(family="cnn+rnn", min_layers=1, max_layers=1), "family needs"),
         (lambda: SearchSpace(family="transformer"), "unknown model family"),
-        (lambda: SearchSpace(layers={**default_layer_domains(), "lstm": {"units": Integer(1, 2)}}), "unknown layer kind 'lstm'"),
+        (lambda: SearchSpace(layers={**default_layer_domains(), "attention": {"units": Integer(1, 2)}}), "unknown layer kind 'attention'"),
         (lambda: SearchSpace(layers={k: v for k, v in default_layer_domains().items() if k != "conv"}), "needs domains for layer kinds"),
         (lambda: SearchSpace(layers={**default_layer_domains(), "dense": {"units": Integer(8, 16)}}), "needs domains for"),
         (lambda: SearchSpace(layers={**default_layer_domains(), "dropout": {"rate": Real(0.6, 0.1)}}), "dropout.rate"),

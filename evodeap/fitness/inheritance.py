@@ -13,9 +13,10 @@ keeps its fresh initialisation. The pieces:
 * :func:`inherit_weights` — rebuild the parent's model from its genome, load its weight
   bytes, transfer to the (already built) child model.
 
-Layer names come from :func:`evodeap.models.build_model`: ``conv_{i}``, ``rnn_{i}``, ``dense_{i}``
-(``i`` is the gene position) and ``head``. Because an inserted or deleted gene renames
-every later layer, layers are paired by kind and ordinal, never by name.
+Layer names come from the layer kinds (:mod:`evodeap.kinds`): ``conv_{i}``, ``rnn_{i}``,
+``dense_{i}``, ``lstm_{i}`` ... (``i`` is the gene position), ``residual_conv1_{i}``-style
+names for the parts of a gene with several layers, and ``head``. Because an inserted or
+deleted gene renames every later layer, layers are paired by kind and ordinal, never by name.
 """
 from __future__ import annotations
 
