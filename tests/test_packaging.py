@@ -89,9 +89,13 @@ def test_import_and_run_from_a_folder_with_its_own_models_and_operators(tmp_path
 
 
 @pytest.mark.slow
-def test_notebook_kernel_in_a_folder_with_its_own_models_and_operators(tmp_path):
-    nbformat = pytest.importorskip("nbformat")
+def test_notebook_kernel_in_a_folder_with_its_own_models_and_operators(tmp_path, monkeypatch):
+    import nbformat
     from nbclient import NotebookClient
+
+    # the kernel inherits this environment: a PYTHONPATH naming a checkout would make that
+    # checkout's own top-level models/ importable as `models`, which no user has
+    monkeypatch.delenv("PYTHONPATH", raising=False)
 
     project = _user_project(tmp_path)
     notebook = nbformat.v4.new_notebook()
