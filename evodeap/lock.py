@@ -94,7 +94,7 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
-                holder = _read_info(fd)
+                holder = _live_holder(fd)
                 os.close(fd)
                 os.close(dir_fd)
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
@@ -166,6 +166,35 @@ def holder(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
     finally:
         os.close(fd)
+
+
+def _live_holder(fd: int, patience: float = 2.0) -> dict[str, Any] | None:
+    """The holder information of a lock someone else holds.
+
+    A new holder takes the lock *before* it writes its name, so for a moment the file can
+    still name the killed process it took the lock over from: wait (up to ``patience``
+    seconds) for a name whose process is alive; ``None`` ("another process") if none comes.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        info = _read_info(fd)
+        if info is not None and (info.get("host") != socket.gethostname() or _alive(info.get("pid"))):
+            return info
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+def _alive(pid: Any) -> bool:
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _read_info(fd: int) -> dict[str, Any] | None:

@@ -136,3 +136,25 @@ def test_stale_lock_file_names_its_dead_holder(tmp_path):
     with RunLock(tmp_path, "resume") as lock:
         assert lock.stale["pid"] == 99999999
         assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
+
+
+def test_a_refusal_never_names_the_dead_process_a_new_holder_took_the_lock_over_from(tmp_path):
+    import fcntl
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    fd = os.open(tmp_path / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a new holder that has not yet written its name ...
+    os.pwrite(fd, json.dumps({"host": socket.gethostname(), "pid": dead.pid, "command": "run",
+                              "since": "then"}).encode(), 0)  # ... over the killed one's
+    try:
+        with pytest.raises(RunLockedError) as refused:
+            RunLock(tmp_path, "resume").acquire()
+        assert f"pid {dead.pid}" not in str(refused.value) and "another process" in str(refused.value)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "command": "resume",
+                                  "since": "now"}).encode(), 0)
+        with pytest.raises(RunLockedError, match=f"evodeap resume \\(pid {os.getpid()} on"):
+            RunLock(tmp_path, "report").acquire()
+    finally:
+        os.close(fd)
