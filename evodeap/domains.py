@@ -40,6 +40,14 @@ def _from_unit(low: float, high: float, u: float, log: bool) -> float:
     return low + u * (high - low)
 
 
+def _check_range(name: str, low: float, high: float, log: bool) -> None:
+    """``low <= high``, and ``low > 0`` on a log scale (a clear error otherwise)."""
+    if low > high:
+        raise SearchSpaceError(f"{name}: inverted range [{low}, {high}] (low > high)")
+    if log and low <= 0:
+        raise SearchSpaceError(f"{name}: a log-scaled range needs low > 0, got {low}")
+
+
 @dataclass(frozen=True)
 class Real:
     """A float in ``[low, high]``; ``log=True`` samples and mutates on a log scale."""
@@ -51,10 +59,7 @@ class Real:
     def validate(self, name: str) -> None:
         if not (math.isfinite(self.low) and math.isfinite(self.high)):
             raise SearchSpaceError(f"{name}: bounds must be finite, got [{self.low}, {self.high}]")
-        if self.low > self.high:
-            raise SearchSpaceError(f"{name}: inverted range [{self.low}, {self.high}] (low > high)")
-        if self.log and self.low <= 0:
-            raise SearchSpaceError(f"{name}: a log-scaled range needs low > 0, got {self.low}")
+        _check_range(name, self.low, self.high, self.log)
 
     def to_unit(self, value: Any) -> float:
         return _unit(self.low, self.high, float(value), self.log)
@@ -91,10 +96,7 @@ class Integer:
     def validate(self, name: str) -> None:
         if int(self.low) != self.low or int(self.high) != self.high:
             raise SearchSpaceError(f"{name}: integer bounds must be whole numbers")
-        if self.low > self.high:
-            raise SearchSpaceError(f"{name}: inverted range [{self.low}, {self.high}] (low > high)")
-        if self.log and self.low <= 0:
-            raise SearchSpaceError(f"{name}: a log-scaled range needs low > 0, got {self.low}")
+        _check_range(name, self.low, self.high, self.log)
 
     def to_unit(self, value: Any) -> float:
         return _unit(self.low, self.high, float(value), self.log)
