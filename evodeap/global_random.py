@@ -1,7 +1,8 @@
 """Python's and NumPy's global random states in a run: seeded, checkpointed, protected.
 
-evodeap's own operators draw from a ``numpy.random.Generator`` passed as ``rng``; plain
-DEAP tools do not — ``tools.selTournament`` draws from ``random``, others from
+evodeap's own operators draw from a ``numpy.random.Generator`` passed as ``rng`` (DESIGN.md),
+and nothing in evodeap draws from the global states; this module only *seeds and restores*
+them, because plain DEAP tools do not take an ``rng`` — ``tools.selTournament`` draws from ``random``, others from
 ``numpy.random``'s global state. So that the run seed still decides the whole run:
 
 * the engine seeds both global states at the start of every generation ``g`` from the
