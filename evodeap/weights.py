@@ -289,7 +289,7 @@ class WeightStore:
         if self._load_index() is None:
             self._index = {}
             for name in self._scan().values():
-                data = (self.root / name).read_bytes()
+                data = read_bytes(self.root, name)  # never through a planted link
                 self._index[name] = {"sha256": sha256(data), "size": len(data)}
         return self._index
 
