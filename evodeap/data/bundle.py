@@ -50,6 +50,7 @@ class DataBundle:
         self._captions = dict(captions or {})
         self._datasets = dict(datasets or {})
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._perturbed: dict[tuple[str, Perturbation], np.ndarray] = {}
 
     @property
     def splits(self) -> tuple[str, ...]:
@@ -89,6 +90,23 @@ class DataBundle:
             raise DataError("this data bundle has no captions (it was built from your own data)")
         return list(self._captions[split])
 
+    def inputs(self, split: str, perturbation: Perturbation | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`arrays` of a split, with ``perturbation`` applied to the inputs.
+
+        A perturbation is deterministic (its own seed), so each (split, perturbation) is
+        computed once per bundle and returned read-only: every evaluation of a worker
+        scores against the same perturbed arrays without re-corrupting the split.
+        """
+        x, y = self.arrays(split)
+        if perturbation is None:
+            return x, y
+        key = (split, perturbation)
+        if key not in self._perturbed:
+            perturbed = perturbation.apply(x)
+            perturbed.setflags(write=False)
+            self._perturbed[key] = perturbed
+        return self._perturbed[key], y
+
     def dataset(
         self,
         split: str,
@@ -113,9 +131,7 @@ class DataBundle:
             n = int(ds.cardinality())
             buffer = n if n > 0 else 10_000
         else:
-            x, y = self.arrays(split)
-            if perturbation is not None:
-                x = perturbation.apply(x)
+            x, y = self.inputs(split, perturbation)
             ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
             buffer = max(1, len(y))
         if shuffle_seed is not None:
@@ -141,9 +157,7 @@ class DataBundle:
 
         self._check_split(split)
         _check_batch_size(batch_size)
-        x, y = self.arrays(split)
-        if perturbation is not None:
-            x = perturbation.apply(x)
+        x, y = self.inputs(split, perturbation)
         return ArrayBatches(x, y, int(batch_size), shuffle_seed=None if shuffle_seed is None else int(shuffle_seed))
 
     def __repr__(self) -> str:

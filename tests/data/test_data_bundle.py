@@ -308,3 +308,21 @@ def test_from_datasets():
         from_datasets(train, val, task="multilabel")
     ml = tf.data.Dataset.from_tensor_slices((x, np.eye(12, 3, dtype=np.float32)))
     assert from_datasets(ml, ml, ml, task="multilabel").task.n_outputs == 3
+
+
+def test_a_perturbed_split_is_computed_once_per_bundle_and_fed_to_both_pipelines():
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 2, 8, 8, 1)).astype(np.float32)
+    bundle = from_arrays(x, np.arange(6) % 3, x[:4], np.array([0, 1, 2, 0]))
+    p = Perturbation(noise_sigma=0.2, occlusion_size=3, occlusion_prob=1.0, seed=5)
+    first, labels = bundle.inputs("val", p)
+    again, _ = bundle.inputs("val", p)
+    assert again is first and not first.flags.writeable
+    np.testing.assert_array_equal(first, p.apply(bundle.arrays("val")[0]))
+    assert bundle.inputs("val")[0] is bundle.arrays("val")[0]
+    other = Perturbation(noise_sigma=0.2, occlusion_size=3, occlusion_prob=1.0, seed=6)
+    assert not np.array_equal(bundle.inputs("val", other)[0], first)
+    batch_x, _ = bundle.batches("val", 4, perturbation=p)[0]
+    np.testing.assert_array_equal(batch_x, first[:4])
+    tf_x, _ = next(iter(bundle.dataset("val", 4, perturbation=p)))
+    np.testing.assert_array_equal(tf_x.numpy(), first[:4])
