@@ -99,7 +99,8 @@ def build_model(
         task: ``TaskInfo`` (``kind`` in multiclass | multilabel | binary, ``n_outputs``).
         max_params: parameter cap (``None``: no cap).
         rnn_frame_size: largest frame side a frame-downsampling family (``rnn``) flattens.
-        compile: compile with the genome's optimizer, learning rate and the task's loss.
+        compile: compile with the genome's optimizer, learning rate and the task's loss,
+            and build the optimizer's variables.
         jit_compile: passed to ``Model.compile`` (XLA off by default: compiling each
             short-lived model costs more than it saves on small models).
         plan: a precomputed :func:`~evodeap.models.plan.plan_model` result (saves a second walk).
@@ -123,4 +124,8 @@ def build_model(
             loss=make_loss(task),
             jit_compile=jit_compile,
         )
+        # create the optimizer's slots now: a first ``fit`` that creates them while it
+        # traces its train function traces it twice (0.27 -> 0.14 s for a one-conv model,
+        # see docs/fitness.md "Fixed cost of an evaluation")
+        model.optimizer.build(model.trainable_variables)
     return model

@@ -20,7 +20,6 @@ the backend-neutral NumPy batches (:meth:`DataBundle.batches`), which need no Te
 """
 from __future__ import annotations
 
-import gc
 import json
 import math
 import time
@@ -37,7 +36,8 @@ from evodeap.data.batches import ArrayBatches
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult
 from evodeap.fitness.metrics import METRIC_NAMES, classification_metrics
-from evodeap.fitness.runtime import is_out_of_memory, precision_policy, precision_policy_name
+from evodeap.fitness.phases import PhaseClock
+from evodeap.fitness.runtime import is_out_of_memory, precision_policy, precision_policy_name, release_models
 from evodeap.genome import Genome
 from evodeap.models import DEFAULT_MAX_PARAMS, InvalidModelError, build_model, parameter_steps, plan_model, training_flops
 
@@ -64,6 +64,21 @@ def load_bundle(spec: Any) -> Any:
 
         _BUNDLES[key] = load(spec)
     return _BUNDLES[key]
+
+
+#: Memory a scoring call's activations may take: scoring slices hold up to
+#: ``SCORING_MEMORY_MB / (4 B · Σ layer outputs)`` videos (at least the training batch).
+SCORING_MEMORY_MB = 256.0
+#: The most videos one scoring call takes.
+MAX_SCORING_BATCH = 1024
+
+
+def scoring_batch_size(activation_elements: int, batch_size: int) -> int:
+    """Videos per scoring call: ``⌊SCORING_MEMORY_MB / (4 B · activation_elements)⌋``,
+    between the training ``batch_size`` and :data:`MAX_SCORING_BATCH` — a few large calls
+    instead of one per training batch (see docs/fitness.md, "Fixed cost of an evaluation")."""
+    fits = int(SCORING_MEMORY_MB * 2**20 // (4 * max(1, int(activation_elements))))
+    return max(int(batch_size), min(MAX_SCORING_BATCH, fits))
 
 
 #: the largest float below 1: T never reaches 1, even where ``c / (c + c_ref)`` rounds to 1.0
@@ -257,12 +272,23 @@ class KerasFitness:
         return (self.accuracy_weight * A - self.cost_weight * T + self.robustness_weight * R,)
 
     def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
-        """Build, train and score ``genome``; every outcome is an :class:`EvalResult`."""
+        """Build, train and score ``genome``; every outcome is an :class:`EvalResult`.
+
+        The seconds of each phase (:mod:`evodeap.fitness.phases`) go to
+        ``extra["phase_seconds"]``."""
+        clock = PhaseClock()
+        result = self._evaluate(genome, context, clock)
+        result.extra["phase_seconds"] = clock.as_dict()
+        return result
+
+    def _evaluate(self, genome: Genome, context: EvalContext, clock: PhaseClock) -> EvalResult:
         start = time.perf_counter()
-        bundle = self.bundle()
-        configure_runtime(self.deterministic)
+        with clock.phase("data"):
+            bundle = self.bundle()
+            configure_runtime(self.deterministic)
         hp = genome.hyperparameters
-        plan = plan_model(genome, bundle.input_shape, bundle.task, max_params=self.max_params)
+        with clock.phase("build"):
+            plan = plan_model(genome, bundle.input_shape, bundle.task, max_params=self.max_params)
         common = {"seed": context.seed, "n_params": plan.n_params if plan.valid else 0}
 
         def failure(status: str, message: str, **kwargs: Any) -> EvalResult:
@@ -282,23 +308,27 @@ class KerasFitness:
         model = None
         try:
             with precision_policy(self.mixed_precision):
-                set_random_seed(context.seed)
-                model = build_model(
-                    genome, bundle.input_shape, bundle.task, max_params=self.max_params,
-                    jit_compile=self.compile_setting(), plan=plan,
-                )
-                started = self._start_from(model, genome, bundle, context)
-                return self._train_and_score(model, plan, genome, bundle, context, start, started)
+                with clock.phase("build"):
+                    set_random_seed(context.seed)
+                    model = build_model(
+                        genome, bundle.input_shape, bundle.task, max_params=self.max_params,
+                        jit_compile=self.compile_setting(), plan=plan,
+                    )
+                with clock.phase("weights"):
+                    started = self._start_from(model, genome, bundle, context)
+                result = self._train_and_score(model, plan, genome, bundle, context, start, started, clock)
         except InvalidModelError as exc:
-            return failure("invalid", str(exc))
+            result = failure("invalid", str(exc))
         except Exception as exc:  # a failing model is a result, never a crashed run
             if is_out_of_memory(exc):
-                return failure("oom", f"{type(exc).__name__}: {str(exc)[:500]}")
-            return failure("error", f"{type(exc).__name__}: {str(exc)[:500]}")
+                result = failure("oom", f"{type(exc).__name__}: {str(exc)[:500]}")
+            else:
+                result = failure("error", f"{type(exc).__name__}: {str(exc)[:500]}")
         finally:
-            del model
-            keras.backend.clear_session()
-            gc.collect()
+            with clock.phase("teardown"):
+                del model
+                release_models()
+        return result
 
     # -- internals ------------------------------------------------------------------
     def _start_from(self, model, genome: Genome, bundle, context: EvalContext) -> dict[str, Any]:
@@ -328,19 +358,22 @@ class KerasFitness:
         return max(1, total - int(context.trained_epochs))
 
     def _validation_score(self, model, bundle, batch_size: int) -> float:
-        """The fitness metric on the clean validation split (the learning curve's value)."""
+        """The fitness metric on the clean validation split (the learning curve's value);
+        ``batch_size`` videos per scoring call."""
         y_true, y_score = self._predict(model, bundle, "val", batch_size, None)
         return float(classification_metrics(bundle.task.kind, y_true, y_score)[self.metric])
 
-    def _train_and_score(self, model, plan, genome, bundle, context, start, started) -> EvalResult:
+    def _train_and_score(self, model, plan, genome, bundle, context, start, started, clock) -> EvalResult:
         from evodeap.fitness.curves import LearningCurveStopper
 
         hp = genome.hyperparameters
         batch_size = int(hp.get("batch_size", 32))
         epochs = self.planned_epochs(genome, context)
         n_train = bundle.size("train")
-        train = self._inputs(bundle, "train", batch_size, shuffle_seed=context.seed)
-        callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+        with clock.phase("data"):
+            train = self._inputs(bundle, "train", batch_size, shuffle_seed=context.seed)
+        fit_clock = clock.fit_callback()
+        callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN(), fit_clock]
         if isinstance(train, ArrayBatches):  # reshuffle by seed every epoch
             callbacks.append(train.epoch_callback())
         validation = None
@@ -351,10 +384,11 @@ class KerasFitness:
                     monitor="val_loss", patience=self.early_stopping_patience, restore_best_weights=True
                 )
             )
+        score_batch = scoring_batch_size(plan.activation_elements, batch_size)
         stopper = None
         if context.stop_threshold is not None:
             stopper = LearningCurveStopper(
-                lambda m: self._validation_score(m, bundle, batch_size), total_epochs=epochs,
+                lambda m: self._validation_score(m, bundle, score_batch), total_epochs=epochs,
                 threshold=context.stop_threshold, min_epochs=context.stop_min_epochs, prefix=context.curve,
             )
             callbacks.append(stopper)
@@ -362,7 +396,9 @@ class KerasFitness:
         history = model.fit(
             train, epochs=epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0
         )
-        train_seconds = time.perf_counter() - fit_start
+        fit_end = time.perf_counter()
+        train_seconds = fit_end - fit_start
+        clock.fit_done(fit_clock, fit_start, fit_end)
         losses = np.asarray(history.history.get("loss", []), dtype=float)
         epochs_run = len(losses)
         epochs_total = int(context.trained_epochs) + epochs_run
@@ -412,16 +448,17 @@ class KerasFitness:
             splits.append(("val_perturbed", self._perturbation()))
         if self.evaluate_test and "test" in bundle.splits:
             splits.append(("test", None))
-        for name, perturbation in splits:
-            split = "val" if name.startswith("val") else name
-            y_true, y_score = self._predict(model, bundle, split, batch_size, perturbation)
-            if not np.all(np.isfinite(y_score)):
-                return EvalResult.failure(
-                    "nan", f"non-finite predictions on {name}", self.failure_fitness, metrics=metrics,
-                    wall_time=time.perf_counter() - start, **common,
-                )
-            for key, value in classification_metrics(task.kind, y_true, y_score).items():
-                metrics[f"{name}_{key}"] = value
+        with clock.phase("scoring"):
+            for name, perturbation in splits:
+                split = "val" if name.startswith("val") else name
+                y_true, y_score = self._predict(model, bundle, split, score_batch, perturbation)
+                if not np.all(np.isfinite(y_score)):
+                    return EvalResult.failure(
+                        "nan", f"non-finite predictions on {name}", self.failure_fitness, metrics=metrics,
+                        wall_time=time.perf_counter() - start, **common,
+                    )
+                for key, value in classification_metrics(task.kind, y_true, y_score).items():
+                    metrics[f"{name}_{key}"] = value
         A = metrics[f"val_{self.metric}"]
         R = metrics.get(f"val_perturbed_{self.metric}", 0.0)
         T = normalised[self.cost_measure]
@@ -458,15 +495,19 @@ class KerasFitness:
 
     @classmethod
     def _predict(cls, model, bundle, split: str, batch_size: int, perturbation) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and model outputs over a split, batch by batch (order kept)."""
-        truths, scores = [], []
+        """Labels and model outputs over a split (order kept), ``batch_size`` videos per call.
+
+        The split's arrays (:meth:`DataBundle.inputs`, perturbed once per bundle) are fed
+        in slices to direct model calls, which run eagerly: no input pipeline to build and
+        no per-model tracing of a predict function, which would dominate the cost of
+        scoring the small validation and test splits."""
+        x, y = bundle.inputs(split, perturbation)
+        scores = []
         with inference_mode():
-            for x, y in cls._inputs(bundle, split, batch_size, perturbation=perturbation):
-                # a direct call runs eagerly: no per-model tracing of a predict function,
-                # which dominates the cost of scoring the small validation and test splits
-                scores.append(np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=np.float64))
-                truths.append(np.asarray(y))
-        return np.concatenate(truths), np.concatenate(scores)
+            for i in range(0, len(x), int(batch_size)):
+                out = model(x[i:i + int(batch_size)], training=False)
+                scores.append(np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64))
+        return np.asarray(y), np.concatenate(scores)
 
     def __repr__(self) -> str:
         mode = "(A, -T, R)" if self.multi_objective else (

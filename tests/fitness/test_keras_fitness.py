@@ -135,7 +135,7 @@ def test_out_of_memory_and_other_errors_are_results(multiclass, monkeypatch):
 
     cleared = []
     real_clear = keras.backend.clear_session
-    monkeypatch.setattr(keras.backend, "clear_session", lambda: (cleared.append(1), real_clear()))
+    monkeypatch.setattr(keras.backend, "clear_session", lambda **kw: (cleared.append(1), real_clear(**kw)))
 
     def oom(*args, **kwargs):
         raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
