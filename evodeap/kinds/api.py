@@ -27,6 +27,9 @@ The gene's fields are the values evolution changes; its methods say what the lay
 dropout, batch normalization), and turns its input into ``produces``. The walker
 (:mod:`evodeap.kinds.walk`) inserts the transitions between stages; a ``recurrent`` kind
 returns sequences exactly when a later gene acts on a sequence (``ctx.returns_sequences``).
+A kind that leaves its stage without being recurrent (``frame_pool``: frames -> sequence,
+``time_pool``: sequence -> vector) stands at most once in a genome
+(:attr:`LayerKind.at_most_once`).
 
 **Optional methods** of a gene: ``describe() -> str`` (for ``Genome.describe``; default
 ``kind(field=value, ...)``), ``problems() -> list[str]`` (why the gene cannot make a layer,
@@ -132,6 +135,14 @@ class LayerKind:
     def fields(self) -> tuple[str, ...]:
         """The gene's evolvable fields, in declaration order."""
         return tuple(f.name for f in dataclasses.fields(self.gene))
+
+    @property
+    def at_most_once(self) -> bool:
+        """Whether a genome holds at most one layer of this kind: a kind that leaves the stage
+        it acts on without being recurrent (``frame_pool``, ``time_pool``) — after it the model
+        is past that stage, so a second one could never act. Family rules, sampling, mutation
+        and repair enforce it."""
+        return self.acts_on != ANY and self.produces != self.acts_on and not self.recurrent
 
     def default_domains(self) -> dict[str, Domain]:
         """A fresh ``field -> domain`` dict of the kind's default domains (field order)."""

@@ -4,8 +4,14 @@ A family is an ordered list of *stages*, each a tuple of the kinds allowed in it
 ``cnn+rnn``: conv blocks, then SimpleRNN layers, then dense layers). Every layer of a stage
 kind belongs to its stage, and the stage indices along a genome never decrease. *Free*
 kinds (dropout) may stand anywhere. *Required* kinds must appear at least once (a ``cnn``
-needs a conv block). Options: ``frame_downsample`` average-pools the frames down to at
-most ``frame_size`` pixels a side before they are flattened into a sequence (the ``rnn``
+needs a conv block). *Optional* kinds belong to the family but a search space searches
+them only when it gives them domains (:attr:`SearchSpace.kinds
+<evodeap.space.SearchSpace.kinds>`): every built-in family carries ``frame_pool`` and
+``time_pool`` (:mod:`evodeap.kinds.pooling`) as optional stages, so its default space,
+and every space recorded before they existed, keeps its meaning. A kind that leaves its
+stage without being recurrent (:attr:`~evodeap.kinds.api.LayerKind.at_most_once`) stands
+at most once in a genome. Options: ``frame_downsample`` average-pools the frames down to
+at most ``frame_size`` pixels a side before they leave the frames stage (the ``rnn``
 family feeds raw frames to its first recurrent layer).
 
 A new family needs no code::
@@ -34,8 +40,10 @@ class Family:
             kind name is a one-kind stage).
         required: kinds every genome of the family contains at least once.
         free: kinds that may stand anywhere (they act on any stage).
-        frame_downsample: average-pool frames to at most ``frame_size`` a side before
-            flattening them into a sequence.
+        frame_downsample: average-pool frames to at most ``frame_size`` a side before they
+            leave the frames stage (flattened into a sequence, or a ``frame_pool`` gene).
+        optional: kinds of the family that a search space carries only when it gives them
+            domains explicitly (the default domains of a family leave them out).
     """
 
     name: str
@@ -43,12 +51,14 @@ class Family:
     required: tuple[str, ...] = ()
     free: tuple[str, ...] = ("dropout",)
     frame_downsample: bool = False
+    optional: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         stages = tuple((s,) if isinstance(s, str) else tuple(s) for s in self.stages)
         object.__setattr__(self, "stages", stages)
         object.__setattr__(self, "required", tuple(self.required))
         object.__setattr__(self, "free", tuple(self.free))
+        object.__setattr__(self, "optional", tuple(self.optional))
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -56,9 +66,12 @@ class Family:
         return tuple(k for stage in self.stages for k in stage) + self.free
 
     def representatives(self) -> tuple[str, ...]:
-        """One kind per stage: the stage's first required kind, else its first kind
-        (``cnn+rnn``: conv, rnn, dense; ``residual``: residual, dense)."""
-        return tuple(next((k for k in stage if k in self.required), stage[0]) for stage in self.stages)
+        """One kind per stage: the stage's first required kind, else its first kind that is
+        not optional; stages of optional kinds only are skipped (``cnn+rnn``: conv, rnn,
+        dense; ``residual``: residual, dense)."""
+        return tuple(
+            next((k for k in stage if k in self.required), next(k for k in stage if k not in self.optional))
+            for stage in self.stages if any(k not in self.optional for k in stage))
 
     def template(self, n_layers: int) -> list[str]:
         """A fixed structure of ``n_layers`` layers: the :meth:`representatives`, spread as
@@ -83,10 +96,15 @@ class Family:
         problems = []
         last, last_kind = -1, ""
         allowed = self.kinds
+        seen: set[str] = set()
         for position, gene in enumerate(layers):
             if gene.kind not in allowed:
                 problems.append(f"layer {position} is {gene.kind!r}, not allowed in {self.name}")
                 continue
+            if gene.kind in seen and get_kind(gene.kind).at_most_once:
+                problems.append(f"layer {position} is a second {gene.kind} layer: a genome holds at most one "
+                                f"(it leaves the {get_kind(gene.kind).acts_on} stage)")
+            seen.add(gene.kind)
             rank = self.stage(gene.kind)
             if rank is None:
                 continue
@@ -111,12 +129,14 @@ def register_family(
     required: Sequence[str] = (),
     free: Sequence[str] = ("dropout",),
     frame_downsample: bool = False,
+    optional: Sequence[str] = (),
 ) -> Family:
     """Register (and return) a model family; see :class:`Family` for the arguments.
 
     Every kind must be registered already; stage kinds act on the same stage within a stage
     and on stages in model order (frames, sequence, vector) across stages; free kinds act
-    on any stage; required kinds belong to the family. Registering a name again is an error
+    on any stage; required kinds belong to the family; optional kinds belong to the family
+    and are not required. Registering a name again is an error
     unless it comes from the same module (a plug-in file loaded again).
 
     Raises:
@@ -126,7 +146,8 @@ def register_family(
     if not isinstance(name, str) or not name:
         raise LayerKindError(f"a family needs a non-empty name, got {name!r}")
     try:
-        family = Family(name, tuple(stages), tuple(required), tuple(free), bool(frame_downsample))
+        family = Family(name, tuple(stages), tuple(required), tuple(free), bool(frame_downsample),
+                        tuple(optional))
     except TypeError as exc:
         raise LayerKindError(f"family {name!r}: malformed stages {stages!r} ({exc})") from None
     _check_family(family)
@@ -168,6 +189,14 @@ def _check_family(family: Family) -> None:
     outside = [k for k in family.required if k not in kinds]
     if outside:
         raise LayerKindError(f"{where}: required kinds {outside} are not kinds of the family")
+    outside = [k for k in family.optional if k not in kinds]
+    if outside:
+        raise LayerKindError(f"{where}: optional kinds {outside} are not kinds of the family")
+    both = [k for k in family.optional if k in family.required]
+    if both:
+        raise LayerKindError(f"{where}: kinds {both} cannot be both required and optional")
+    if len(set(family.optional)) != len(family.optional):
+        raise LayerKindError(f"{where}: optional kinds {list(family.optional)} repeat a kind")
 
 
 def get_family(name: str) -> Family:

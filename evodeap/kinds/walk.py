@@ -14,6 +14,11 @@ inserts the transitions, generically:
   asks for it (``frame_downsample``, only when ``p > 1``);
 * sequence -> vector: the mean over time (``temporal_pool``).
 
+A gene that itself leaves the frames stage (``acts_on`` frames, ``produces`` a later stage,
+e.g. ``frame_pool``) replaces the flatten, and gets the same ``frame_downsample`` before it;
+a gene that leaves the sequence stage (``time_pool``, a recurrent layer) replaces the mean
+over time.
+
 A recurrent kind returns sequences exactly when a later gene acts on a sequence. After
 the last gene the walk moves to the vector stage, adds ``head_dropout`` (when the
 ``dropout`` hyperparameter is above 0) and the ``head``.
@@ -182,6 +187,8 @@ def walk(
                     f"layer {i} ({gene.kind}) acts on {kind.acts_on} but its input is already a {state.stage}")
                 break
             state.advance(kind.acts_on)
+            if kind.acts_on == FRAMES and kind.produces != FRAMES:
+                state.leave_frames()
         returns_sequences = kind.recurrent and any(k.acts_on == SEQUENCE for k in kinds[i + 1:])
         stage = state.stage if kind.acts_on == ANY else (SEQUENCE if returns_sequences else kind.produces)
         ctx = LayerContext(gene.kind, i, f"{gene.kind}_{i}", returns_sequences)
@@ -210,13 +217,17 @@ class _State:
         self.steps: list[Step] = []
         self.problems: list[str] = []
 
+    def leave_frames(self) -> None:
+        """Before the frames leave their stage: the family's ``frame_downsample``, if any."""
+        if self.family.frame_downsample:
+            p = frame_pool_size(self.shape[1], self.shape[2], self.frame_size)
+            if p > 1:
+                self.add(FrameDownsample(p), _fixed("frame_downsample"), FRAMES, "frame_downsample")
+
     def advance(self, target: str) -> None:
         """Insert the transitions from the current stage to ``target``."""
         if self.stage == FRAMES and target in (SEQUENCE, VECTOR):
-            if self.family.frame_downsample:
-                p = frame_pool_size(self.shape[1], self.shape[2], self.frame_size)
-                if p > 1:
-                    self.add(FrameDownsample(p), _fixed("frame_downsample"), FRAMES, "frame_downsample")
+            self.leave_frames()
             self.add(FrameFlatten(), _fixed("frame_flatten"), SEQUENCE, "frame_flatten")
         if self.stage == SEQUENCE and target == VECTOR:
             self.add(TemporalPool(), _fixed("temporal_pool"), VECTOR, "temporal_pool")
