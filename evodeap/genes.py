@@ -20,16 +20,18 @@ from evodeap.kinds import (
     ConvBlock,
     DenseLayer,
     DropoutLayer,
+    FramePool,
     GRULayer,
     LSTMLayer,
     RecurrentLayer,
     ResidualBlock,
+    TimePool,
 )
 from evodeap.registry import RegistryView
 
 #: The built-in gene types (any registered kind's gene is a layer gene too).
 LayerGene = Union[ConvBlock, RecurrentLayer, DenseLayer, DropoutLayer, LSTMLayer, GRULayer,
-                  BatchNormLayer, ResidualBlock]
+                  BatchNormLayer, ResidualBlock, FramePool, TimePool]
 
 
 #: ``kind name -> gene class`` of every registered kind (live: reads the registry).

@@ -23,6 +23,9 @@ input video of shape ``(T, H, W, C)``, with the built-in kinds:
 * **cnn+rnn** — the conv blocks as a per-frame encoder, flattened per frame, then the
   SimpleRNN stack, dense layers, head. ``lstm``, ``gru``, ``cnn+lstm``, ``cnn+gru`` and
   ``residual`` follow the same walk with their kinds.
+* **frame_pool / time_pool genes** (optional, :mod:`evodeap.kinds.pooling`) replace the
+  per-frame flatten (``flatten``, or global ``max`` / ``avg`` pooling of each frame) and the
+  mean over time (``mean``, ``max``, ``last`` time step) where the genome has them.
 * **dropout genes** stand where the genome puts them; the ``dropout`` hyperparameter
   is a dropout layer applied right before the output head (skipped when 0).
 * **head** — ``Dense(n, softmax)`` + sparse categorical cross-entropy (multi-class),

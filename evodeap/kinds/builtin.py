@@ -1,5 +1,8 @@
 """The four original layer kinds — conv, rnn, dense, dropout — and the cnn, rnn, cnn+rnn families.
 
+Each family also carries the optional ``frame_pool`` and ``time_pool`` stages
+(:mod:`evodeap.kinds.pooling`), searched only by a space that gives them domains.
+
 Written with the public API (:mod:`evodeap.kinds.api`) exactly as a researcher writes a kind.
 Their Keras layer names, shapes, parameter counts and FLOPs are those of every model built
 before kinds were plug-ins, so old genomes, seeds, results and inherited weights keep
@@ -28,6 +31,7 @@ from evodeap.kinds.api import (
     register_kind,
 )
 from evodeap.kinds.families import register_family
+from evodeap.kinds.pooling import FramePool, TimePool  # noqa: F401  (registered before the families name them)
 
 POOLINGS = ("max", "avg", "none")
 
@@ -195,6 +199,12 @@ class DropoutLayer:
         return f"drop{self.rate:.2f}"
 
 
-register_family("cnn", [("conv",), ("dense",)], required=("conv",))
-register_family("rnn", [("rnn",), ("dense",)], required=("rnn",), frame_downsample=True)
-register_family("cnn+rnn", [("conv",), ("rnn",), ("dense",)], required=("conv", "rnn"))
+#: The optional stages of every built-in family (see :mod:`evodeap.kinds.pooling`).
+POOLING_KINDS = ("frame_pool", "time_pool")
+
+register_family("cnn", [("conv",), ("frame_pool",), ("time_pool",), ("dense",)], required=("conv",),
+                optional=POOLING_KINDS)
+register_family("rnn", [("frame_pool",), ("rnn",), ("time_pool",), ("dense",)], required=("rnn",),
+                frame_downsample=True, optional=POOLING_KINDS)
+register_family("cnn+rnn", [("conv",), ("frame_pool",), ("rnn",), ("time_pool",), ("dense",)],
+                required=("conv", "rnn"), optional=POOLING_KINDS)

@@ -1,4 +1,5 @@
-"""LSTM and GRU layer kinds (recurrent stage) and the lstm, gru, cnn+lstm, cnn+gru families.
+"""LSTM and GRU layer kinds (recurrent stage) and the lstm, gru, cnn+lstm, cnn+gru families
+(with the optional ``frame_pool`` and ``time_pool`` stages of every built-in family).
 
 Written with the public API only (:mod:`evodeap.kinds.api`). Cost model per sample, for
 ``u`` units on ``D`` input features over ``T`` steps (Keras 3 defaults: biases on; the GRU
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 
 from evodeap.domains import Choice, Integer
 from evodeap.kinds.api import SEQUENCE, VECTOR, LayerContext, LayerPlan, activation_problems, positive_int_problems, register_kind
+from evodeap.kinds.builtin import POOLING_KINDS
 from evodeap.kinds.families import register_family
 
 RECURRENT_DOMAINS = {"units": Integer(8, 128, log=True), "activation": Choice(("tanh", "relu"))}
@@ -77,7 +79,11 @@ class GRULayer:
         return f"gru{self.units}{self.activation}"
 
 
-register_family("lstm", [("lstm",), ("dense",)], required=("lstm",), frame_downsample=True)
-register_family("gru", [("gru",), ("dense",)], required=("gru",), frame_downsample=True)
-register_family("cnn+lstm", [("conv",), ("lstm",), ("dense",)], required=("conv", "lstm"))
-register_family("cnn+gru", [("conv",), ("gru",), ("dense",)], required=("conv", "gru"))
+register_family("lstm", [("frame_pool",), ("lstm",), ("time_pool",), ("dense",)], required=("lstm",),
+                frame_downsample=True, optional=POOLING_KINDS)
+register_family("gru", [("frame_pool",), ("gru",), ("time_pool",), ("dense",)], required=("gru",),
+                frame_downsample=True, optional=POOLING_KINDS)
+register_family("cnn+lstm", [("conv",), ("frame_pool",), ("lstm",), ("time_pool",), ("dense",)],
+                required=("conv", "lstm"), optional=POOLING_KINDS)
+register_family("cnn+gru", [("conv",), ("frame_pool",), ("gru",), ("time_pool",), ("dense",)],
+                required=("conv", "gru"), optional=POOLING_KINDS)

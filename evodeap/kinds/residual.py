@@ -1,4 +1,5 @@
-"""A residual convolution block as a layer kind, and the ``residual`` family.
+"""A residual convolution block as a layer kind, and the ``residual`` family (with the
+optional ``frame_pool`` and ``time_pool`` stages of every built-in family).
 
 Written with the public API only (:mod:`evodeap.kinds.api`). On frames ``(T, H, W, C)``
 with ``F`` filters and kernel ``k`` (each convolution per frame, ``(1, k, k)``, "same")::
@@ -20,7 +21,7 @@ from typing import Any, ClassVar
 
 from evodeap.domains import Choice, Integer
 from evodeap.kinds.api import FRAMES, LayerContext, LayerPlan, activation_problems, positive_int_problems, register_kind
-from evodeap.kinds.builtin import POOLINGS, build_pooling, pooled_frames, pooling_problems
+from evodeap.kinds.builtin import POOLING_KINDS, POOLINGS, build_pooling, pooled_frames, pooling_problems
 from evodeap.kinds.families import register_family
 
 
@@ -80,5 +81,5 @@ class ResidualBlock:
         return f"res{self.filters}k{self.kernel_size}{self.activation}-{self.pooling}"
 
 
-register_family("residual", [("residual", "conv"), ("dense",)], required=("residual",),
-                free=("dropout", "batchnorm"))
+register_family("residual", [("residual", "conv"), ("frame_pool",), ("time_pool",), ("dense",)],
+                required=("residual",), free=("dropout", "batchnorm"), optional=POOLING_KINDS)
