@@ -376,9 +376,16 @@ def _set_nested(mapping: dict, path: str, value: Any) -> dict:
 
 
 def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
-    """``space.family``, ``space.min_layers``, ``space.learning_rate.low``, ``space.conv.filters.high`` ..."""
+    """``space.family``, ``space.min_layers``, ``space.learning_rate.low``, ``space.conv.filters.high`` ...;
+    ``space.with_kinds=["frame_pool", "time_pool"]`` (or one name) searches optional kinds of
+    the family too, with their default domains (:meth:`SearchSpace.with_kinds`)."""
     if path == "family":
         return space.with_family(value)
+    if path == "with_kinds":
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"space.with_kinds expects a layer kind name or a list of names, got {value!r}")
+        return space.with_kinds(*names)
     if path in ("min_layers", "max_layers"):
         return dataclasses.replace(space, **{path: value})
     *gene, attr = path.split(".")
@@ -386,6 +393,10 @@ def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
     try:
         domain = space.domain(gene_path)
     except KeyError:
+        kind = gene_path.partition(".")[0]
+        if kind in space.family_rules.optional and kind not in space.kinds:
+            raise ConfigError(f"the space does not search the optional kind {kind!r} yet: add it first with "
+                              f"--set space.with_kinds={kind} (then space.{path} applies)") from None
         raise ConfigError(f"unknown search-space gene {gene_path!r}; genes: {', '.join(space.gene_paths())}") from None
     if attr not in {f.name for f in dataclasses.fields(domain)}:
         raise ConfigError(f"{gene_path} has no attribute {attr!r}")

@@ -42,11 +42,14 @@ def default_layer_domains(family: str | None = None) -> dict[str, dict[str, Doma
     Every default space carries the domains of the kinds registered ``in_default_space``
     (conv, rnn, dense, dropout — the content of every space before kinds were plug-ins, so
     recorded spaces keep their meaning); with ``family``, the defaults of the family's other
-    kinds follow, in the family's order.
+    kinds follow, in the family's order — except its *optional* kinds (``frame_pool``,
+    ``time_pool``), which a space searches only when given their domains explicitly
+    (:meth:`SearchSpace.with_kinds`).
     """
     kinds = list(default_space_kinds())
     if family is not None and family in FAMILIES:
-        kinds += [k for k in get_family(family).kinds if k not in kinds]
+        fam = get_family(family)
+        kinds += [k for k in fam.kinds if k not in kinds and k not in fam.optional]
     return {kind: get_kind(kind).default_domains() for kind in kinds}
 
 
@@ -58,8 +61,11 @@ class SearchSpace:
         family: model family name; decides which layer kinds may appear, and in what order.
         hyperparameters: hyperparameter name -> domain.
         layers: layer kind -> field -> domain. Kinds outside the family are ignored;
-            every kind the family allows must be present with all its fields. ``None``
-            (the default) gives :func:`default_layer_domains` of the family.
+            every kind the family allows must be present with all its fields, except the
+            family's optional kinds (``frame_pool``, ``time_pool``): the space searches those
+            only when it has their domains. ``None`` (the default) gives
+            :func:`default_layer_domains` of the family (no optional kinds); add optional
+            kinds with :meth:`with_kinds`.
         min_layers, max_layers: bounds on the number of layer genes (dropout included).
 
     Construction validates everything and raises :class:`SearchSpaceError` with a clear
@@ -81,7 +87,11 @@ class SearchSpace:
         object.__setattr__(self, "layers", {k: dict(v) for k, v in layers.items()})
         self.validate()
         # resolved once per space: the family and the gene class of every kind
-        object.__setattr__(self, "_family", get_family(self.family))
+        fam = get_family(self.family)
+        kinds = tuple(k for k in fam.kinds if k not in fam.optional or k in self.layers)
+        object.__setattr__(self, "_family", fam)
+        object.__setattr__(self, "_kinds", kinds)
+        object.__setattr__(self, "_once", frozenset(k for k in kinds if get_kind(k).at_most_once))
         object.__setattr__(self, "_genes", {kind: get_kind(kind).gene for kind in self.layers})
 
     # -- validation ---------------------------------------------------------------
@@ -117,7 +127,7 @@ class SearchSpace:
                 )
             for fname, dom in fields.items():
                 check_domain(f"{kind}.{fname}", dom)
-        missing = [k for k in fam.kinds if k not in self.layers]
+        missing = [k for k in fam.kinds if k not in self.layers and k not in fam.optional]
         if missing:
             raise SearchSpaceError(f"family {fam.name!r} needs domains for layer kinds {missing}")
 
@@ -129,8 +139,15 @@ class SearchSpace:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        """Layer kinds that may appear in genomes of this space."""
-        return self.family_rules.kinds
+        """Layer kinds that may appear in genomes of this space: the family's kinds (stage
+        order, then the free kinds) less its optional kinds the space has no domains for."""
+        return self._kinds
+
+    @property
+    def at_most_once(self) -> frozenset[str]:
+        """Kinds of :attr:`kinds` that a genome holds at most once
+        (:attr:`~evodeap.kinds.api.LayerKind.at_most_once`: ``frame_pool``, ``time_pool``)."""
+        return self._once
 
     def domain(self, path: str) -> Domain:
         """Domain by path: ``"learning_rate"`` or ``"conv.filters"``."""
@@ -150,6 +167,24 @@ class SearchSpace:
         """A new space of another family; kinds it lacks get their default domains."""
         defaults = default_layer_domains(family)
         return replace(self, family=family, layers={**defaults, **self.layers})
+
+    def with_kinds(self, *kinds: str) -> "SearchSpace":
+        """A new space that also searches ``kinds`` — optional kinds of the family, e.g.
+        ``SearchSpace(family="cnn").with_kinds("frame_pool", "time_pool")`` — with their
+        default domains (a kind the space already has keeps its domains).
+
+        Raises:
+            SearchSpaceError: a kind is not registered or not a kind of the family.
+        """
+        fam = self.family_rules
+        for kind in kinds:
+            if kind not in KINDS:
+                raise SearchSpaceError(f"unknown layer kind {kind!r}; known kinds: {', '.join(KINDS.names())}")
+            if kind not in fam.kinds:
+                raise SearchSpaceError(f"layer kind {kind!r} is not a kind of family {fam.name!r} "
+                                       f"(its kinds: {', '.join(fam.kinds)})")
+        added = {k: get_kind(k).default_domains() for k in kinds if k not in self.layers}
+        return replace(self, layers={**self.layers, **added})
 
     def with_domain(self, path: str, domain: Domain) -> "SearchSpace":
         """A new space with one domain replaced (validated)."""
@@ -174,17 +209,41 @@ class SearchSpace:
         """A uniformly random valid genome.
 
         The number of layers is uniform in ``[min_layers, max_layers]``; kinds are drawn
-        uniformly from the family's kinds, the required kinds are guaranteed, and the
-        layers are put in the family's stage order.
+        uniformly from the space's :attr:`kinds`, the required kinds are guaranteed, a
+        second layer of an :attr:`at_most_once` kind is drawn again among the kinds still
+        allowed (only then: a space without such kinds draws what it always drew), and
+        the layers are put in the family's stage order.
         """
         fam = self.family_rules
+        all_kinds = self.kinds
         n = int(rng.integers(self.min_layers, self.max_layers + 1)) if n_layers is None else n_layers
-        kinds = [fam.kinds[int(i)] for i in rng.integers(len(fam.kinds), size=n)]
+        kinds = [all_kinds[int(i)] for i in rng.integers(len(all_kinds), size=n)]
         slots = rng.permutation(n)
+        fixed = set()
         for slot, kind in zip(slots, fam.required):
             kinds[int(slot)] = kind
+            fixed.add(int(slot))
+        if self._once:
+            kinds = self._draw_repeats_again(kinds, fixed, rng)
         layers = [self.sample_layer(k, rng) for k in kinds]
         return cls(order_layers(layers, fam), self.sample_hyperparameters(rng), family=self.family, birth=birth)
+
+    def _draw_repeats_again(self, kinds: list[str], fixed: set[int], rng: np.random.Generator) -> list[str]:
+        """``kinds`` with every repeat of an at-most-once kind drawn again among the kinds
+        still allowed (dropped when none is); ``fixed`` positions hold required kinds."""
+        once = self._once
+        seen = {kinds[i] for i in fixed if kinds[i] in once}
+        result = []
+        for i, kind in enumerate(kinds):
+            if i not in fixed and kind in once and kind in seen:
+                allowed = [k for k in self.kinds if k not in seen]
+                if not allowed:
+                    continue
+                kind = allowed[int(rng.integers(len(allowed)))]
+            if kind in once:
+                seen.add(kind)
+            result.append(kind)
+        return result
 
     # -- checking -----------------------------------------------------------------
     def violations(self, genome: Genome) -> list[str]:
@@ -195,6 +254,9 @@ class SearchSpace:
         if not self.min_layers <= len(genome) <= self.max_layers:
             problems.append(f"{len(genome)} layers outside [{self.min_layers}, {self.max_layers}]")
         problems += self.family_rules.violations(genome)
+        allowed = self.family_rules.kinds
+        problems += [f"layer {i} is {gene.kind!r}, a kind this space does not search (it has no domains for it)"
+                     for i, gene in enumerate(genome) if gene.kind in allowed and gene.kind not in self._kinds]
         for i, gene in enumerate(genome):
             for fname, dom in self.layers.get(gene.kind, {}).items():
                 value = getattr(gene, fname)

@@ -71,11 +71,19 @@ def contract_family(kind: str) -> str:
     raise AssertionError(f"no registered family allows layer kind {kind!r}: register one, or pass family=")
 
 
+def kind_space(kind: str, family: str | None = None) -> SearchSpace:
+    """The family's default space, searching ``kind`` too when it is an optional kind of
+    the family (:meth:`SearchSpace.with_kinds`)."""
+    space = SearchSpace(family=family or contract_family(kind))
+    return space if kind in space.kinds else space.with_kinds(kind)
+
+
 def contract_space(kind: str, family: str | None = None) -> SearchSpace:
-    """The family's default space with every integer domain cut to ``[low, min(high, 2·low)]``
-    (small models) and at most four layers beyond the required ones."""
+    """The family's default space (with ``kind``, see :func:`kind_space`) with every integer
+    domain cut to ``[low, min(high, 2·low)]`` (small models) and at most four layers beyond
+    the required ones."""
     family = family or contract_family(kind)
-    base = SearchSpace(family=family)
+    base = kind_space(kind, family)
     layers = {k: {f: _small(d) for f, d in fields.items()} for k, fields in base.layers.items()}
     required = len(base.family_rules.required)
     return SearchSpace(family=family, hyperparameters=base.hyperparameters, layers=layers,
@@ -111,7 +119,7 @@ def genomes_with(kind: str, space: SearchSpace, n: int = 3, seed: int = 0,
 # -- checks without Keras -------------------------------------------------------------------------
 def check_sampling(kind: str, family: str | None = None, n: int = 100, seed: int = 0) -> None:
     """Sampled genes: the kind's class, every field inside its domain, frozen, reproducible."""
-    space = SearchSpace(family=family or contract_family(kind))
+    space = kind_space(kind, family)
     record = KINDS.get(kind)
     draws = [space.sample_layer(kind, np.random.default_rng(seed + i)) for i in range(n)]
     for gene in draws:
@@ -145,7 +153,7 @@ def check_mutation(kind: str, family: str | None = None, seeds: Sequence[int] = 
     """Every registered mutation, at its default rate and at rate 1, keeps genomes valid."""
     from evodeap.operators import MUTATIONS
 
-    space = SearchSpace(family=family or contract_family(kind))
+    space = kind_space(kind, family)
     for name, mutation in MUTATIONS.items():
         takes_rate = "indpb" in inspect.signature(mutation).parameters
         for seed in seeds:

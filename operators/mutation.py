@@ -24,7 +24,7 @@ from evodeap.genome import Genome
 from evodeap.kinds.api import kind_of
 from evodeap.space import Choice, Domain, Integer, SearchSpace
 from evodeap.operators.registry import MUTATIONS
-from evodeap.operators.repair import insert_layer, removable_positions, repair
+from evodeap.operators.repair import addable_kinds, insert_layer, removable_positions, repair
 
 
 # -- pure cores -----------------------------------------------------------------------
@@ -96,9 +96,12 @@ def mut_hyperparameters(
 # -- single structural moves ---------------------------------------------------------
 @MUTATIONS.register("add_layer")
 def mut_add_layer(ind: Genome, *, space: SearchSpace, rng: np.random.Generator) -> tuple[Genome]:
-    """Insert a random layer of a random allowed kind at a random valid position (if room)."""
-    if len(ind) < space.max_layers:
-        kinds = space.kinds
+    """Insert a random layer of a random allowed kind at a random valid position (if room).
+
+    Allowed: the space's kinds, less an at-most-once kind (``frame_pool``, ``time_pool``)
+    the genome already holds."""
+    kinds = addable_kinds(ind, space)
+    if len(ind) < space.max_layers and kinds:
         gene = space.sample_layer(kinds[int(rng.integers(len(kinds)))], rng)
         ind[:] = insert_layer(list(ind), gene, rng, space)
     return (repair(ind, space, rng),)

@@ -41,17 +41,45 @@ def removable_positions(layers: list, space: SearchSpace) -> list[int]:
     return [i for i, g in enumerate(layers) if g.kind not in required or counts[g.kind] > 1]
 
 
+def addable_kinds(layers, space: SearchSpace) -> list[str]:
+    """The space's kinds a new layer may have: all of :attr:`SearchSpace.kinds
+    <evodeap.space.SearchSpace.kinds>` but the at-most-once kinds ``layers`` already hold
+    (in a space without such kinds, exactly ``space.kinds``)."""
+    once = space.at_most_once
+    if not once:
+        return list(space.kinds)
+    present = {g.kind for g in layers}
+    return [k for k in space.kinds if k not in once or k not in present]
+
+
+def first_of_once(layers, space: SearchSpace) -> list:
+    """``layers`` without the repeats of an at-most-once kind (the first of each stays)."""
+    once = space.at_most_once
+    seen: set[str] = set()
+    kept = []
+    for gene in layers:
+        if gene.kind in once:
+            if gene.kind in seen:
+                continue
+            seen.add(gene.kind)
+        kept.append(gene)
+    return kept
+
+
 def repair(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> Genome:
     """Make ``genome`` valid for ``space``, in place, and return it.
 
-    Steps: drop layers of kinds the family does not allow; clip every field into its
-    domain; restore stage order; add a random layer of each missing required kind; remove
-    random removable layers while too long; add random layers while too short; make the
-    hyperparameter names match the space (sample missing ones, drop extra ones) and clip
-    their values.
+    Steps: drop layers of kinds the space does not search (:attr:`SearchSpace.kinds
+    <evodeap.space.SearchSpace.kinds>`: the family's kinds, less optional kinds it has no
+    domains for) and every repeat of an at-most-once kind (the first one stays); clip every
+    field into its domain; restore stage order; add a random layer of each missing required
+    kind; remove random removable layers while too long; add random layers (of kinds still
+    allowed) while too short; make the hyperparameter names match the space (sample missing
+    ones, drop extra ones) and clip their values.
     """
     fam = space.family_rules
-    layers = [clip_gene(g, space) for g in genome if g.kind in fam.kinds]
+    kinds = space.kinds
+    layers = [clip_gene(g, space) for g in first_of_once(genome, space) if g.kind in kinds]
     layers = order_layers(layers, fam)
     for kind in fam.required:
         if not any(g.kind == kind for g in layers):
@@ -61,7 +89,10 @@ def repair(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> Geno
     while len(layers) > space.max_layers:
         del layers[int(rng.choice(removable_positions(layers, space)))]
     while len(layers) < space.min_layers:
-        kind = fam.kinds[int(rng.integers(len(fam.kinds)))]
+        allowed = addable_kinds(layers, space)
+        if not allowed:
+            break
+        kind = allowed[int(rng.integers(len(allowed)))]
         layers = insert_layer(layers, space.sample_layer(kind, rng), rng, space)
     genome[:] = layers
     hyper = {}
