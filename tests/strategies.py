@@ -19,13 +19,18 @@ seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 @st.composite
 def spaces(draw, family=None, narrowed: bool = True) -> SearchSpace:
-    """A valid search space: any family, random layer bounds, and sometimes a refined
-    (narrowed) space, so that repair into a smaller domain is exercised too."""
+    """A valid search space: any family, random layer bounds, sometimes searching the
+    family's optional kinds (``frame_pool``, ``time_pool``: at most once per genome), and
+    sometimes a refined (narrowed) space, so that repair into a smaller domain is
+    exercised too."""
     fam = draw(families) if family is None else family
     n_required = len(FAMILIES[fam].required)
     low = draw(st.integers(n_required, 5))
     high = draw(st.integers(low, 9))
     space = SearchSpace(family=fam, min_layers=low, max_layers=high)
+    optional = FAMILIES[fam].optional
+    if optional and draw(st.booleans()):
+        space = space.with_kinds(*draw(st.lists(st.sampled_from(optional), min_size=1, unique=True)))
     if narrowed and draw(st.booleans()):
         from evodeap.operators.refinement import refine_space
 
@@ -45,6 +50,8 @@ def wide_parent(space: SearchSpace, seed: int, cls: type = Genome) -> Genome:
     """A genome from the *default-bounds* space of ``space``'s family: it may lie outside a
     narrowed ``space`` (ranges and length), so operators must repair their output."""
     wide = SearchSpace(family=space.family, min_layers=len(FAMILIES[space.family].required), max_layers=9)
+    optional = [k for k in space.kinds if k not in wide.kinds]
+    wide = wide.with_kinds(*optional) if optional else wide
     return wide.sample_genome(np.random.default_rng(seed), cls=cls)
 
 
