@@ -16,6 +16,10 @@ recurrent) — so old genomes and search spaces keep their meaning.
   ``(T, C)`` (layer ``frame_pool_reshape_<i>``). In a ``frame_downsample`` family the walk
   average-pools the frames to at most ``frame_size`` a side first, as it does before its
   own flatten, so ``frame_pool(flatten)`` in the ``rnn`` family is today's model.
+  ``rows`` reads each frame row by row: ``(T, H, W, C) -> (T·H, W·C)`` (a ``Reshape``,
+  layer ``frame_pool_<i>``), the sequence a recurrent layer reads an image as — on
+  one-frame hard videos a SimpleRNN over the rows of 18×32 frames reaches test macro AUC
+  0.72 in 12 epochs, against 0.58 over the flattened frame (docs/paper.md).
 * ``time_pool(mode)`` — sequence ``(T, D)`` -> vector ``(D,)``: ``mean``
   (``GlobalAveragePooling1D``, the walk's own temporal pool), ``max``
   (``GlobalMaxPooling1D``), ``last`` (the last time step: ``Cropping1D((T - 1, 0))``, layer
@@ -37,7 +41,7 @@ from typing import Any, ClassVar
 from evodeap.domains import Choice
 from evodeap.kinds.api import FRAMES, SEQUENCE, VECTOR, LayerContext, LayerPlan, register_kind
 
-FRAME_POOL_MODES = ("flatten", "max", "avg")
+FRAME_POOL_MODES = ("flatten", "max", "avg", "rows")
 TIME_POOL_MODES = ("mean", "max", "last")
 
 
@@ -50,8 +54,9 @@ def _mode_problems(gene: Any, modes: tuple[str, ...]) -> list[str]:
 @register_kind(acts_on=FRAMES, produces=SEQUENCE, domains={"mode": Choice(FRAME_POOL_MODES)})
 @dataclass(frozen=True)
 class FramePool:
-    """Each frame's feature maps become one feature vector: flattened, or pooled globally
-    over the frame (max or average) to one value per channel."""
+    """Each frame's feature maps become one feature vector — flattened, or pooled globally
+    over the frame (max or average) to one value per channel — or, ``rows``, a sequence of
+    its rows."""
 
     kind: ClassVar[str] = "frame_pool"
     mode: str
@@ -60,6 +65,8 @@ class FramePool:
         T, H, W, C = shape
         if self.mode == "flatten":
             return [LayerPlan(ctx.name, (T, H * W * C))]
+        if self.mode == "rows":
+            return [LayerPlan(ctx.name, (T * H, W * C))]
         return [LayerPlan(ctx.name, (T, 1, 1, C)), LayerPlan(ctx.part("reshape"), (T, C))]
 
     def build(self, x: Any, ctx: LayerContext) -> Any:
@@ -68,6 +75,8 @@ class FramePool:
         T, H, W, C = (int(d) for d in x.shape[1:])
         if self.mode == "flatten":
             return layers.Reshape((T, H * W * C), name=ctx.name)(x)
+        if self.mode == "rows":
+            return layers.Reshape((T * H, W * C), name=ctx.name)(x)
         pool = layers.MaxPooling3D if self.mode == "max" else layers.AveragePooling3D
         x = pool((1, H, W), name=ctx.name)(x)
         return layers.Reshape((T, C), name=ctx.part("reshape"))(x)

@@ -50,7 +50,7 @@ HP = {"learning_rate": 1e-3, "batch_size": 4, "optimizer": "adam", "dropout": 0.
 TASK = ContractTask()
 SHAPE = (3, 20, 20, 2)  # 20×20 frames: the rnn-like families downsample them by 2 first
 BUILT_IN = ("cnn", "rnn", "cnn+rnn", "lstm", "gru", "cnn+lstm", "cnn+gru", "residual")
-FRAME_MODES = (None, "flatten", "max", "avg")
+FRAME_MODES = (None, "flatten", "max", "avg", "rows")
 TIME_MODES = (None, "mean", "max", "last")
 
 
@@ -302,7 +302,7 @@ def test_with_kinds_turns_the_genes_on_and_survives_json():
     space = SearchSpace(family="cnn").with_kinds("frame_pool", "time_pool")
     assert space.kinds == ("conv", "frame_pool", "time_pool", "dense", "dropout")
     assert space.at_most_once == {"frame_pool", "time_pool"}
-    assert space.layers["frame_pool"] == {"mode": Choice(("flatten", "max", "avg"))}
+    assert space.layers["frame_pool"] == {"mode": Choice(("flatten", "max", "avg", "rows"))}
     assert SearchSpace.from_dict(json.loads(json.dumps(space.to_dict()))) == space
     narrowed = space.with_domain("time_pool.mode", Choice(("max",)))
     assert narrowed.with_kinds("time_pool").layers["time_pool"]["mode"] == Choice(("max",))  # kept
@@ -354,14 +354,14 @@ def test_sampling_a_space_with_the_genes_draws_every_mode_and_never_two(family):
         assert space.violations(genome) == [], genome.describe()
         assert sum(g.kind == "frame_pool" for g in genome) <= 1 and sum(g.kind == "time_pool" for g in genome) <= 1
         seen.update(pools_of(genome))
-    assert seen == {"fpool-flatten", "fpool-max", "fpool-avg", "tpool-mean", "tpool-max", "tpool-last"}
+    assert seen == {"fpool-flatten", "fpool-max", "fpool-avg", "fpool-rows", "tpool-mean", "tpool-max", "tpool-last"}
 
 
 @pytest.mark.parametrize("family", ["cnn", "cnn+rnn", "gru"])
 def test_structural_mutation_reaches_every_mode_and_keeps_genomes_valid(family):
     space = SearchSpace(family=family, max_layers=9).with_kinds("frame_pool", "time_pool")
     old = SearchSpace(family=family, max_layers=9)
-    for sp, expect in ((space, {"fpool-flatten", "fpool-max", "fpool-avg", "tpool-mean", "tpool-max", "tpool-last"}),
+    for sp, expect in ((space, {"fpool-flatten", "fpool-max", "fpool-avg", "fpool-rows", "tpool-mean", "tpool-max", "tpool-last"}),
                        (old, set())):
         seen = set()
         for seed in range(40):
