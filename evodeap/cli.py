@@ -27,7 +27,12 @@ from evodeap.errors import ConfigError, EvodeapError
 def _progress(args: argparse.Namespace, config):
     from evodeap.progress import ConsoleProgress
 
-    return ConsoleProgress(config.generations, config.population_size, quiet=args.quiet, verbose=args.verbose)
+    return ConsoleProgress(config.generations, _per_generation(config), quiet=args.quiet, verbose=args.verbose)
+
+
+def _per_generation(config) -> int:
+    """Evaluations a generation has, for the progress bar (one with ``fixed_schedule="continue"``)."""
+    return 1 if config.strategy == "fixed" and config.fixed_schedule == "continue" else config.population_size
 
 
 def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
@@ -96,7 +101,7 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
     def start(arm, config):
         if not args.quiet:
             print(f"== {arm.variant} seed {arm.seed} -> {arm.path}", flush=True)
-        progress.append(ConsoleProgress(config.generations, config.population_size,
+        progress.append(ConsoleProgress(config.generations, _per_generation(config),
                                         quiet=not args.verbose, verbose=False))
         return progress[-1].generation, progress[-1].evaluation
 

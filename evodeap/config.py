@@ -79,8 +79,14 @@ class ExperimentConfig:
             ``True`` (a local store in the run directory) or ``{"tracking_uri": URI,
             "experiment": NAME}``; ``None`` is off.
         strategy: ``evolve`` (the genetic algorithm) or ``fixed``: train ``fixed_genome`` (a
-            genome in JSON form) ``population_size`` times per generation with fresh seeds —
-            a hand-picked baseline given the same compute per generation as evolution.
+            genome in JSON form) as a hand-picked baseline, as ``fixed_schedule`` says.
+        fixed_schedule: how the ``fixed`` strategy trains ``fixed_genome``: ``"repeat"``
+            (default) trains it ``population_size`` times per generation with fresh seeds —
+            the same number of trainings per generation as evolution; ``"continue"`` trains
+            it once per generation and continues that training: generation ``g`` starts from
+            generation ``g − 1``'s trained weights (the run keeps them in ``weights/``) and
+            ends with the model trained ``(g + 1)·E`` epochs in all, ``E`` the genome's
+            ``epochs`` gene (see ``docs/baselines.md``).
         multi_fidelity: successive halving inside each generation (see
             :mod:`evodeap.fidelity`): ``{"min_budget": r, "eta": η, "max_budget": R,
             "asynchronous": False}`` in epochs, or ``None`` (off). Epochs are then the
@@ -140,6 +146,7 @@ class ExperimentConfig:
     mlflow: Any = None
     strategy: str = "evolve"
     fixed_genome: dict[str, Any] | None = None
+    fixed_schedule: str = "repeat"
     multi_fidelity: dict[str, Any] | None = None
     inheritance: bool = False
     early_termination: dict[str, Any] | None = None
@@ -180,6 +187,7 @@ class ExperimentConfig:
         _require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
         if self.strategy == "fixed":
             _check_fixed_genome(self.fixed_genome, self.space)
+        _check_fixed_schedule(self)
         _require(isinstance(self.inheritance, bool), f"inheritance must be true or false, got {self.inheritance!r}")
         _check_budget_settings(self)
         _require(self.compute_budget is None or (isinstance(self.compute_budget, (int, float))
@@ -239,7 +247,10 @@ class ExperimentConfig:
 RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
 
 #: settings added after config.json files were first written: one a file lacks had its default
-ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow")
+ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow", "fixed_schedule")
+
+#: values of ``ExperimentConfig.fixed_schedule``
+FIXED_SCHEDULES = ("repeat", "continue")
 
 
 def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
@@ -268,6 +279,25 @@ def _check_fixed_genome(data: Any, space: SearchSpace) -> None:
     _require(not problems and len(genome) > 0, f"fixed_genome is not a valid {genome.family} genome: {problems}")
     missing = sorted(set(space.hyperparameters) - set(genome.hyperparameters))
     _require(not missing, f"fixed_genome lacks hyperparameters {missing}")
+
+
+def _check_fixed_schedule(config: ExperimentConfig) -> None:
+    schedule = config.fixed_schedule
+    _require(isinstance(schedule, str) and schedule in FIXED_SCHEDULES,
+             f"fixed_schedule must be one of {', '.join(repr(s) for s in FIXED_SCHEDULES)}, got {schedule!r}")
+    if schedule != "continue":
+        return
+    _require(config.strategy == "fixed", f"fixed_schedule 'continue' needs strategy 'fixed', got {config.strategy!r}")
+    epochs = config.fixed_genome.get("hyperparameters", {}).get("epochs")
+    _require(isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1,
+             f"fixed_schedule 'continue' trains fixed_genome epochs more per generation, so its 'epochs' "
+             f"hyperparameter must be an integer >= 1, got {epochs!r}")
+
+
+def fixed_epochs(config: ExperimentConfig, generation: int) -> int:
+    """Epochs the ``continue`` schedule's model has been trained in all after ``generation``:
+    ``(generation + 1)·E``, ``E`` the ``epochs`` gene of ``fixed_genome``."""
+    return (generation + 1) * int(config.fixed_genome["hyperparameters"]["epochs"])
 
 
 def _check_budget_settings(config: ExperimentConfig) -> None:

@@ -42,7 +42,7 @@ from scipy.spatial.distance import pdist
 
 from evodeap.budget import COMPUTE_FIELDS, EarlyTermination, generation_compute
 from evodeap.columns import current_names
-from evodeap.config import ExperimentConfig
+from evodeap.config import ExperimentConfig, fixed_epochs
 from evodeap.contract import OperatorContract
 from evodeap.evaluation import EvalContext, EvalResult, Objectives, genome_seed, run_evaluation
 from evodeap.evaluator import EvaluationRecord, Evaluator
@@ -276,7 +276,8 @@ class _Evolution:
         self.space = config.space
         self.fidelity = MultiFidelity.from_config(config.multi_fidelity) if config.multi_fidelity else None
         store = None
-        if config.inheritance or self.fidelity is not None:
+        continued = config.strategy == "fixed" and config.fixed_schedule == "continue"
+        if config.inheritance or self.fidelity is not None or continued:
             if weights_dir is None:  # an in-memory run: weights live as long as the run
                 self._scratch = tempfile.TemporaryDirectory(prefix="evodeap-weights-")
                 weights_dir = self._scratch.name
@@ -516,18 +517,47 @@ class _Evolution:
                                self.refinements)
 
     def run_fixed(self, first: int) -> EvolutionResult:
-        """The ``fixed`` strategy: train ``config.fixed_genome`` ``population_size`` times per
-        generation, each with its own evaluation seed — a hand-picked configuration given
-        the same compute per generation as evolution (no selection, no variation)."""
+        """The ``fixed`` strategy: a hand-picked configuration, no selection, no variation.
+
+        ``fixed_schedule="repeat"``: train ``config.fixed_genome`` ``population_size`` times
+        per generation, each with its own evaluation seed — the same compute per generation
+        as evolution. ``"continue"``: train it once per generation, continuing its training
+        (:meth:`evaluate_continued`).
+        """
         genome = Genome.from_dict(self.config.fixed_genome)
+        continued = self.config.fixed_schedule == "continue"
         population: list = []
         for generation in range(first, self.config.generations + 1):
+            count = 1 if continued else self.config.population_size
             population = [self.individual(genome, genome.hyperparameters, family=genome.family, birth=generation)
-                          for _ in range(self.config.population_size)]
-            population, new, hits = self.evaluate(population, generation, use_cache=False)
+                          for _ in range(count)]
+            if continued:
+                new, hits = self.evaluate_continued(population[0], generation), 0
+            else:
+                population, new, hits = self.evaluate(population, generation, use_cache=False)
             self.mu, self.beta = None, None
             self.record(generation, population, new, hits)
         return self.result(population)
+
+    def evaluate_continued(self, individual, generation: int) -> list[EvaluationRecord]:
+        """Generation ``generation`` of the ``continue`` schedule: one training of the fixed
+        genome to ``(generation + 1)·E`` epochs in all, from the weights of its last ``ok``
+        training of an earlier generation (fresh weights when there is none, or its file is
+        gone); the evaluation seed is (run seed, generation, 0) as always.
+
+        A generation has one training, so the failure stop (:mod:`evodeap.failures`) counts
+        the trainings of the last ``population_size`` generations, out of
+        ``population_size``: one failed training never stops the run (the next generation
+        starts from the last ``ok`` weights), ``population_size`` failed in a row do (with
+        ``max_failure_fraction=1.0``) — as many failures as one failed generation of ``repeat``.
+        """
+        previous = self.evaluator.last_ok(individual.key(), before=generation)
+        new = self.evaluator.evaluate_with_budget(individual, generation, fixed_epochs(self.config, generation),
+                                                  previous)
+        window = self.config.population_size
+        recent = [r for r in self.evaluator.evaluations if generation - window < r.generation <= generation]
+        check_generation(recent, window, generation, self.config.max_failure_fraction, display_name(self.fitness))
+        return new
 
 
 def _never_similar(a: Genome, b: Genome) -> bool:
@@ -570,7 +600,8 @@ def evolve(
         on_evaluation: called with each :class:`EvaluationRecord` as soon as it completes.
         on_checkpoint: called with the engine's JSON state after every generation.
         resume: continue from a checkpoint and stored evaluations (see :class:`ResumeState`).
-        weights_dir: where trained weights are kept (inheritance, multi-fidelity); default:
+        weights_dir: where trained weights are kept (inheritance, multi-fidelity,
+            ``fixed_schedule="continue"``); default:
             a temporary directory removed with the run's state.
         resolved: the run's objects, already resolved from ``config`` (and ``fitness``) by
             :func:`evodeap.resolve.resolve_run`; default: resolved here, once.

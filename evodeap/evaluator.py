@@ -246,6 +246,24 @@ class Evaluator:
         self.evaluations += records
         return records, hits
 
+    # -- one continued training (the fixed strategy's continue schedule) ----------------
+    def last_ok(self, key: str, before: int) -> EvaluationRecord | None:
+        """The latest ``ok`` evaluation of genome ``key`` in a generation before ``before``."""
+        for record in reversed(self.evaluations):
+            if record.generation < before and record.result.ok and record.genome.key() == key:
+                return record
+        return None
+
+    def evaluate_with_budget(self, individual: Any, generation: int, budget: int,
+                             previous: EvaluationRecord | None) -> list[EvaluationRecord]:
+        """Train ``individual`` to ``budget`` epochs in all, continuing ``previous`` (its own
+        earlier evaluation, whose stored weights it starts from; ``None`` or weights not
+        stored: from scratch); sets its fitness and returns the new record (no cache)."""
+        records = self.run_batch([self.context(individual, generation, budget=budget, previous=previous)])
+        individual.fitness.values = records[0].result.fitness
+        self.evaluations += records
+        return records
+
     # -- multi-fidelity ------------------------------------------------------------------
     def evaluate_multi_fidelity(self, candidates: list, generation: int, survivors: int) -> tuple[list, list[EvaluationRecord], int]:
         """Successive halving over ``candidates``; returns (the best ``survivors`` of those with a

@@ -111,12 +111,15 @@ def _weights(run_dir: Path, fitness: Any, genome: Genome, best: dict, epochs: in
 
     bundle = fitness.bundle()
     stored = RunDirectory(run_dir).weight_store().get(genome.key())
-    if stored is not None and epochs is None and splits == ("train",):
+    recorded = best.get("budget")
+    # the stored file is the genome's last training: that of the best evaluation only when
+    # their budgets agree (a fixed_schedule="continue" run keeps its last generation's)
+    same = stored is not None and (not _present(recorded) or float(recorded) == float(stored[1]))
+    if same and epochs is None and splits == ("train",):
         return stored[0], {"weights": "stored", "epochs": stored[1]}, bundle
     if splits != ("train",):
         fitness = copy.copy(fitness)
         fitness.data = bundle = _merged_bundle(bundle, splits)
-    recorded = best.get("budget")
     budget = int(epochs) if epochs is not None else (int(recorded) if _present(recorded) else None)
     context = EvalContext(seed=int(best["seed"]), generation=int(best["generation"]), index=int(best["idx"]),
                           budget=budget, return_weights=True)
