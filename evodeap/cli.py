@@ -53,14 +53,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.study import is_study
 
     namespace = load_experiment(args.experiment)
-    overrides = {**preset_overrides(namespace, args.preset), **parse_assignments(args.set or [])}
+    preset = preset_overrides(namespace, args.preset)
+    preset_seeds = preset.pop("seeds", None)  # a preset may name a study's seeds (e.g. evidence)
+    if preset_seeds is not None and not is_study(namespace):
+        raise ConfigError(f"preset {args.preset or namespace.get('DEFAULT_PRESET')!r} names seeds, "
+                          f"which only a study (an experiment with VARIANTS or SEEDS) has")
+    overrides = {**preset, **parse_assignments(args.set or [])}
     for flag in ("executor", "workers"):
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
     path = Path(args.experiment).resolve()
     experiment = {"file": str(path), "overrides": overrides, "sources": describe_sources(path, namespace)}
     if is_study(namespace):
-        return _run_study(namespace, Path(args.out) if args.out else None, experiment, args)
+        return _run_study(namespace, Path(args.out) if args.out else None, experiment, args,
+                          seeds=args.seed if args.seed is not None else preset_seeds)
     if args.seed is not None:
         overrides["seed"] = args.seed
     config = namespace["CONFIG"].with_overrides(overrides).validate()
@@ -78,7 +84,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def preset_overrides(namespace: dict, name: str | None) -> dict:
-    """The overrides of preset ``name`` (or of ``DEFAULT_PRESET``) from the experiment's ``PRESETS``."""
+    """The overrides of preset ``name`` (or of ``DEFAULT_PRESET``) from the experiment's ``PRESETS``.
+
+    A preset of a study may also hold ``"seeds": [...]``, the study's seeds (instead of its
+    ``SEEDS``); ``evodeap run`` takes that key out before the overrides reach the config."""
     presets = namespace.get("PRESETS", {})
     if name is None:
         name = namespace.get("DEFAULT_PRESET")
@@ -91,7 +100,7 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
 
 
 def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
-               resume: bool = False, extend: dict | None = None) -> int:
+               resume: bool = False, extend: dict | None = None, seeds: int | list[int] | None = None) -> int:
     from evodeap.progress import ConsoleProgress
     from evodeap.run import default_run_directory
     from evodeap.study import resume_study, run_study
@@ -119,14 +128,14 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
         else:
             from evodeap.study import study_plan
 
-            study_plan(namespace, args.seed)  # refuse a malformed plan before choosing a folder
+            study_plan(namespace, seeds)  # refuse a malformed plan before choosing a folder
             reserved = out is None
             if reserved:
                 out = default_run_directory(namespace["CONFIG"].name)
                 if not args.quiet:
                     print(f"study directory: {out}", flush=True)
             try:
-                arms = run_study(namespace, out, experiment, seed_override=args.seed, on_arm_start=start,
+                arms = run_study(namespace, out, experiment, seed_override=seeds, on_arm_start=start,
                                  on_arm_done=done)
             except EvodeapError:
                 if reserved and not any(out.iterdir()):  # refused before anything was written

@@ -54,8 +54,9 @@ def is_study(namespace: Mapping[str, Any]) -> bool:
     return "VARIANTS" in namespace or "SEEDS" in namespace
 
 
-def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -> tuple[list[str], list[int]]:
-    """Variant names and seeds of an experiment namespace (validated)."""
+def study_plan(namespace: Mapping[str, Any], seed_override: int | list[int] | None = None) -> tuple[list[str], list[int]]:
+    """Variant names and seeds of an experiment namespace (validated); ``seed_override`` (one
+    seed, ``--seed``, or a list, a preset's ``"seeds"``) replaces ``SEEDS``."""
     variants = namespace.get("VARIANTS", {BASELINE: {}})
     if not isinstance(variants, Mapping) or not variants:
         raise ConfigError("VARIANTS must be a non-empty dict of name -> overrides or function")
@@ -64,7 +65,12 @@ def study_plan(namespace: Mapping[str, Any], seed_override: int | None = None) -
             raise ConfigError(f"variant name {name!r} must be letters, digits, '_', '.', '+', '-'")
         if not (isinstance(change, Mapping) or callable(change)):
             raise ConfigError(f"variant {name!r} must be a dict of overrides or a function, got {change!r}")
-    seeds = [seed_override] if seed_override is not None else list(namespace.get("SEEDS", [namespace["CONFIG"].seed]))
+    if seed_override is None:
+        seeds = list(namespace.get("SEEDS", [namespace["CONFIG"].seed]))
+    elif isinstance(seed_override, (list, tuple)):
+        seeds = list(seed_override)
+    else:
+        seeds = [seed_override]
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
         raise ConfigError(f"SEEDS must be a non-empty list of integers >= 0, got {seeds!r}")
     if len(set(seeds)) != len(seeds):
@@ -135,7 +141,7 @@ def sub_run_source(experiment: dict[str, Any], variant: str, seed: int) -> dict[
 
 
 def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[str, Any],
-              seed_override: int | None = None, on_arm_start: Callable[[Arm, ExperimentConfig], Any] | None = None,
+              seed_override: int | list[int] | None = None, on_arm_start: Callable[[Arm, ExperimentConfig], Any] | None = None,
               on_arm_done: Callable[[Arm, Any], None] | None = None, resume: bool = False,
               extend: Mapping[str, Any] | None = None, force_backend: bool = False) -> list[Arm]:
     """Run (or, with ``resume``, finish) every variant × seed; returns the arms.

@@ -55,7 +55,7 @@ def test_fixed_strategy_needs_a_valid_genome():
 
 def test_presets_are_applied_and_unknown_presets_rejected(capsys):
     assert main(["run", str(PAPER), "--preset", "fast", "--out", "/nonexistent/x"]) == 2
-    assert "unknown preset 'fast'; presets: quick, paper" in capsys.readouterr().err
+    assert "unknown preset 'fast'; presets: quick, evidence, paper" in capsys.readouterr().err
 
 
 def test_paper_tables_and_figures_come_from_the_databases(tmp_path, capsys):
@@ -117,3 +117,40 @@ def test_f1_consistency_bound_and_the_papers_table5_rows():
     for model in ("CNN", "RNN"):
         row = rows[model]
         assert not f1_consistency(row["precision"], row["recall"], row["f1"])
+
+
+def test_every_preset_validates_for_every_arm():
+    import runpy
+
+    from evodeap.cli import preset_overrides
+
+    namespace = runpy.run_path(str(PAPER))
+    assert set(namespace["PRESETS"]) == {"quick", "evidence", "paper"}
+    for name in namespace["PRESETS"]:
+        overrides = preset_overrides(namespace, name)
+        seeds = overrides.pop("seeds", None)
+        config = namespace["CONFIG"].with_overrides(overrides)
+        for variant, change in namespace["VARIANTS"].items():
+            arm = change(config).validate()
+            if variant.endswith("after"):  # the structural genes of how frames become a vector
+                assert {"frame_pool", "time_pool"} <= set(arm.space.kinds)
+            else:
+                assert arm.strategy == "fixed" and arm.fixed_schedule == "continue"
+        if name == "evidence":
+            assert seeds == [0, 1, 2, 3, 4]
+            assert overrides == preset_overrides(namespace, "quick")  # the quick preset, over five seeds
+
+
+def test_a_preset_can_name_the_seeds_of_a_study(tmp_path, capsys):
+    experiment = tmp_path / "paper_seeds.py"
+    experiment.write_text(STUDY + 'PRESETS = {"two": {"seeds": [3, 5]}}\nDEFAULT_PRESET = None\n')
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--preset", "two", "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "study.json").read_text())["seeds"] == [3, 5]
+    assert (out / "cnn-after" / "seed-5").is_dir()
+    single = tmp_path / "single.py"
+    single.write_text("from evodeap.config import ExperimentConfig\nCONFIG = ExperimentConfig()\n"
+                      "PRESETS = {'many': {'seeds': [1, 2]}}\n")
+    assert main(["run", str(single), "--preset", "many", "--out", str(tmp_path / "single")]) == 2
+    assert "only a study" in capsys.readouterr().err
+    assert not (tmp_path / "single").exists()
