@@ -66,12 +66,15 @@ CONFIG = ExperimentConfig(
 # single-threaded workers (1.5× the throughput of one two-threaded worker, docs/fitness.md).
 QUICK = {
     "population_size": 12,
-    "generations": 5,
+    "generations": 4,
     "refine_every": 3,
     "refine_top": 0.3,
     "fitness_params.data": {"version": "hard", "task": "digits", "videos": [4000, 1000, 1000], "frames": 1,
                             "downsample": 2},
     "space.max_layers": 6,
+    "space.learning_rate.low": 3e-4,
+    "space.learning_rate.high": 3e-2,
+    "space.optimizer.options": ["adam", "rmsprop"],
     "space.epochs.high": 8,
     "space.conv.filters.high": 32,
     "space.conv.pooling.options": ["max", "avg"],
