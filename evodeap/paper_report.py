@@ -12,6 +12,9 @@ the per-generation tables). Written under ``DIR/tables`` and ``DIR/figures``:
 * ``figure2_best_fitness`` — best fitness per generation, before vs after (bars), per family;
 * ``figure3_metrics`` — test metrics of the best individual across generations (after arms);
 * ``figure4_cnn_vs_rnn`` — Table 5 as bars;
+* ``table6_before_vs_after`` (and ``table6_per_seed``, ``figure5_before_vs_after_by_seed``)
+  — with two or more seeds: per family, whether after beats before on the test metrics,
+  paired over the matched seeds (:mod:`evodeap.paper_evidence`);
 * ``table2_vs_paper`` … ``table5_vs_paper`` — the paper's own reported values (its
   Tables 2–5 as printed, :mod:`evodeap.paper_values`) beside ours; Figures 2–4 draw the
   paper's values too (black markers and dashed lines, or ``paper`` bars).
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evodeap.paper_evidence import before_vs_after, best_evaluations, family_of, final_test_metrics, phase_of
 from evodeap.paper_values import beside_ours, paper_reported
 from evodeap.report import best_per_generation_table, output_folder, save_figure, write_table
 from evodeap.storage import evaluations, generations, snapshots
@@ -34,29 +38,6 @@ METRICS = ("accuracy", "precision", "recall", "auc", "f1")
 TABLE4_METRICS = ("accuracy", "label_accuracy", "precision", "auc", "f1")
 #: Table 5's columns, likewise.
 TABLE5_METRICS = ("accuracy", "label_accuracy", "precision", "recall", "f1")
-
-
-def _family(variant: str) -> str:
-    return variant.split("-")[0]
-
-
-def _phase(variant: str) -> str:
-    return variant.split("-", 1)[1] if "-" in variant else variant
-
-
-def best_evaluations(run_dir: Path):
-    """Per generation: the evaluation row of the population's best individual."""
-    import pandas as pd
-
-    gens, evals = generations(run_dir), evaluations(run_dir)
-    rows = []
-    for _, row in gens.iterrows():
-        g = int(row["generation"])
-        candidates = evals[(evals["key"] == row["best_key"]) & (evals["generation"] <= g)]
-        exact = candidates[(candidates["fitness"] - row["best"]).abs() < 1e-12]
-        chosen = (exact if not exact.empty else candidates).iloc[-1]
-        rows.append({**chosen.to_dict(), "evaluated_in": int(chosen["generation"]), "generation": g})
-    return pd.DataFrame(rows)
 
 
 def _first_seed_arms(directory: Path) -> dict[str, Path]:
@@ -75,7 +56,7 @@ def paper_tables(directory: str | Path) -> dict:
     per_phase: dict[str, list] = {"before": [], "after": []}
     metric_rows, final_rows = [], []
     for variant, path in runs.items():
-        family, phase = _family(variant), _phase(variant)
+        family, phase = family_of(variant), phase_of(variant)
         table = best_per_generation_table(path)
         table.insert(0, "family", family)
         per_phase.setdefault(phase, []).append(table)
@@ -114,8 +95,12 @@ def _write_paper_report(directory: Path, out: Path) -> list[Path]:
     from matplotlib.ticker import MaxNLocator
 
     tables = paper_tables(directory)
+    per_run = final_test_metrics(directory)
+    evidence = {}
+    if not per_run.empty and per_run["seed"].nunique() > 1:  # evidence over matched seeds
+        evidence = {"table6_before_vs_after": before_vs_after(per_run), "table6_per_seed": per_run}
     written: list[Path] = []
-    for name, frame in {**tables, **beside_ours(tables)}.items():
+    for name, frame in {**tables, **beside_ours(tables), **evidence}.items():
         if not frame.empty:
             written += write_table(frame, out / "tables", name)
     paper = paper_reported()
@@ -174,6 +159,18 @@ def _write_paper_report(directory: Path, out: Path) -> list[Path]:
                ylim=(0, 1.05), xlabel="metric", ylabel="value")
         sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1), title=None, frameon=True)
         save(fig, "figure4_cnn_vs_rnn")
+    if evidence:
+        families = list(dict.fromkeys(per_run["family"]))
+        fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 4), squeeze=False)
+        for ax, family in zip(axes[0], families):
+            group = per_run[per_run["family"] == family]
+            for seed, pair in group.groupby("seed"):
+                pair = pair.set_index("arm").reindex(["before", "after"])
+                ax.plot([0, 1], pair["auc"], marker="o", color="tab:blue", alpha=0.7)
+                ax.annotate(f"seed {seed}", (1.02, pair["auc"].iloc[1]), fontsize=7)
+            ax.set(title=f"Figure 5 — test macro AUC per seed ({family})", xticks=[0, 1],
+                   xticklabels=["before", "after"], xlim=(-0.2, 1.35), ylabel="test macro AUC")
+        save(fig, "figure5_before_vs_after_by_seed")
     return written
 
 

@@ -154,3 +154,36 @@ def test_a_preset_can_name_the_seeds_of_a_study(tmp_path, capsys):
     assert main(["run", str(single), "--preset", "many", "--out", str(tmp_path / "single")]) == 2
     assert "only a study" in capsys.readouterr().err
     assert not (tmp_path / "single").exists()
+
+
+def test_evidence_over_seeds_pairs_the_arms_of_each_family():
+    from evodeap.paper_evidence import before_vs_after
+
+    rows = []
+    for seed in range(5):
+        rows += [{"family": "cnn", "arm": "before", "seed": seed, "auc": 0.80 + 0.01 * seed},
+                 {"family": "cnn", "arm": "after", "seed": seed, "auc": 0.90 + 0.005 * seed},
+                 {"family": "rnn", "arm": "before", "seed": seed, "auc": 0.60},
+                 {"family": "rnn", "arm": "after", "seed": seed, "auc": 0.60 + (0.02 if seed % 2 else -0.02)}]
+    table = before_vs_after(pd.DataFrame(rows)).set_index("family")
+    cnn, rnn = table.loc["cnn"], table.loc["rnn"]
+    assert cnn["seeds"] == 5 and cnn["after_wins"] == 5
+    assert cnn["p_wilcoxon_greater"] == pytest.approx(1 / 32)  # the smallest exact one-sided p of 5 pairs
+    assert cnn["mean_difference"] == pytest.approx(0.09) and cnn["difference_ci_low"] > 0
+    assert cnn["verdict"] == "after beats before"
+    assert rnn["after_wins"] == 2 and rnn["p_wilcoxon_greater"] > 0.05 and rnn["verdict"] == "not shown"
+    assert cnn["before_ci_low"] <= cnn["before_mean"] <= cnn["before_ci_high"]
+
+
+def test_the_report_of_a_multi_seed_study_states_the_evidence(tmp_path):
+    experiment = tmp_path / "paper_seeds.py"
+    experiment.write_text(STUDY.replace("SEEDS, REFERENCE", "_unused, REFERENCE") + "SEEDS = [0, 1, 2]\n")
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(out)]) == 0
+    table = pd.read_csv(out / "tables" / "table6_before_vs_after.csv")
+    assert set(table["family"]) == {"cnn", "rnn"} and set(table["seeds"]) == {3}
+    assert "test_auc" in set(table["metric"]) and set(table["verdict"]) <= {"after beats before", "not shown"}
+    per_seed = pd.read_csv(out / "tables" / "table6_per_seed.csv")
+    assert len(per_seed) == 4 * 3
+    assert (out / "figures" / "figure5_before_vs_after_by_seed.png").stat().st_size > 1000
