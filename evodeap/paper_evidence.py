@@ -74,7 +74,7 @@ def final_test_metrics(directory: str | Path):
     return pd.DataFrame(rows)
 
 
-def before_vs_after(per_run) -> "pd.DataFrame":  # noqa: F821
+def before_vs_after(per_run):
     """Per family and test metric: both arms' means with CIs, the paired mean difference
     with its CI, wins, the one-sided Wilcoxon p and the verdict (see the module docstring)."""
     import pandas as pd

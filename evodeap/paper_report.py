@@ -29,7 +29,7 @@ from pathlib import Path
 from evodeap.paper_evidence import before_vs_after, best_evaluations, family_of, final_test_metrics, phase_of
 from evodeap.paper_values import beside_ours, paper_reported
 from evodeap.report import best_per_generation_table, output_folder, save_figure, write_table
-from evodeap.storage import evaluations, generations, snapshots
+from evodeap.storage import snapshots
 from evodeap.study import arms, read_study
 
 METRICS = ("accuracy", "precision", "recall", "auc", "f1")

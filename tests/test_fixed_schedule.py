@@ -223,21 +223,11 @@ def test_continue_with_keras_continues_the_trained_weights_and_resumes_exactly(t
     from pathlib import Path
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent / "fitness"))
-    from fitness_fixtures import cnn_genome, tiny_bundle
+    from fitness_fixtures import cnn_genome, tiny_bundle, tiny_cnn_space
 
     from evodeap.fitness import KerasFitness
-    from evodeap.space import Choice, Integer, Real, SearchSpace
 
-    space = SearchSpace(
-        family="cnn",
-        hyperparameters={"learning_rate": Real(1e-3, 3e-2, log=True), "batch_size": Choice((4,)),
-                         "optimizer": Choice(("adam",)), "dropout": Real(0.0, 0.2), "epochs": Integer(1, 2)},
-        layers={"conv": {"filters": Integer(2, 4), "kernel_size": Choice((3,)), "activation": Choice(("relu",)),
-                         "pooling": Choice(("max",))},
-                "dense": {"units": Integer(4, 8), "activation": Choice(("relu",))},
-                "dropout": {"rate": Real(0.0, 0.2)}},
-        min_layers=2, max_layers=3,
-    )
+    space = tiny_cnn_space()
     keras_config = config(space=space, population_size=2, generations=2, fixed_genome=cnn_genome(epochs=1).to_dict(),
                           fitness=KerasFitness(tiny_bundle("multiclass"), robustness_weight=0.0, perturbation=None))
     whole = run(keras_config, tmp_path / "whole")

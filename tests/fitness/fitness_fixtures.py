@@ -76,3 +76,20 @@ class NaNInputs:
         if split != "train":
             return ds
         return ds.map(lambda x, y: (x * float("nan"), y))
+
+
+def tiny_cnn_space():
+    """A cnn search space of 2–3 tiny layers (2–4 filters, batch 4, 1–2 epochs) for runs
+    that train real Keras models on :func:`tiny_bundle`."""
+    from evodeap.space import Choice, Integer, Real, SearchSpace
+
+    return SearchSpace(
+        family="cnn",
+        hyperparameters={"learning_rate": Real(1e-3, 3e-2, log=True), "batch_size": Choice((4,)),
+                         "optimizer": Choice(("adam",)), "dropout": Real(0.0, 0.2), "epochs": Integer(1, 2)},
+        layers={"conv": {"filters": Integer(2, 4), "kernel_size": Choice((3,)), "activation": Choice(("relu",)),
+                         "pooling": Choice(("max",))},
+                "dense": {"units": Integer(4, 8), "activation": Choice(("relu",))},
+                "dropout": {"rate": Real(0.0, 0.2)}},
+        min_layers=2, max_layers=3,
+    )

@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from fitness_fixtures import cnn_genome, tiny_bundle
+from fitness_fixtures import cnn_genome, tiny_bundle, tiny_cnn_space
 
 from evodeap.config import ExperimentConfig
 from evodeap.evaluation import EvalContext, run_evaluation
@@ -14,7 +14,6 @@ from evodeap.fitness import KerasFitness
 from evodeap.genes import ConvBlock, DenseLayer
 from evodeap.genome import Genome
 from evodeap.run import RunInterrupted, resume, run
-from evodeap.space import Choice, Integer, Real, SearchSpace
 from evodeap.weights import WeightStore
 
 
@@ -66,16 +65,7 @@ def test_early_termination_stops_a_curve_that_cannot_reach_the_threshold(fitness
 
 
 # -- runs ------------------------------------------------------------------------------------
-SPACE = SearchSpace(
-    family="cnn",
-    hyperparameters={"learning_rate": Real(1e-3, 3e-2, log=True), "batch_size": Choice((4,)),
-                     "optimizer": Choice(("adam",)), "dropout": Real(0.0, 0.2), "epochs": Integer(1, 2)},
-    layers={"conv": {"filters": Integer(2, 4), "kernel_size": Choice((3,)), "activation": Choice(("relu",)),
-                     "pooling": Choice(("max",))},
-            "dense": {"units": Integer(4, 8), "activation": Choice(("relu",))},
-            "dropout": {"rate": Real(0.0, 0.2)}},
-    min_layers=2, max_layers=3,
-)
+SPACE = tiny_cnn_space()
 
 
 def tiny_run_config(**changes) -> ExperimentConfig:
