@@ -15,7 +15,7 @@ and measures, with the Keras fitness on random in-memory data:
   search trains a new architecture almost every time, and JAX caches compilations of
   identical models;
 * ``step`` — the time of one training step of a model of the paper replication's quick
-  preset's size (2 convolutions of 16 and 32 filters, dense 64, batch 32, 8×18×32 frames),
+  preset's former size (2 convolutions of 16 and 32 filters, dense 64, batch 32, 8×18×32 frames),
   the median over ``--repeats`` of ``(t(4 epochs) − t(1 epoch)) / (3 · 8 steps)``, after a
   warm-up evaluation;
 * ``break-even`` — for a backend with a higher fixed cost ``F_b`` but a faster step

@@ -10,8 +10,8 @@ It
 1. asks a spawned worker which Keras backend, package versions and GPUs it sees (the
    master never imports Keras or the backend, so it holds no GPU memory);
 2. samples ``--genomes`` genomes (cnn and rnn in turn) of the paper replication's
-   ``quick`` preset — its search space and data (hard Captioned Moving MNIST, 128 / 48 / 48
-   videos of 8 frames at 18×32 pixels, generated and cached on first use);
+   ``quick`` preset — its search space and data (hard Captioned Moving MNIST, 4,000 /
+   1,000 / 1,000 videos of one frame at 36×64 pixels, generated and cached on first use);
 3. trains and scores them with the Keras fitness in evodeap's process executor, one worker
    per GPU, each pinned to its GPU by ``CUDA_VISIBLE_DEVICES`` before it imports the
    backend (one CPU worker when no GPU is found — it says so);
