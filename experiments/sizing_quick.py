@@ -70,7 +70,7 @@ def train(genome: Genome, bundle, blocks: int, block: int) -> tuple[list[float],
     aucs, seconds = [], 0.0
     for _ in range(blocks):
         start = time.perf_counter()
-        model.fit(train_data, epochs=block, verbose=0)
+        model.fit(train_data, epochs=block, verbose=0, shuffle=False)  # the dataset shuffles by seed
         seconds += time.perf_counter() - start
         scores = np.concatenate([keras.ops.convert_to_numpy(model(x[i:i + 500], training=False))
                                  for i in range(0, len(x), 500)])
