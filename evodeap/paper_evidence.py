@@ -53,9 +53,10 @@ def best_evaluations(run_dir: Path):
 
 
 def final_best(run_dir: Path):
-    """The evaluation row of the run's best individual (highest best fitness over the run)."""
+    """The evaluation row of the run's best individual (highest best fitness over the run);
+    ``None`` for a run without a recorded generation."""
     best = best_evaluations(run_dir)
-    return best.loc[best["fitness"].idxmax()]
+    return None if best.empty else best.loc[best["fitness"].idxmax()]
 
 
 def final_test_metrics(directory: str | Path):
@@ -65,9 +66,9 @@ def final_test_metrics(directory: str | Path):
 
     rows = []
     for arm in arms(directory):
-        if not (arm.path / "results.sqlite").exists() or generations(arm.path).empty:
+        top = final_best(arm.path) if (arm.path / "results.sqlite").exists() else None
+        if top is None:
             continue
-        top = final_best(arm.path)
         rows.append({"family": family_of(arm.variant), "arm": phase_of(arm.variant), "seed": arm.seed,
                      "fitness": float(top["fitness"]),
                      **{m: float(top[f"metric_test_{m}"]) for m in EVIDENCE_METRICS if f"metric_test_{m}" in top}})

@@ -42,9 +42,7 @@ CONV = {"kind": "conv", "kernel_size": 3, "activation": "relu", "pooling": "max"
 
 
 def _genome(filters: list[int], epochs: int, pool: bool) -> Genome:
-    layers = [{**CONV, "filters": f} for f in filters]
-    if pool:
-        layers.append({"kind": "frame_pool", "mode": "max"})
+    layers = [{**CONV, "filters": f} for f in filters] + ([{"kind": "frame_pool", "mode": "max"}] if pool else [])
     return Genome.from_dict({
         "family": "cnn", "layers": layers,
         "hyperparameters": {"learning_rate": 0.003, "batch_size": 32, "optimizer": "adam", "dropout": 0.0,
@@ -53,16 +51,11 @@ def _genome(filters: list[int], epochs: int, pool: bool) -> Genome:
 
 
 def models(epochs: int) -> dict[str, tuple[DataSpec, Genome]]:
-    def has_frame_pool() -> bool:
-        from evodeap.kinds import KINDS
-
-        return "frame_pool" in KINDS
-
     return {
         "trivial": (DataSpec(version="hard", task="digits", videos=(64, 64, 64), frames=1, downsample=2),
                     _genome([8], 1, pool=False)),
         "preset": (DataSpec(version="hard", task="digits", videos=(4000, 1000, 1000), frames=1, downsample=2),
-                   _genome([8, 16, 32], epochs, pool=has_frame_pool())),
+                   _genome([8, 16, 32], epochs, pool=True)),
     }
 
 

@@ -128,7 +128,7 @@ def build_model(
             jit_compile=jit_compile,
         )
         # create the optimizer's slots now: a first ``fit`` that creates them while it
-        # traces its train function traces it twice (0.27 -> 0.14 s for a one-conv model,
+        # traces its train function traces it twice (0.28 -> 0.14 s for a one-conv model,
         # see docs/fitness.md "Fixed cost of an evaluation")
         model.optimizer.build(model.trainable_variables)
     return model

@@ -75,12 +75,12 @@ def release_models() -> None:
 
     ``keras.backend.clear_session(free_memory=False)`` drops Keras' global state; one
     ``gc.collect()`` then frees the model's reference cycles. A full collection walks every
-    tracked object of the process — with TensorFlow loaded about 470,000, 0.23 s on the
-    2-core development machine — so after the process's first evaluation has been released
+    tracked object of the process — with TensorFlow loaded about 475,000, 0.24 s on the
+    2-core development machine (``experiments/bench_evaluation_ideas.py``) — so after the process's first evaluation has been released
     this way, :func:`gc.freeze` moves everything alive then (modules, the data, the
     backend's runtime) to the permanent generation, and every later collection walks only
-    what evaluations made since. Nothing an evaluation creates is frozen, so the memory an
-    evaluation leaves behind is freed as before (``experiments/bench_memory.py``). Call
+    what evaluations made since. Only what the first evaluation left alive is frozen, never
+    what a later one creates, so the memory an evaluation leaves behind is freed as before (``experiments/bench_memory.py``). Call
     :func:`gc.unfreeze` to undo it in an interactive session.
     """
     global _FROZEN
