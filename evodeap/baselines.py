@@ -23,12 +23,16 @@ that reports and notebooks read baselines like evolution runs: evaluation ``i`` 
 as generation ``i // batch``, index ``i % batch``, with ``batch`` the EA's population size,
 and one ``generations`` row (``best`` = best so far) per batch.
 
-Optuna and Keras Tuner are optional (``pip install 'evodeap[peers]'``).
+* :func:`smac_multi_fidelity` — SMAC3's multi-fidelity facade (BOHB-style Hyperband with a
+  random-forest model) choosing genomes and epoch budgets.
+
+Optuna, Keras Tuner and SMAC3 are optional (``pip install 'evodeap[peers]'``).
 """
 from __future__ import annotations
 
 import math
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -44,7 +48,7 @@ from evodeap.space import Choice, Domain, Integer, Real, SearchSpace, order_laye
 OnEvaluation = Callable[[EvaluationRecord], None]
 
 #: ``SeedSequence`` tags: each method's own random stream, independent of evaluation seeds.
-_STREAM_TAGS = {"random": 0xBA5E1, "grid": 0xBA5E2, "optuna": 0xBA5E3, "hyperband": 0xBA5E4}
+_STREAM_TAGS = {"random": 0xBA5E1, "grid": 0xBA5E2, "optuna": 0xBA5E3, "hyperband": 0xBA5E4, "smac": 0xBA5E5}
 
 
 def method_rng(seed: int, method: str) -> np.random.Generator:
@@ -452,15 +456,153 @@ def keras_tuner_hyperband(space: SearchSpace, fitness: Any, budget: int, seed: i
     return evaluate.records
 
 
+def smac_configspace(space: SearchSpace, seed: int, fidelity: str = "epochs") -> Any:
+    """The space as a conditional ``ConfigSpace.ConfigurationSpace`` (all but the fidelity gene).
+
+    ``n_layers`` in ``[min_layers, max_layers]``; for every position ``i < max_layers`` a kind
+    ``layer<i>.kind``, active when ``n_layers > i``; the fields of every kind
+    ``layer<i>.<kind>.<field>``, active when position ``i`` has that kind; every hyperparameter
+    except ``fidelity``. Log domains stay log; a one-value domain is a ``Constant``.
+    """
+    cs_mod = _require_peer("ConfigSpace")
+
+    def declare(name: str, domain: Domain) -> Any:
+        if isinstance(domain, (Real, Integer)) and domain.low == domain.high:
+            return cs_mod.Constant(name, domain.low)
+        if isinstance(domain, Real):
+            return cs_mod.Float(name, (float(domain.low), float(domain.high)), log=domain.log)
+        if isinstance(domain, Integer):
+            return cs_mod.Integer(name, (int(domain.low), int(domain.high)), log=domain.log)
+        return cs_mod.Categorical(name, list(domain.options))
+
+    cs = cs_mod.ConfigurationSpace(seed=int(seed))
+    n_layers = declare("n_layers", Integer(space.min_layers, space.max_layers))
+    cs.add(n_layers)
+    for i in range(space.max_layers):
+        kind = declare(f"layer{i}.kind", Choice(space.kinds))
+        cs.add(kind)
+        if i >= space.min_layers:
+            cs.add(cs_mod.GreaterThanCondition(kind, n_layers, i))
+        for k in space.kinds:
+            for f, d in space.layers[k].items():
+                field = declare(_layer_param(i, k, f), d)
+                cs.add(field)
+                if len(space.kinds) > 1:
+                    cs.add(cs_mod.EqualsCondition(field, kind, k))
+    for name, domain in space.hyperparameters.items():
+        if name != fidelity:
+            cs.add(declare(name, domain))
+    return cs
+
+
+def smac_genome(values: dict[str, Any], budget: float, space: SearchSpace, rng: np.random.Generator,
+                fidelity: str = "epochs") -> Genome:
+    """The genome of a SMAC configuration (its active values) at ``budget`` epochs, repaired."""
+    from evodeap.operators.repair import repair
+
+    layers = []
+    for i in range(int(values["n_layers"])):
+        kind = values[f"layer{i}.kind"]
+        layers.append(layer_class(kind)(**{f: _plain(values[_layer_param(i, kind, f)]) for f in space.layers[kind]}))
+    hyper = {name: _plain(values[name]) for name in space.hyperparameters if name != fidelity}
+    hyper[fidelity] = space.hyperparameters[fidelity].clip(int(round(budget)))
+    hyper = {name: hyper[name] for name in space.hyperparameters}
+    return repair(Genome(layers, hyper, family=space.family), space, rng)
+
+
+def _plain(value: Any) -> Any:
+    """A ConfigSpace value as a plain Python scalar (NumPy scalars become ``int``/``float``/``str``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def smac_multi_fidelity(space: SearchSpace, fitness: Any, budget: int, seed: int, *, eta: int = 3,
+                        min_epochs: int = 1, max_epochs: int | None = None, expected_trials: int | None = None,
+                        on_evaluation: OnEvaluation | None = None,
+                        compute_budget: float | None = None) -> list[EvaluationRecord]:
+    """SMAC3's ``MultiFidelityFacade`` (BOHB-style: Hyperband brackets over epochs, a random
+    forest proposing configurations) choosing genomes and epoch budgets, ask-and-tell.
+
+    Configured as SMAC3's documentation recommends for multi-fidelity HPO: the facade's own
+    model, acquisition and initial design, ``Hyperband`` intensifier with ``eta``, budgets
+    ``[min_epochs, max_epochs]`` in epochs, ``deterministic=True`` (an evaluation is seeded, so
+    one seed per configuration), ``n_trials`` = ``expected_trials`` (the facade sizes its
+    initial design from it: at most a quarter of the trials), cost = −fitness. The space is
+    :func:`smac_configspace` (conditional on ``n_layers`` and each position's kind). As in
+    :func:`keras_tuner_hyperband`, a configuration SMAC asks for again at a larger budget
+    *continues* from its own weights at the largest budget trained so far (SMAC itself
+    leaves warm starts to the target function); every training counts toward the budget.
+
+    Args:
+        space: the search space; it must have an ``epochs`` hyperparameter (the fidelity).
+        fitness, budget, seed, on_evaluation, compute_budget: as for :func:`random_search`.
+        eta: Hyperband's reduction factor η.
+        min_epochs, max_epochs: the smallest and largest epoch budget (default: the
+            ``epochs`` domain's upper bound).
+        expected_trials: the trials SMAC plans for (default: ``budget``).
+
+    Raises:
+        ConfigError: SMAC3 is not installed, or the space has no ``epochs`` gene.
+    """
+    _require_peer("smac")
+    from smac import MultiFidelityFacade, Scenario
+    from smac.runhistory.dataclasses import TrialValue
+
+    if "epochs" not in space.hyperparameters:
+        raise ConfigError("smac_multi_fidelity needs an 'epochs' hyperparameter: it is the fidelity")
+    epochs_domain = space.hyperparameters["epochs"]
+    if max_epochs is None:
+        max_epochs = int(max(epochs_domain.options) if isinstance(epochs_domain, Choice) else epochs_domain.high)
+    if not 1 <= min_epochs < max_epochs:
+        raise ConfigError(f"smac_multi_fidelity needs 1 <= min_epochs < max_epochs, got {min_epochs}, {max_epochs}")
+    rng = method_rng(seed, "smac")
+    evaluate = _Budget(fitness, budget, seed, on_evaluation, compute_budget)
+    if budget == 0:
+        return evaluate.records
+    trained: dict[Any, tuple[int, bytes, Genome]] = {}  # configuration -> (epochs, weights, genome)
+
+    def target(config: Any, seed: int = 0, budget: float | None = None) -> float:  # never called: ask-and-tell
+        raise RuntimeError("smac_multi_fidelity evaluates through ask-and-tell")
+
+    with tempfile.TemporaryDirectory(prefix="evodeap-smac-") as scratch:
+        scenario = Scenario(smac_configspace(space, seed), deterministic=True, n_trials=int(expected_trials or budget),
+                            min_budget=min_epochs, max_budget=max_epochs, seed=int(seed),
+                            output_directory=Path(scratch) / "smac", name=f"seed{seed}")
+        smac = MultiFidelityFacade(scenario, target, intensifier=MultiFidelityFacade.get_intensifier(scenario, eta=eta),
+                                   overwrite=True, logging_level=False)
+        while evaluate.left > 0:
+            with warnings.catch_warnings():  # SMAC's model averages empty slices early in a run
+                warnings.simplefilter("ignore", RuntimeWarning)
+                info = smac.ask()
+            genome = smac_genome(dict(info.config), info.budget, space, rng)
+            earlier = trained.get(info.config)
+            start: dict[str, Any] = {"return_weights": True}
+            if earlier is not None and earlier[0] < genome.hyperparameters["epochs"]:
+                genome = Genome(earlier[2], {**earlier[2].hyperparameters, "epochs": genome.hyperparameters["epochs"]},
+                                family=space.family)
+                start.update(weights=earlier[1], weights_genome=earlier[2].to_dict(), trained_epochs=earlier[0])
+            record = evaluate(genome, start, smac_budget=float(info.budget))
+            if record.result.weights is not None:
+                epochs = int(genome.hyperparameters["epochs"])
+                if earlier is None or epochs > earlier[0]:
+                    trained[info.config] = (epochs, record.result.weights, genome)
+                record.result.weights = None
+            value = record.result.fitness[0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                smac.tell(info, TrialValue(cost=-float(value) if math.isfinite(value) else math.inf))
+    return evaluate.records
+
+
 # -- running and storing ------------------------------------------------------------------------
 METHODS: dict[str, Callable[..., list[EvaluationRecord]]] = {
     "random": random_search,
     "grid": grid_search,
     "optuna_tpe": optuna_tpe,
     "keras_tuner_hyperband": keras_tuner_hyperband,
+    "smac_multi_fidelity": smac_multi_fidelity,
 }
 #: Methods that need ``evodeap[peers]``.
-PEERS = ("optuna_tpe", "keras_tuner_hyperband")
+PEERS = ("optuna_tpe", "keras_tuner_hyperband", "smac_multi_fidelity")
 
 
 def run_baseline(method: str, space: SearchSpace, fitness: Any, budget: int, seed: int,

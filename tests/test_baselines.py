@@ -15,7 +15,8 @@ import pytest
 from evodeap import baselines
 from evodeap.baselines import (
     best_so_far_curve, grid_axes, grid_point, grid_points, grid_search, grid_size, keras_tuner_hyperband,
-    optuna_tpe, quantise, random_search, save_records, structure_template,
+    optuna_tpe, quantise, random_search, save_records, smac_configspace, smac_genome, smac_multi_fidelity,
+    structure_template,
 )
 from evodeap.errors import ConfigError
 from evodeap.evaluation import EvalContext, EvalResult, evaluation_seed
@@ -31,7 +32,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "baselines.py"
 SPACE = SearchSpace(family="cnn")
 LANDSCAPE = LandscapeFitness()
 CHEAP = {"random": random_search, "grid": grid_search, "optuna_tpe": optuna_tpe}
-ALL = {**CHEAP, "keras_tuner_hyperband": keras_tuner_hyperband}
+ALL = {**CHEAP, "keras_tuner_hyperband": keras_tuner_hyperband, "smac_multi_fidelity": smac_multi_fidelity}
 
 
 class RaisingFitness:
@@ -89,7 +90,8 @@ def test_unknown_method_and_bad_budget_are_config_errors():
         random_search(SPACE, LANDSCAPE, -1, 0)
 
 
-@pytest.mark.parametrize("module, method", [("optuna", optuna_tpe), ("keras_tuner", keras_tuner_hyperband)])
+@pytest.mark.parametrize("module, method", [("optuna", optuna_tpe), ("keras_tuner", keras_tuner_hyperband),
+                                            ("smac", smac_multi_fidelity)])
 def test_missing_peer_names_the_extra(monkeypatch, module, method):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
     with pytest.raises(ConfigError, match=r"pip install 'evodeap\[peers\]'"):
@@ -264,6 +266,59 @@ def test_hyperband_trains_real_keras_models_through_keras_fitness():
         assert r.result.status == "ok", r.result.message
         assert r.result.n_params > 0 and 0.0 <= r.result.metrics["val_accuracy"] <= 1.0
         assert r.result.extra["epochs_run"] == r.genome.hyperparameters["epochs"]
+
+
+# -- SMAC3's multi-fidelity facade -------------------------------------------------------------------
+def test_smac_configspace_is_conditional_on_layer_count_and_kind():
+    cs = smac_configspace(SPACE, seed=0)
+    assert "epochs" not in cs  # the fidelity is SMAC's budget
+    for config in cs.sample_configuration(40):
+        values = dict(config)
+        n = values["n_layers"]
+        assert {k for k in values if k.endswith(".kind")} == {f"layer{i}.kind" for i in range(n)}
+        for name in values:
+            if name.count(".") == 2:  # layer<i>.<kind>.<field>: active only where position i has that kind
+                position, kind, _ = name.split(".")
+                assert values[f"{position}.kind"] == kind
+        genome = smac_genome(values, 3.0, SPACE, np.random.default_rng(0))
+        assert SPACE.violations(genome) == [] and genome.hyperparameters["epochs"] == 3
+
+
+class WeightsFitness:
+    """The landscape, and 'weights' that say which epochs they were trained to."""
+
+    def __init__(self) -> None:
+        self.contexts: list[EvalContext] = []
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        self.contexts.append(context)
+        return EvalResult(fitness=(landscape_value(genome),), seed=context.seed,
+                          weights=f"{genome.key()}@{genome.hyperparameters['epochs']}".encode())
+
+
+def test_smac_uses_hyperband_budgets_and_continues_a_configuration_from_its_own_weights():
+    fitness = WeightsFitness()
+    records = smac_multi_fidelity(SPACE, fitness, 40, 0, min_epochs=1, max_epochs=9, eta=3)
+    budgets = [r.result.extra["smac_budget"] for r in records]
+    assert set(round(b) for b in budgets) <= {1, 3, 9} and {1, 3, 9} <= set(round(b) for b in budgets)
+    assert [r.genome.hyperparameters["epochs"] for r in records] == [round(b) for b in budgets]
+    continued = [(r, c) for r, c in zip(records, fitness.contexts) if c.weights is not None]
+    assert continued, "Hyperband promotes configurations to larger budgets"
+    for r, c in continued:
+        key, epochs = c.weights.decode().rsplit("@", 1)
+        earlier = Genome.from_dict(c.weights_genome)
+        assert key == earlier.key() and int(epochs) == c.trained_epochs < r.genome.hyperparameters["epochs"]
+        assert list(earlier) == list(r.genome)  # the same model, trained further
+        assert {**earlier.hyperparameters, "epochs": 0} == {**r.genome.hyperparameters, "epochs": 0}
+    assert all(r.result.weights is None for r in records)  # kept by the adapter, not in the records
+
+
+def test_smac_needs_an_epochs_gene_and_a_budget_range():
+    hyper = {k: v for k, v in SPACE.hyperparameters.items() if k != "epochs"}
+    with pytest.raises(ConfigError, match="epochs"):
+        smac_multi_fidelity(SearchSpace(hyperparameters=hyper), LANDSCAPE, 3, 0)
+    with pytest.raises(ConfigError, match="min_epochs"):
+        smac_multi_fidelity(SPACE, LANDSCAPE, 3, 0, min_epochs=9, max_epochs=9)
 
 
 # -- storage ------------------------------------------------------------------------------------------
