@@ -4,36 +4,48 @@ Every method searches the same space with the same model builder, data and fitne
 gets the same training-compute budget ``C`` (training FLOPs, ``3 × forward FLOPs ×
 samples`` as recorded in every evaluation's ``extra["train_flops"]``):
 
-* ``evodeap`` — the paper's method as published (Boltzmann selection, two-point
-  crossover, split mutation with adaptive μ(t), refinement), every model trained fully;
-* ``evodeap_mf`` — the same with multi-fidelity successive halving (rungs 3 and 9 epochs,
-  η = 3);
-* ``evodeap_mf_inherit`` — multi-fidelity plus weight inheritance (measures inheritance);
+* ``evodeap`` — the paper's method as published (Boltzmann selection β = 5, two-point
+  crossover, split mutation with μ(t) = 0.05·e^(−0.05t), refinement every 3 generations),
+  population 6, every model trained fully;
+* ``evodeap_mf`` — the same, population 4, with multi-fidelity successive halving (rungs 3
+  and 9 epochs, η = 3);
+* ``evodeap_mf_inherit`` — multi-fidelity plus weight inheritance;
 * ``evodeap_et`` — the published method plus learning-curve early termination (top 3);
+  not in a plain run;
 * ``random``, ``grid`` — random and grid search (:mod:`evodeap.baselines`);
-* ``optuna_tpe`` — Optuna's TPE; ``keras_tuner_hyperband`` — Keras Tuner's Hyperband
-  (max 9 epochs, η = 3, promotions continue from the parent trial's weights).
+* ``optuna_tpe`` — Optuna's TPE with its default settings;
+* ``keras_tuner_hyperband`` — Keras Tuner's Hyperband (max 9 epochs, η = 3, promotions
+  continue from the parent trial's weights);
+* ``smac_multi_fidelity`` — SMAC3's multi-fidelity facade (BOHB-style: Hyperband brackets
+  on 1, 3, 9 epochs, η = 3, a random forest proposing configurations; promotions continue);
+* ``evodeap_mf_sync2``, ``evodeap_mf_async2`` — ``evodeap_mf`` on two process workers,
+  synchronous or asynchronous (ASHA) successive halving: the wall-time comparison.
 
 The task: Captioned Moving MNIST generated here, *easy* version (one digit), task
-``digit`` (10 classes), 4 frames downsampled to 18×32, 1024/256/512 videos — small enough to
-train in seconds on a CPU, and a task small CNNs measurably learn (the hard version's
-tasks stay at chance for models this small; see docs/efficiency.md). The fitness is the
-validation accuracy (α = 1, β = γ = 0), so every method optimises the same number; the
-report gives the *test* accuracy of each method's incumbent (best validation accuracy so
-far), see :mod:`evodeap.efficiency`.
+``digit`` (10 classes), one frame at 36×64, 2,000/500/1,000 videos. A model that pools each
+frame globally (``frame_pool`` max/avg) reaches 0.85–0.90 test accuracy in 2–6 epochs; one
+that flattens the frame stays below 0.5 — structure matters. The space: CNN family, 2–5
+layers (conv 4–32 filters, dense 8–64 units, dropout, ``frame_pool`` flatten/max/avg),
+learning rate 3e-4..3e-2 (log), batch 16/32/64, Adam/RMSprop, dropout 0–0.5, epochs 1–9.
+The fitness is the validation accuracy (α = 1, β = γ = 0), so every method optimises the
+same number; the report gives the *test* accuracy of each method's incumbent (best
+validation accuracy so far), see :mod:`evodeap.efficiency`.
 
-``C`` is ``BUDGET_MODELS`` times the mean training compute of a random draw from the space
-(its own epochs gene), estimated from 2,000 seeded draws without training anything, so
-random search trains about ``BUDGET_MODELS`` models.
+``C`` is ``BUDGET_MODELS`` (30) times the mean training compute of a random draw from the
+space (its own epochs gene), estimated from 2,000 seeded draws without training anything,
+so random search trains about 30 models.
 
 Each (method, seed) runs in its own process with one thread (``--jobs`` at a time) and
 writes ``jobs/<method>-<seed>.json``; finished jobs are kept, so a stopped benchmark
-continues where it was. Then the figures and tables are written:
+continues where it was (and a finished one just reports). Then the tables and the figure
+are written (``bench_search.md``, ``.csv``, ``.png``):
 
-    python experiments/bench_search.py --out runs/bench-search            # about 37 min, 2 cores
-    python experiments/bench_search.py --out runs/bench-search --methods evodeap evodeap_mf \
-        evodeap_mf_inherit evodeap_et random grid optuna_tpe keras_tuner_hyperband   # + 8 min
+    python experiments/bench_search.py --out runs/bench-search --seeds 10       # 8 methods, 2 cores
+    python experiments/bench_search.py --out runs/bench-search --seeds 5 --jobs 1 \
+        --methods evodeap_mf_sync2 evodeap_mf_async2                             # the wall-time arms
     python experiments/bench_search.py --out runs/bench-search --seeds 1 --scale 0.3   # a smoke run
+
+docs/efficiency.md has the measured figures (machine, date, minutes).
 """
 from __future__ import annotations
 
@@ -52,18 +64,18 @@ from pathlib import Path
 import numpy as np
 
 from evodeap.config import ExperimentConfig
-from evodeap.efficiency import compute_to_reach, incumbent_curve, value_at
+from evodeap.efficiency import incumbent_curve, value_at
 from evodeap.executors import worker_environment
 from evodeap.fidelity import with_multi_fidelity
 from evodeap.space import Choice, Integer, Real, SearchSpace
 
-DATA = {"version": "easy", "task": "digit", "videos": [1024, 256, 512], "frames": 4, "downsample": 4, "seed": 0}
+DATA = {"version": "easy", "task": "digit", "videos": [2000, 500, 1000], "frames": 1, "downsample": 2, "seed": 0}
 SPACE = SearchSpace(
     family="cnn",
     hyperparameters={
-        "learning_rate": Real(1e-4, 1e-1, log=True),
+        "learning_rate": Real(3e-4, 3e-2, log=True),
         "batch_size": Choice((16, 32, 64)),
-        "optimizer": Choice(("adam", "sgd", "rmsprop")),
+        "optimizer": Choice(("adam", "rmsprop")),
         "dropout": Real(0.0, 0.5),
         "epochs": Integer(1, 9),
     },
@@ -72,48 +84,77 @@ SPACE = SearchSpace(
                  "activation": Choice(("relu", "tanh")), "pooling": Choice(("max", "avg"))},
         "dense": {"units": Integer(8, 64, log=True), "activation": Choice(("relu", "tanh"))},
         "dropout": {"rate": Real(0.0, 0.5)},
+        "frame_pool": {"mode": Choice(("flatten", "max", "avg"))},
     },
     min_layers=2,
-    max_layers=4,
+    max_layers=5,
 )
-FITNESS = {"data": DATA, "metric": "accuracy", "accuracy_weight": 1.0, "cost_weight": 0.0,
-           "robustness_weight": 0.0, "perturbation": None}
-BUDGET_MODELS = 16
+BUDGET_MODELS = 30
 MAX_EPOCHS = 9
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """What every method shares: the data, the space, the budget in models and the epoch
+    range of the multi-fidelity methods (rungs ``min_epochs`` … ``max_epochs``, η = 3)."""
+
+    data: dict = dataclasses.field(default_factory=lambda: dict(DATA))
+    space: SearchSpace = SPACE
+    budget_models: int = BUDGET_MODELS
+    max_epochs: int = MAX_EPOCHS
+    min_epochs: int = 1
+
+    @property
+    def fitness_params(self) -> dict:
+        """Validation accuracy alone (α = 1, β = γ = 0): every method optimises the same number."""
+        return {"data": self.data, "metric": "accuracy", "accuracy_weight": 1.0, "cost_weight": 0.0,
+                "robustness_weight": 0.0, "perturbation": None}
+
+    def peer_params(self, method: str) -> dict:
+        """The peers' settings: Hyperband's and SMAC's epoch rungs ``min_epochs`` … ``max_epochs``
+        with η = 3 (1, 3, 9 by default), SMAC planning for three trials per budgeted model."""
+        if method == "keras_tuner_hyperband":
+            return {"max_epochs": self.max_epochs, "factor": 3}
+        if method == "smac_multi_fidelity":
+            return {"min_epochs": self.min_epochs, "max_epochs": self.max_epochs, "eta": 3,
+                    "expected_trials": 3 * self.budget_models}
+        return {}
+
+
+DEFAULT_SETUP = Setup()
 METHODS = ("evodeap", "evodeap_mf", "evodeap_mf_inherit", "evodeap_et", "random", "grid", "optuna_tpe",
-           "keras_tuner_hyperband")
-#: What a plain run does (about 37 minutes on 2 cores); add ``--methods … evodeap_et`` for the
-#: early-termination arm (about 8 more minutes; finished jobs are kept).
+           "keras_tuner_hyperband", "smac_multi_fidelity")
+#: The wall-time arms: ``evodeap_mf`` on two process workers, synchronous or asynchronous (ASHA)
+#: successive halving. Each job takes both cores, so they run one at a time (``--jobs 1``).
+WALL_METHODS = ("evodeap_mf_sync2", "evodeap_mf_async2")
+#: What a plain run does; add ``--methods … evodeap_et`` for the early-termination arm
+#: (finished jobs are kept).
 DEFAULT_METHODS = tuple(m for m in METHODS if m != "evodeap_et")
 REFERENCE = "random"
+#: The arm every other is tested against, paired by seed.
+COMPARED_TO = "evodeap_mf"
 
 
-def make_fitness():
-    from evodeap.fitness import KerasFitness
-
-    return KerasFitness(**FITNESS)
-
-
-def compute_budget(scale: float = 1.0, draws: int = 2000) -> float:
-    """``C = scale · BUDGET_MODELS · mean training FLOPs of a random draw`` (no training)."""
+def compute_budget(scale: float = 1.0, draws: int = 2000, setup: Setup = DEFAULT_SETUP) -> float:
+    """``C = scale · budget_models · mean training FLOPs of a random draw`` (no training)."""
     from evodeap.data import DataSpec, task_info
     from evodeap.models import plan_model, training_flops
 
-    spec = DataSpec.from_dict(DATA)
-    task = task_info(DATA["task"], DATA["version"])
+    spec = DataSpec.from_dict(setup.data)
+    task = task_info(setup.data["task"], setup.data["version"])
     rng = np.random.default_rng(12345)
     costs = []
     for _ in range(draws):
-        genome = SPACE.sample_genome(rng)
+        genome = setup.space.sample_genome(rng)
         plan = plan_model(genome, spec.input_shape, task)
         if plan.valid:
-            costs.append(training_flops(plan, DATA["videos"][0] * genome.hyperparameters["epochs"]))
-    return float(scale * BUDGET_MODELS * np.mean(costs))
+            costs.append(training_flops(plan, setup.data["videos"][0] * genome.hyperparameters["epochs"]))
+    return float(scale * setup.budget_models * np.mean(costs))
 
 
-def evolution_config(seed: int, budget: float, method: str) -> ExperimentConfig:
+def evolution_config(seed: int, budget: float, method: str, setup: Setup = DEFAULT_SETUP) -> ExperimentConfig:
     config = ExperimentConfig(
-        name=method, space=SPACE, fitness="keras", fitness_params=dict(FITNESS),
+        name=method, space=setup.space, fitness="keras", fitness_params=setup.fitness_params,
         population_size=6, generations=1000, crossover="two_point", mutation="split",
         mutation_rate={"name": "exponential_decay", "initial": 0.05, "rate": 0.05},
         selection="boltzmann", selection_params={"beta": 5.0}, elitism=1, refine_every=3,
@@ -123,22 +164,32 @@ def evolution_config(seed: int, budget: float, method: str) -> ExperimentConfig:
         return config
     if method == "evodeap_et":
         return dataclasses.replace(config, early_termination={"top_k": 3, "min_epochs": 2})
-    config = with_multi_fidelity(dataclasses.replace(config, population_size=4), min_budget=3, eta=3,
-                                 max_budget=MAX_EPOCHS)
+    config = with_multi_fidelity(dataclasses.replace(config, population_size=4), min_budget=setup.max_epochs // 3,
+                                 eta=3, max_budget=setup.max_epochs)
+    if method in WALL_METHODS:
+        fidelity = {**config.multi_fidelity, "asynchronous": method == "evodeap_mf_async2"}
+        return dataclasses.replace(config, multi_fidelity=fidelity, executor="process", workers=2,
+                                   executor_params={"threads_per_worker": 1})
     return dataclasses.replace(config, inheritance=method == "evodeap_mf_inherit")
 
 
-def run_job(method: str, seed: int, budget: float) -> list[dict]:
-    """One search; its evaluations in finishing order as plain rows."""
+def run_job(method: str, seed: int, budget: float, setup: Setup = DEFAULT_SETUP) -> tuple[list[dict], float]:
+    """One search: its evaluations in finishing order as plain rows, and the search's seconds
+    (imports done, data loading and every evaluation included)."""
     if method.startswith("evodeap"):
         from evodeap.engine import evolve
 
-        records = evolve(evolution_config(seed, budget, method)).evaluations
+        start = time.perf_counter()
+        records = evolve(evolution_config(seed, budget, method, setup)).evaluations
     else:
         from evodeap.baselines import run_baseline
+        from evodeap.fitness import KerasFitness
 
-        params = {"max_epochs": MAX_EPOCHS, "factor": 3} if method == "keras_tuner_hyperband" else {}
-        records = run_baseline(method, SPACE, make_fitness(), 100_000, seed, compute_budget=budget, **params)
+        fitness = KerasFitness(**setup.fitness_params)
+        start = time.perf_counter()
+        records = run_baseline(method, setup.space, fitness, 100_000, seed, compute_budget=budget,
+                               **setup.peer_params(method))
+    seconds = time.perf_counter() - start
     rows = []
     for r in records:
         res = r.result
@@ -149,9 +200,9 @@ def run_job(method: str, seed: int, budget: float) -> list[dict]:
             "terminated_early": bool(res.extra.get("terminated_early", False)),
             "val_accuracy": res.metrics.get("val_accuracy", math.nan) if res.ok else math.nan,
             "test_accuracy": res.metrics.get("test_accuracy", math.nan) if res.ok else math.nan,
-            "wall_time": res.wall_time,
+            "wall_time": res.wall_time, "train_seconds": float(res.extra.get("train_seconds", 0.0)),
         })
-    return rows
+    return rows, seconds
 
 
 def job_path(out: Path, method: str, seed: int) -> Path:
@@ -206,49 +257,78 @@ def spent_within(job: dict, budget: float) -> tuple[int, float]:
     return count, wall
 
 
+def timing(job: dict, budget: float) -> dict:
+    """A job's evaluations and seconds up to ``C``, and where its seconds went: the share of
+    the search's seconds spent outside evaluations (the method's own work: proposing, ranking,
+    its library's bookkeeping) and the share spent in evaluations outside ``fit`` (building,
+    tracing, scoring — the fixed cost of an evaluation)."""
+    count, wall = spent_within(job, budget)
+    rows = job["evaluations"][:count]
+    evaluations = sum(r["wall_time"] for r in rows)
+    total = sum(r["wall_time"] for r in job["evaluations"])  # a search may finish a generation past C
+    search = job.get("search_seconds", math.nan) * (evaluations / total if total else 1.0)
+    fixed = sum(r["wall_time"] - r.get("train_seconds", 0.0) for r in rows)
+    return {"evaluations": count, "minutes": search / 60, "method_share": max(0.0, 1 - evaluations / search),
+            "fixed_share": fixed / search}
+
+
 def summarise(data: dict, budget: float):
-    """One row per method: final incumbent test accuracy at C, compute to reach random's
-    final best (per seed), evaluations and wall time."""
-    import pandas as pd
+    """One row per method: :func:`evodeap.efficiency.search_summary` against random search
+    (reach) and ``evodeap_mf`` (paired tests), plus evaluations, minutes and overhead shares
+    up to ``C`` (medians over seeds)."""
+    from evodeap.efficiency import search_summary
 
-    from evodeap.stats import bootstrap_ci, mann_whitney
-
-    reference = {seed: value_at(curve_of(job), budget) for seed, job in data.get(REFERENCE, {}).items()}
-    mf_final = [value_at(curve_of(job), budget) for job in data.get("evodeap_mf", {}).values()]
-    rows = []
-    for method, jobs in data.items():
-        finals = [value_at(curve_of(job), budget) for job in jobs.values()]
-        reach = [compute_to_reach(curve_of(job), reference[seed], limit=budget) / budget
-                 for seed, job in jobs.items() if seed in reference]
-        lo, hi = bootstrap_ci(finals, np.median)
-        counts = [spent_within(job, budget) for job in jobs.values()]
-        u, p = mann_whitney(mf_final, finals) if method != "evodeap_mf" else (math.nan, math.nan)
-        reached = [x for x in reach if math.isfinite(x)]
-        rows.append({
-            "method": method, "seeds": len(finals),
-            "test_acc_median": float(np.median(finals)), "ci_low": lo, "ci_high": hi,
-            "reach_random_best_median": float(np.median(reach)) if reach else math.nan,
-            "reached": f"{len(reached)}/{len(reach)}",
-            "evaluations_median": float(np.median([c for c, _ in counts])),
-            "wall_min_median": float(np.median([w for _, w in counts])) / 60,
-            "p_vs_evodeap_mf": p,
-        })
-    return pd.DataFrame(rows)
+    curves = {m: {seed: curve_of(job) for seed, job in jobs.items()} for m, jobs in data.items()}
+    frame = search_summary(curves, budget, reference=REFERENCE, compared_to=COMPARED_TO)
+    for column in ("evaluations", "minutes", "method_share", "fixed_share"):
+        frame[column] = [float(np.median([timing(job, budget)[column] for job in data[m].values()]))
+                         for m in frame["method"]]
+    return frame
 
 
 def markdown(frame, budget: float) -> str:
+    def pct(x: float) -> str:
+        return f"{100 * x:.0f} %"
+
     lines = [
-        f"Budget C = {budget:.3g} training FLOPs per search; {int(frame['seeds'].max())} seeds per method.",
+        f"Budget C = {budget:.3g} training FLOPs per search; {int(frame['seeds'].max())} matched seeds per method.",
         "",
         "| method | test accuracy at C, median [95% CI] | compute to reach random's final best (median, × C) "
-        "| seeds that reach it | evaluations | wall min | p vs evodeap_mf |",
-        "|---|---|---|---|---|---|---|",
+        f"| seeds that reach it | paired difference vs {COMPARED_TO}, median [95% CI] | wins/losses | A12 "
+        "| p (Wilcoxon, Holm) | evaluations | minutes | method overhead | evaluation fixed cost |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in frame.itertuples():
-        reach = "never" if not math.isfinite(row.reach_random_best_median) else f"{row.reach_random_best_median:.2f}"
-        p = "—" if not math.isfinite(row.p_vs_evodeap_mf) else f"{row.p_vs_evodeap_mf:.3f}"
-        lines.append(f"| {row.method} | {row.test_acc_median:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}] | {reach} "
-                     f"| {row.reached} | {row.evaluations_median:.0f} | {row.wall_min_median:.1f} | {p} |")
+        reach = "never" if not math.isfinite(row.reach_median) else f"{row.reach_median:.2f}"
+        if row.method == COMPARED_TO:
+            diff, wl, a12, p = "—", "—", "—", "—"
+        else:
+            diff = f"{row.median_diff:+.3f} [{row.median_diff_ci_low:+.3f}, {row.median_diff_ci_high:+.3f}]"
+            wl, a12 = f"{row.wins}/{row.losses}", f"{row.A12:.2f}"
+            p = f"{row.p_wilcoxon:.3f} ({row.p_wilcoxon_holm:.3f})"
+        lines.append(f"| {row.method} | {row.median:.3f} [{row.median_ci_low:.3f}, {row.median_ci_high:.3f}] | {reach} "
+                     f"| {row.reached}/{row.reach_seeds} | {diff} | {wl} | {a12} | {p} | {row.evaluations:.0f} "
+                     f"| {row.minutes:.1f} | {pct(row.method_share)} | {pct(row.fixed_share)} |")
+    return "\n".join(lines) + "\n"
+
+
+def wall_markdown(data: dict, budget: float) -> str:
+    """Synchronous against asynchronous successive halving on two workers, per seed."""
+    sync, asynchronous = (data.get(m, {}) for m in WALL_METHODS)
+    seeds = sorted(set(sync) & set(asynchronous))
+    if not seeds:
+        return ""
+    lines = ["| seed | synchronous: minutes, evaluations, test accuracy at C | asynchronous (ASHA): minutes, "
+             "evaluations, test accuracy at C | wall-time ratio async/sync |", "|---|---|---|---|"]
+    ratios = []
+    for seed in seeds:
+        cells = []
+        for job in (sync[seed], asynchronous[seed]):
+            t = timing(job, budget)
+            cells.append((t["minutes"], t["evaluations"], value_at(curve_of(job), budget)))
+        ratios.append(cells[1][0] / cells[0][0])
+        lines.append(f"| {seed} | " + " | ".join(f"{m:.2f}, {n}, {a:.3f}" for m, n, a in cells) + f" | {ratios[-1]:.2f} |")
+    lines.append(f"| median | | | {float(np.median(ratios)):.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -282,6 +362,9 @@ def report(out: Path, methods: list[str], seeds: list[int], budget: float) -> st
     frame = summarise(data, budget)
     frame.to_csv(out / "bench_search.csv", index=False)
     text = markdown(frame, budget)
+    wall = wall_markdown(load(out, list(WALL_METHODS), seeds), budget)
+    if wall:
+        text += "\n" + wall
     (out / "bench_search.md").write_text(text)
     plot(data, budget, out / "bench_search.png")
     return text
@@ -293,19 +376,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2, help="searches at a time, one thread each")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the compute budget")
-    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS)
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS + WALL_METHODS)
     parser.add_argument("--job", nargs=2, metavar=("METHOD", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.job:
         method, seed = args.job[0], int(args.job[1])
         start = time.perf_counter()
-        rows = run_job(method, seed, args.budget)
+        rows, search_seconds = run_job(method, seed, args.budget)
         path = job_path(args.out, method, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"method": method, "seed": seed, "budget": args.budget,
-                                   "wall_seconds": time.perf_counter() - start, "evaluations": rows}))
+                                   "wall_seconds": time.perf_counter() - start, "search_seconds": search_seconds,
+                                   "evaluations": rows}))
         os.replace(tmp, path)
         return
     budget = compute_budget(args.scale)
