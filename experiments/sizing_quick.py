@@ -1,13 +1,18 @@
 """Benchmark (not a test): what a model learns at the quick preset's data size — the
-measurements the paper replication's ``quick`` preset was sized by (docs/paper.md).
+measurements the paper replication's ``quick`` preset was sized by (docs/paper.md) — or at
+the search-efficiency benchmark's (``--data search``, docs/efficiency.md).
 
 Trains a few fixed genomes (the hand-picked "before" configurations and models an
-evolved search can reach) with a plain Keras loop on the quick preset's data — 4,000 /
-1,000 / 1,000 hard Captioned Moving MNIST videos, one frame at 36×64, task ``digits`` —
-batch 32, seed 0, and prints the test macro ROC AUC every ``--block`` epochs and the
-seconds spent training.
+evolved search can reach) with a plain Keras loop, batch 32, seed 0, and prints a test
+metric every ``--block`` epochs and the seconds spent training. The data:
+
+* ``quick`` (default): the quick preset's 4,000 / 1,000 / 1,000 hard Captioned Moving MNIST
+  videos, one frame at 36×64, task ``digits``; metric: macro ROC AUC;
+* ``search``: ``experiments/bench_search.py``'s 2,000 / 500 / 1,000 easy videos, one frame
+  at 36×64, task ``digit`` (10 classes); metric: accuracy.
 
     python experiments/sizing_quick.py [--models cnn_hand,cnn_pool,...] [--blocks 5] [--block 8]
+    python experiments/sizing_quick.py --data search --models cnn_small_flat,cnn_pool --blocks 4 --block 2
 """
 from __future__ import annotations
 
@@ -25,7 +30,11 @@ from evodeap.data import DataSpec, load
 from evodeap.fitness.metrics import classification_metrics
 from evodeap.genome import Genome
 
-DATA = DataSpec(version="hard", task="digits", videos=(4000, 1000, 1000), frames=1, downsample=2)
+#: name -> (data, the metric printed)
+DATA = {
+    "quick": (DataSpec(version="hard", task="digits", videos=(4000, 1000, 1000), frames=1, downsample=2), "auc"),
+    "search": (DataSpec(version="easy", task="digit", videos=(2000, 500, 1000), frames=1, downsample=2), "accuracy"),
+}
 
 
 def _conv(filters: int, pooling: str = "max") -> dict:
@@ -58,7 +67,7 @@ MODELS = {
 }
 
 
-def train(genome: Genome, bundle, blocks: int, block: int) -> tuple[list[float], float]:
+def train(genome: Genome, bundle, blocks: int, block: int, metric: str = "auc") -> tuple[list[float], float]:
     import keras
 
     from evodeap.models import build_model
@@ -74,7 +83,7 @@ def train(genome: Genome, bundle, blocks: int, block: int) -> tuple[list[float],
         seconds += time.perf_counter() - start
         scores = np.concatenate([keras.ops.convert_to_numpy(model(x[i:i + 500], training=False))
                                  for i in range(0, len(x), 500)])
-        aucs.append(classification_metrics(bundle.task.kind, y, scores)["auc"])
+        aucs.append(classification_metrics(bundle.task.kind, y, scores)[metric])
     return aucs, seconds
 
 
@@ -83,21 +92,24 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--block", type=int, default=8, help="epochs between two scorings")
+    parser.add_argument("--data", choices=sorted(DATA), default="quick")
     args = parser.parse_args()
     chosen = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in chosen if m not in MODELS]
     if unknown:
         parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
-    bundle = load(DATA)
+    spec, metric = DATA[args.data]
+    bundle = load(spec)
     load_avg = os.getloadavg()[0]
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"load average {load_avg:.1f}; data {DATA.videos} hard one-frame videos at {bundle.input_shape[1:3]}")
+          f"load average {load_avg:.1f}; data {spec.videos} {spec.version} one-frame videos at "
+          f"{bundle.input_shape[1:3]}, task {spec.task}")
     epochs = " / ".join(str(args.block * (i + 1)) for i in range(args.blocks))
-    print(f"| model | test macro AUC after {epochs} epochs | training seconds |")
+    print(f"| model | test {'macro AUC' if metric == 'auc' else metric} after {epochs} epochs | training seconds |")
     print("|---|---|---|")
     for name in chosen:
         text, genome = MODELS[name]
-        aucs, seconds = train(genome, bundle, args.blocks, args.block)
+        aucs, seconds = train(genome, bundle, args.blocks, args.block, metric)
         print(f"| `{name}` — {text} | {' / '.join(f'{a:.3f}' for a in aucs)} | {seconds:.1f} |", flush=True)
 
 
