@@ -13,8 +13,9 @@ the worker, so results are identical whichever executor and however many workers
 A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one retry;
 if the retry dies too, ``on_lost(item, message)`` supplies the recorded result.
 
-``imap_queue(..., timeout=T, on_timeout=f)``: an item still running ``T`` seconds after it
-was handed to a worker is abandoned — serial: its thread is left behind; process: its
+``imap_queue(..., timeout=T, on_timeout=f)``: an item still running ``T`` seconds after its
+evaluation began is abandoned (a process worker's own start — spawning, imports, the
+experiment's sources — does not count: the clock starts when the worker takes the item) — serial: its thread is left behind; process: its
 worker is killed and replaced; Ray: its task is cancelled — and ``f(item)`` supplies its
 result (see :mod:`evodeap.timeouts`). An executor whose ``imap_queue`` takes no
 ``timeout`` runs experiments without ``evaluation_timeout`` only.
@@ -123,6 +124,11 @@ def worker_environment(index: int, threads: int | None, gpus: Sequence[str] | No
     return env
 
 
+class _Began:
+    """What a process worker sends when it takes an item, before the result: the item's
+    timeout counts from here, not from the moment it was sent to a worker still starting."""
+
+
 def _worker_main(conn, env: dict[str, str], plugins: Sequence = ()) -> None:
     os.environ.update(env)  # before anything imports TensorFlow
     load_sources(plugins)  # the experiment file and modules that registered layer kinds
@@ -134,6 +140,7 @@ def _worker_main(conn, env: dict[str, str], plugins: Sequence = ()) -> None:
         if message is None:
             return
         fn, item = message
+        conn.send(_Began())
         conn.send(fn(item))
 
 
@@ -144,7 +151,7 @@ class _Worker:
     conn: Any
     done: int = 0
     task: tuple | None = field(default=None)
-    started: float = 0.0  # time.monotonic() when the task was sent
+    started: float | None = None  # time.monotonic() when the worker began the task (None: not yet)
 
 
 @EXECUTORS.register("process")
@@ -218,22 +225,27 @@ class ProcessExecutor(Executor):
         while pending or any(w.task for w in self._pool):
             for worker in self._pool:
                 if worker.task is None and pending:
-                    worker.task = pending.popleft()
-                    worker.started = time.monotonic()
+                    worker.task, worker.started = pending.popleft(), None
                     worker.conn.send((fn, worker.task[1]))
             busy = [w for w in self._pool if w.task is not None]
-            limit = None if timeout is None else max(0.0, min(w.started for w in busy) + timeout - time.monotonic())
+            began = [w.started for w in busy if w.started is not None]
+            limit = None if timeout is None or not began else max(0.0, min(began) + timeout - time.monotonic())
             ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=limit)
             for worker in busy:
                 index, item = worker.task
                 result = None
                 if worker.conn in ready:
                     try:
-                        result = (index, worker.conn.recv())
-                    except (EOFError, OSError):
-                        result = None
+                        message = worker.conn.recv()
+                    except (EOFError, OSError):  # it died: handled below
+                        pass
+                    else:
+                        if isinstance(message, _Began):
+                            worker.started = time.monotonic()
+                            continue
+                        result = (index, message)
                 elif worker.process.sentinel not in ready:
-                    if timeout is not None and time.monotonic() - worker.started >= timeout:
+                    if timeout is not None and worker.started is not None and time.monotonic() - worker.started >= timeout:
                         worker.task = None
                         self._restart(worker, kill=True)  # the only way to stop it
                         yield index, on_timeout(item)

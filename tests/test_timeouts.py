@@ -59,6 +59,27 @@ def test_process_kills_and_replaces_the_worker_and_gives_the_serial_result():
 
 
 @pytest.mark.slow
+def test_a_process_workers_slow_start_does_not_count_against_the_timeout(tmp_path, monkeypatch):
+    import collections
+    import sys
+
+    from evodeap import plugins
+
+    slow = tmp_path / "slow_start_plugin.py"
+    slow.write_text("import time\ntime.sleep(3.0)\n")  # a worker imports it before its first item
+    monkeypatch.setattr(plugins, "_SOURCES", dict(plugins._SOURCES))
+    monkeypatch.delitem(sys.modules, "slow_start_plugin", raising=False)
+    plugins.load_file(slow, "slow_start_plugin")
+    start = time.monotonic()
+    with ProcessExecutor(workers=1) as executor:
+        results = list(executor.imap_queue(abs, collections.deque([(0, -3), (1, -4)]), timeout=1.5,
+                                           on_timeout=lambda item: "timeout"))
+        assert executor.started == 1  # never killed
+    assert time.monotonic() - start > 3.0  # the start took longer than the timeout …
+    assert results == [(0, 3), (1, 4)]  # … and neither item timed out
+
+
+@pytest.mark.slow
 def test_ray_cancels_the_task():
     with RayExecutor(workers=2) as executor:
         result = evolve(config(evaluation_timeout=20.0), fitness=HangingFitness(), executor=executor)
