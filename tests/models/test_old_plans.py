@@ -50,6 +50,12 @@ def test_old_models_are_built_the_same_with_the_same_initial_weights(index):
     for layer in model.layers:
         old = case["built"]["layers"][layer.name]
         assert list(layer.output.shape[1:]) == old["output_shape"], layer.name
-        sums = [float(np.sum(w, dtype=np.float64)) for w in layer.get_weights()]
-        np.testing.assert_allclose(sums, old["weight_sums"], rtol=1e-6, atol=1e-6, err_msg=layer.name)
+        weights = layer.get_weights()
+        assert len(weights) == len(old["weight_sums"]), layer.name
+        for w, old_sum in zip(weights, old["weight_sums"]):
+            # float32 initialisers round differently across CPUs (an orthogonal recurrent kernel's
+            # QR moved a sum by 2.5e-6 on an AMD EPYC): allow 1e-5 · √size, far below the O(√size)
+            # by which another seed or initialiser moves the sum
+            assert float(np.sum(w, dtype=np.float64)) == pytest.approx(old_sum, rel=1e-6, abs=1e-5 * w.size**0.5), \
+                layer.name
     keras.backend.clear_session()
