@@ -19,7 +19,9 @@ samples`` as recorded in every evaluation's ``extra["train_flops"]``):
 * ``smac_multi_fidelity`` — SMAC3's multi-fidelity facade (BOHB-style: Hyperband brackets
   on 1, 3, 9 epochs, η = 3, a random forest proposing configurations; promotions continue);
 * ``evodeap_mf_sync2``, ``evodeap_mf_async2`` — ``evodeap_mf`` on two process workers,
-  synchronous or asynchronous (ASHA) successive halving: the wall-time comparison.
+  synchronous or asynchronous (ASHA) successive halving: the wall-time comparison;
+* ``evodeap_mf_r1``, ``evodeap_mf_mu20`` — ablations of ``evodeap_mf``, one default changed
+  each (:data:`ABLATIONS`); not in a plain run.
 
 The task: Captioned Moving MNIST generated here, *easy* version (one digit), task
 ``digit`` (10 classes), one frame at 36×64, 2,000/500/1,000 videos. A model that pools each
@@ -43,7 +45,12 @@ are written (``bench_search.md``, ``.csv``, ``.png``):
     python experiments/bench_search.py --out runs/bench-search --seeds 10       # 8 methods, 2 cores
     python experiments/bench_search.py --out runs/bench-search --seeds 5 --jobs 1 \
         --methods evodeap_mf_sync2 evodeap_mf_async2                             # the wall-time arms
+    python experiments/bench_search.py --out runs/bench-search --seeds 10 --report ablations \
+        --methods evodeap_mf random evodeap_mf_r1 evodeap_mf_mu20                    # the ablations
     python experiments/bench_search.py --out runs/bench-search --seeds 1 --scale 0.3   # a smoke run
+
+``--report NAME`` names the report's files (``NAME.md``, ``.csv``, ``.png``; default
+``bench_search``), so a report of some methods does not replace the main one.
 
 docs/efficiency.md has the measured figures (machine, date, minutes).
 """
@@ -122,14 +129,20 @@ class Setup:
 
 
 DEFAULT_SETUP = Setup()
+#: Ablations of ``evodeap_mf``, each changing one of its defaults.
+ABLATIONS = {
+    "evodeap_mf_r1": "rungs 1, 3, 9 epochs (min_budget = max_epochs / 9): three times the candidates "
+                     "screened per generation, at one epoch",
+    "evodeap_mf_mu20": "initial mutation rate μ0 = 0.2 instead of the published 0.05",
+}
 METHODS = ("evodeap", "evodeap_mf", "evodeap_mf_inherit", "evodeap_et", "random", "grid", "optuna_tpe",
-           "keras_tuner_hyperband", "smac_multi_fidelity")
+           "keras_tuner_hyperband", "smac_multi_fidelity", *ABLATIONS)
 #: The wall-time arms: ``evodeap_mf`` on two process workers, synchronous or asynchronous (ASHA)
 #: successive halving. Each job takes both cores, so they run one at a time (``--jobs 1``).
 WALL_METHODS = ("evodeap_mf_sync2", "evodeap_mf_async2")
-#: What a plain run does; add ``--methods … evodeap_et`` for the early-termination arm
-#: (finished jobs are kept).
-DEFAULT_METHODS = tuple(m for m in METHODS if m != "evodeap_et")
+#: What a plain run does; add ``--methods … evodeap_et`` for the early-termination arm and the
+#: ablations by name (finished jobs are kept).
+DEFAULT_METHODS = tuple(m for m in METHODS if m != "evodeap_et" and m not in ABLATIONS)
 REFERENCE = "random"
 #: The arm every other is tested against, paired by seed.
 COMPARED_TO = "evodeap_mf"
@@ -164,8 +177,12 @@ def evolution_config(seed: int, budget: float, method: str, setup: Setup = DEFAU
         return config
     if method == "evodeap_et":
         return dataclasses.replace(config, early_termination={"top_k": 3, "min_epochs": 2})
-    config = with_multi_fidelity(dataclasses.replace(config, population_size=4), min_budget=setup.max_epochs // 3,
-                                 eta=3, max_budget=setup.max_epochs)
+    if method == "evodeap_mf_mu20":
+        config = dataclasses.replace(config, mutation_rate={**config.mutation_rate, "initial": 0.2})
+    rungs_below = 2 if method == "evodeap_mf_r1" else 1  # min_budget = max_epochs / 3^rungs_below
+    config = with_multi_fidelity(dataclasses.replace(config, population_size=4),
+                                 min_budget=max(1, setup.max_epochs // 3**rungs_below), eta=3,
+                                 max_budget=setup.max_epochs)
     if method in WALL_METHODS:
         fidelity = {**config.multi_fidelity, "asynchronous": method == "evodeap_mf_async2"}
         return dataclasses.replace(config, multi_fidelity=fidelity, executor="process", workers=2,
@@ -357,16 +374,25 @@ def plot(data: dict, budget: float, path: Path) -> None:
     plt.close(fig)
 
 
-def report(out: Path, methods: list[str], seeds: list[int], budget: float) -> str:
+def report(out: Path, methods: list[str], seeds: list[int], budget: float, name: str = "bench_search") -> str:
+    """Write ``name.md`` (the table, and the wall-time table when its jobs exist), ``name.csv``
+    and ``name.png`` into ``out``; return the Markdown."""
     data = load(out, methods, seeds)
     frame = summarise(data, budget)
-    frame.to_csv(out / "bench_search.csv", index=False)
+    frame.to_csv(out / f"{name}.csv", index=False)
     text = markdown(frame, budget)
     wall = wall_markdown(load(out, list(WALL_METHODS), seeds), budget)
     if wall:
         text += "\n" + wall
-    (out / "bench_search.md").write_text(text)
-    plot(data, budget, out / "bench_search.png")
+    (out / f"{name}.md").write_text(text)
+    plot(data, budget, out / f"{name}.png")
+    return text
+
+
+def report_name(text: str) -> str:
+    """A report name is a plain file stem: letters, digits, ``-`` and ``_``."""
+    if not text or not all(c.isalnum() or c in "-_" for c in text):
+        raise argparse.ArgumentTypeError(f"a report name is letters, digits, '-' and '_', got {text!r}")
     return text
 
 
@@ -376,7 +402,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2, help="searches at a time, one thread each")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the compute budget")
-    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS + WALL_METHODS)
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS + WALL_METHODS,
+                        help="default: " + " ".join(DEFAULT_METHODS) + "; ablations: "
+                        + "; ".join(f"{name} ({what})" for name, what in ABLATIONS.items()))
+    parser.add_argument("--report", default="bench_search", type=report_name,
+                        help="the report files' name (NAME.md, .csv, .png)")
     parser.add_argument("--job", nargs=2, metavar=("METHOD", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -399,7 +429,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     run_all(args.out, args.methods, seeds, budget, args.jobs)
     print(f"all jobs: {(time.perf_counter() - start) / 60:.1f} min", flush=True)
-    print(report(args.out, args.methods, seeds, budget))
+    print(report(args.out, args.methods, seeds, budget, args.report))
 
 
 if __name__ == "__main__":

@@ -64,6 +64,24 @@ def test_every_driver_runs_spends_its_budget_and_records_compute(method):
         assert spent[-2] < budget
 
 
+def test_each_ablation_changes_one_default_of_evodeap_mf_and_is_not_in_a_plain_run():
+    base = bench.evolution_config(0, 1e12, "evodeap_mf")
+    r1 = bench.evolution_config(0, 1e12, "evodeap_mf_r1")
+    mu = bench.evolution_config(0, 1e12, "evodeap_mf_mu20")
+    assert base.multi_fidelity["min_budget"] == 3 and r1.multi_fidelity["min_budget"] == 1
+    assert dataclasses.replace(r1, name=base.name, multi_fidelity=base.multi_fidelity) == base
+    assert base.mutation_rate["initial"] == 0.05 and mu.mutation_rate["initial"] == 0.2
+    assert dataclasses.replace(mu, name=base.name, mutation_rate=base.mutation_rate) == base
+    assert set(bench.ABLATIONS) <= set(bench.METHODS) and not set(bench.ABLATIONS) & set(bench.DEFAULT_METHODS)
+
+
+@pytest.mark.parametrize("name", ["", "../x", "a/b", "a.md", "a b"])
+def test_a_report_name_is_a_plain_file_stem(name, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--report", name, "--out", "unused"])
+    assert exit_info.value.code == 2 and "report name" in capsys.readouterr().err
+
+
 def fake_job(out: Path, method: str, seed: int, budget: float, tests: list[float]) -> None:
     """A job file of ``len(tests)`` evaluations, each spending a quarter of the budget."""
     rows = [{"generation": i, "index": 0, "status": "ok", "train_flops": budget / 4, "epochs": 1.0, "budget": None,
@@ -95,3 +113,6 @@ def test_report_tables_paired_comparisons_timing_and_the_figure(tmp_path):
     assert "| grid | 0.100 [0.100, 0.100] | never | 0/6 |" in text
     assert "synchronous" in text and (tmp_path / "bench_search.png").stat().st_size > 0
     assert (tmp_path / "bench_search.csv").exists() and (tmp_path / "bench_search.md").read_text() == text
+    other = bench.report(tmp_path, ["evodeap_mf", "random"], seeds, budget, name="ablations")
+    assert (tmp_path / "ablations.md").read_text() == other and (tmp_path / "ablations.png").exists()
+    assert (tmp_path / "bench_search.md").read_text() == text  # the main report is kept
