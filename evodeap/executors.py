@@ -14,11 +14,11 @@ A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one re
 if the retry dies too, ``on_lost(item, message)`` supplies the recorded result.
 
 ``imap_queue(..., timeout=T, on_timeout=f)``: an item still running ``T`` seconds after its
-evaluation began is abandoned (a process worker's own start — spawning, imports, the
-experiment's sources — does not count: the clock starts when the worker takes the item) — serial: its thread is left behind; process: its
-worker is killed and replaced; Ray: its task is cancelled — and ``f(item)`` supplies its
-result (see :mod:`evodeap.timeouts`). An executor whose ``imap_queue`` takes no
-``timeout`` runs experiments without ``evaluation_timeout`` only.
+evaluation began is abandoned — serial: its thread is left behind; process: its worker is
+killed and replaced; Ray: its task is cancelled — and ``f(item)`` supplies its result. A
+process worker's own start (spawning, imports, the experiment's sources) does not count:
+the clock starts when the worker takes the item (see :mod:`evodeap.timeouts`). An executor
+whose ``imap_queue`` takes no ``timeout`` runs experiments without ``evaluation_timeout`` only.
 
 Executors are registered by name in :data:`EXECUTORS`; an experiment names one
 (``executor="process"``, ``workers=4``, ``executor_params={...}``). A researcher's own
