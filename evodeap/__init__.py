@@ -11,9 +11,9 @@ from evodeap import _mount
 
 _mount.install()
 from evodeap.errors import EvodeapError
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
-from evodeap.genome import Genome
-from evodeap.space import Choice, Integer, Real, SearchSpace
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import Choice, Integer, Real, SearchSpace
 
 __version__ = "0.1.0"
 

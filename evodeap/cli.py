@@ -25,7 +25,7 @@ from evodeap.errors import ConfigError, EvodeapError
 
 
 def _progress(args: argparse.Namespace, config):
-    from evodeap.progress import ConsoleProgress
+    from evodeap.engine.progress import ConsoleProgress
 
     return ConsoleProgress(config.generations, _per_generation(config), quiet=args.quiet, verbose=args.verbose)
 
@@ -36,7 +36,7 @@ def _per_generation(config) -> int:
 
 
 def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
-    from evodeap.progress import summary
+    from evodeap.engine.progress import summary
 
     if not args.quiet:
         print()
@@ -45,12 +45,12 @@ def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from evodeap.config import parse_assignments
-    from evodeap.experiment import load_experiment
-    from evodeap.provenance import describe_sources
-    from evodeap.resolve import resolve_run
-    from evodeap.run import default_run_directory, run
-    from evodeap.study import is_study
+    from evodeap.config.settings import parse_assignments
+    from evodeap.config.experiment import load_experiment
+    from evodeap.runs.provenance import describe_sources
+    from evodeap.config.resolve import resolve_run
+    from evodeap.runs.lifecycle import default_run_directory, run
+    from evodeap.studies.study import is_study
 
     namespace = load_experiment(args.experiment)
     preset = preset_overrides(namespace, args.preset)
@@ -101,9 +101,9 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
 
 def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
                resume: bool = False, extend: dict | None = None, seeds: int | list[int] | None = None) -> int:
-    from evodeap.progress import ConsoleProgress
-    from evodeap.run import default_run_directory
-    from evodeap.study import resume_study, run_study
+    from evodeap.engine.progress import ConsoleProgress
+    from evodeap.runs.lifecycle import default_run_directory
+    from evodeap.studies.study import resume_study, run_study
 
     progress: list[ConsoleProgress] = []
 
@@ -126,7 +126,7 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
                                 on_arm_start=start, on_arm_done=done, extend=extend,
                                 force_backend=args.force_backend)
         else:
-            from evodeap.study import study_plan
+            from evodeap.studies.study import study_plan
 
             study_plan(namespace, seeds)  # refuse a malformed plan before choosing a folder
             reserved = out is None
@@ -153,11 +153,11 @@ def _announce(path: Path) -> None:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from evodeap.run import RunDirectory, continue_run
-    from evodeap.study import is_study_directory
+    from evodeap.runs.lifecycle import RunDirectory, continue_run
+    from evodeap.studies.study import is_study_directory
 
-    from evodeap.config import parse_assignments
-    from evodeap.run import check_extendable
+    from evodeap.config.settings import parse_assignments
+    from evodeap.runs.lifecycle import check_extendable
 
     out = Path(args.directory)
     extend = parse_assignments(args.set or [])
@@ -194,7 +194,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from evodeap.export import export_best
+    from evodeap.reports.export import export_best
 
     done = export_best(Path(args.directory), epochs=args.epochs, train_on=args.train_on, out=args.out,
                        overwrite=args.force)
@@ -207,9 +207,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from evodeap.report import output_folder, write_report
-    from evodeap.study import is_study_directory
-    from evodeap.study_report import write_study_report
+    from evodeap.reports.run_report import output_folder, write_report
+    from evodeap.studies.study import is_study_directory
+    from evodeap.studies.report import write_study_report
 
     directory = Path(args.directory)
     if not directory.is_dir():
@@ -219,15 +219,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not is_study_directory(directory):
         paths = write_report(directory, args.out)
     else:
-        from evodeap.paper_report import REPORTS
-        from evodeap.study import read_study
+        from evodeap.paper.report import REPORTS
+        from evodeap.studies.study import read_study
 
         with output_folder(directory, args.out) as target:
             names = read_study(directory).get("reports", [])
             unknown = [n for n in names if n not in REPORTS]
             if unknown:
                 raise ConfigError(f"unknown report {unknown[0]!r}; known: {', '.join(REPORTS)}")
-            from evodeap.factorial import write_factorial_report
+            from evodeap.studies.factorial import write_factorial_report
 
             paths = write_study_report(directory, target) + write_factorial_report(directory, target)
             for name in names:

@@ -12,7 +12,7 @@ for a log domain ``u = (ln v - ln low) / (ln high - ln low)``; a choice maps opt
 ``i`` of ``n`` to ``(i + 0.5) / n``.
 
 This module imports nothing else of evodeap's but its errors, so layer kinds
-(:mod:`evodeap.kinds`) and search spaces (:mod:`evodeap.space`) can both use it.
+(:mod:`evodeap.kinds`) and search spaces (:mod:`evodeap.genome.space`) can both use it.
 """
 from __future__ import annotations
 

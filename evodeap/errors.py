@@ -79,11 +79,11 @@ class UserCodeError(EvodeapError):
 
 
 class OperatorError(UserCodeError):
-    """An operator raised, or broke the operator contract (see :mod:`evodeap.contract`)."""
+    """An operator raised, or broke the operator contract (see :mod:`evodeap.operators.contract`)."""
 
 
 class FailedGenerationError(UserCodeError):
-    """Too many evaluations of one generation failed (see :mod:`evodeap.failures`)."""
+    """Too many evaluations of one generation failed (see :mod:`evodeap.evaluation.failures`)."""
 
 
 def raised_at(exc: BaseException) -> str:

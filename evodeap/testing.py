@@ -36,10 +36,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from evodeap.domains import Integer
-from evodeap.genes import gene_from_dict, gene_to_dict
-from evodeap.genome import Genome
+from evodeap.genome.genes import gene_from_dict, gene_to_dict
+from evodeap.genome.genome import Genome
 from evodeap.kinds import FAMILIES, KINDS, describe_gene
-from evodeap.space import SearchSpace
+from evodeap.genome.space import SearchSpace
 
 #: ``(T, H, W, C)`` of the contract's videos.
 CONTRACT_SHAPE = (2, 8, 8, 1)

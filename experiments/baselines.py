@@ -11,7 +11,7 @@
 For every seed, evodeap's evolution runs on ``CONFIG`` first; its number of *new*
 evaluations (cache hits are free) is the budget every other method gets on that seed.
 All methods use the same search space, fitness (and so the same model builder and data)
-and evaluation-seed scheme (see ``evodeap.baselines``). Writes, under ``--out``:
+and evaluation-seed scheme (see ``evodeap.baselines.peers``). Writes, under ``--out``:
 
 * ``<method>/seed<k>/results.sqlite`` — every evaluation (the EA's directory is a full run
   directory; baselines store evaluation ``i`` as generation ``i // population_size``);
@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from evodeap.config import ExperimentConfig
-from evodeap.space import SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.genome.space import SearchSpace
 
 CONFIG = ExperimentConfig(
     name="baselines",
@@ -58,7 +58,7 @@ def run_evolution(config: ExperimentConfig, out: Path, overrides: dict | None = 
     The run directory records this file, ``overrides`` and the seed, so
     ``evodeap resume`` and ``evodeap report`` work on it like on any run.
     """
-    from evodeap.run import run
+    from evodeap.runs.lifecycle import run
 
     experiment = {"file": str(Path(__file__).resolve()), "overrides": dict(overrides or {}), "seed": config.seed}
     result = run(config, out, experiment=experiment)
@@ -67,7 +67,7 @@ def run_evolution(config: ExperimentConfig, out: Path, overrides: dict | None = 
 
 def run_method(method: str, config: ExperimentConfig, fitness: Any, budget: int, out: Path) -> list:
     """Run one baseline with ``budget`` evaluations and store it under ``out``."""
-    from evodeap.baselines import run_baseline, save_records
+    from evodeap.baselines.peers import run_baseline, save_records
 
     records = run_baseline(method, config.space, fitness, budget, config.seed)
     save_records(out, records, name=f"{config.name}-{method}", seed=config.seed, space=config.space,
@@ -79,8 +79,8 @@ def run_method(method: str, config: ExperimentConfig, fitness: Any, budget: int,
 def run_all(config: ExperimentConfig, seeds: Sequence[int], out: Path, methods: Sequence[str],
             overrides: dict | None = None, log=print) -> list[dict]:
     """Every method on every seed; one row per (method, seed, evaluation) of the best-so-far curve."""
-    from evodeap.baselines import best_so_far_curve
-    from evodeap.resolve import resolve_fitness
+    from evodeap.baselines.peers import best_so_far_curve
+    from evodeap.config.resolve import resolve_fitness
 
     rows = []
     for seed in seeds:
@@ -115,7 +115,7 @@ def summary_table(curves, target: float | None = None, reference: str = EA):
     import numpy as np
     import pandas as pd
 
-    from evodeap.stats import compare_arms
+    from evodeap.reports.stats import compare_arms
 
     finals = curves.sort_values("evaluations").groupby(["method", "seed"]).tail(1)
     order = list(dict.fromkeys(curves["method"]))
@@ -151,7 +151,7 @@ def plot_curves(curves, figures: Path) -> list[Path]:
     """
     import matplotlib
 
-    from evodeap.report import save_figure
+    from evodeap.reports.run_report import save_figure
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -183,9 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison and write tables and figures; 0 on success, 2 on bad input."""
     import pandas as pd
 
-    from evodeap.config import parse_assignments
+    from evodeap.config.settings import parse_assignments
     from evodeap.errors import EvodeapError
-    from evodeap.report import write_table
+    from evodeap.reports.run_report import write_table
 
     args = parse_args(argv)
     out = Path(args.out)
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = parse_assignments(args.set)
         config = CONFIG.with_overrides(overrides).validate()
         if args.peers:
-            from evodeap.baselines import _require_peer
+            from evodeap.baselines.peers import _require_peer
 
             _require_peer("optuna")
             _require_peer("keras_tuner")

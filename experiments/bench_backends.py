@@ -49,10 +49,10 @@ def _measure(evaluations: int, repeats: int) -> dict:
     import numpy as np
 
     from evodeap.data import from_arrays
-    from evodeap.evaluation import EvalContext
+    from evodeap.evaluation.api import EvalContext
     from evodeap.fitness.keras_fitness import KerasFitness
-    from evodeap.genes import ConvBlock, DenseLayer
-    from evodeap.genome import Genome
+    from evodeap.genome.genes import ConvBlock, DenseLayer
+    from evodeap.genome.genome import Genome
 
     imported = time.perf_counter() - start
     rng = np.random.default_rng(0)

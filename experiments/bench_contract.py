@@ -3,7 +3,7 @@
     python experiments/bench_contract.py [--calls 2000]
 
 Times the paper's ``split`` mutation and ``two_point`` crossover on genomes of the default
-``cnn`` space, called directly and through :class:`evodeap.contract.OperatorContract`
+``cnn`` space, called directly and through :class:`evodeap.operators.contract.OperatorContract`
 (return convention, adoption check, structure check, ``space.violations``), plus one
 Boltzmann selection of 50 from 50, the per-generation seeding of the global random states
 and their save/restore around each evaluation. Prints one Markdown table.
@@ -15,13 +15,13 @@ import time
 
 import numpy as np
 
-from evodeap.contract import OperatorContract
-from evodeap.global_random import preserved_global_random, seed_global_random
-from evodeap.individual import individual_class
+from evodeap.operators.contract import OperatorContract
+from evodeap.execution.global_random import preserved_global_random, seed_global_random
+from evodeap.genome.individual import individual_class
 from evodeap.operators.crossover import cx_two_point
 from evodeap.operators.mutation import mut_split
 from evodeap.operators.selection import sel_boltzmann
-from evodeap.space import SearchSpace
+from evodeap.genome.space import SearchSpace
 
 
 def per_call_us(fn, calls: int) -> float:

@@ -33,10 +33,10 @@ from datetime import datetime, timezone
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from evodeap.data import DataSpec
-from evodeap.evaluation import EvalContext
+from evodeap.evaluation.api import EvalContext
 from evodeap.fitness import KerasFitness
 from evodeap.fitness.phases import PHASES
-from evodeap.genome import Genome
+from evodeap.genome.genome import Genome
 
 CONV = {"kind": "conv", "kernel_size": 3, "activation": "relu", "pooling": "max"}
 

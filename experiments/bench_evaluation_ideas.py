@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 
 from evodeap.data import DataSpec, load
-from evodeap.genome import Genome
+from evodeap.genome.genome import Genome
 from evodeap.models import build_model
 from evodeap.models.builders import make_loss, make_optimizer
 

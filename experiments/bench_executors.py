@@ -19,8 +19,8 @@ import runpy
 import time
 from pathlib import Path
 
-from evodeap.engine import evolve
-from evodeap.executors import make_executor
+from evodeap.engine.loop import evolve
+from evodeap.execution.executors import make_executor
 
 EXPERIMENT = Path(__file__).with_name("keras_tiny.py")
 

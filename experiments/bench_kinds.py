@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     import keras
 
-    from evodeap.genome import Genome
+    from evodeap.genome.genome import Genome
     from evodeap.models import build_model, plan_model
 
     cases = [(Genome.from_dict(c["genome"]), tuple(c["input_shape"])) for c in json.loads(CASES.read_text())]

@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from evodeap.config import ExperimentConfig
-from evodeap.engine import evolve
-from evodeap.landscape import landscape_value
-from evodeap.space import SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.engine.loop import evolve
+from evodeap.fitness.landscape import landscape_value
+from evodeap.genome.space import SearchSpace
 
 EA = ExperimentConfig(
     name="bench", space=SearchSpace(family="cnn"), population_size=30, generations=30,

@@ -24,9 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from evodeap.evaluation import EvalContext, run_evaluation
+from evodeap.evaluation.api import EvalContext, run_evaluation
 from evodeap.fitness.runtime import resident_memory_mb
-from evodeap.space import Integer, SearchSpace
+from evodeap.genome.space import Integer, SearchSpace
 
 SHAPE = (4, 16, 16, 1)
 COUNTS = (32, 8, 8)
@@ -78,7 +78,7 @@ def main() -> None:
     start = time.perf_counter()
     if args.recycle:
         # evodeap's own process executor: one spawned worker, replaced after N evaluations
-        from evodeap.executors import ProcessExecutor
+        from evodeap.execution.executors import ProcessExecutor
 
         outcomes = []
         with ProcessExecutor(workers=1, recycle_after=args.recycle) as executor:

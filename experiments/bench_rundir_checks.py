@@ -9,7 +9,7 @@ generation) into a temporary folder with the real writer, then times (median of
 
 * ``check_database`` — header, size, tables, ``PRAGMA integrity_check``;
 * decoding every evaluation row (``ResultsDB.iter_evaluations``), as ``resume`` does;
-* the private copy ``report`` reads (:func:`evodeap.storage.snapshots`);
+* the private copy ``report`` reads (:func:`evodeap.results.storage.snapshots`);
 * taking and releasing the directory's lock.
 
 Prints a Markdown table (the numbers docs/runs.md quotes).
@@ -22,15 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from evodeap.timing import median_seconds
+from evodeap.execution.timing import median_seconds
 
 
 def build(folder: Path, evaluations: int, population: int) -> Path:
     import numpy as np
 
-    from evodeap.evaluation import EvalResult
-    from evodeap.space import SearchSpace
-    from evodeap.storage import ResultsDB
+    from evodeap.evaluation.api import EvalResult
+    from evodeap.genome.space import SearchSpace
+    from evodeap.results.storage import ResultsDB
 
     space = SearchSpace(family="cnn")
     rng = np.random.default_rng(0)
@@ -57,8 +57,8 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
 
-    from evodeap.lock import RunLock
-    from evodeap.storage import ResultsDB, check_database, evaluations, snapshots
+    from evodeap.runs.lock import RunLock
+    from evodeap.results.storage import ResultsDB, check_database, evaluations, snapshots
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -12,7 +12,7 @@ samples`` as recorded in every evaluation's ``extra["train_flops"]``):
 * ``evodeap_mf_inherit`` — multi-fidelity plus weight inheritance;
 * ``evodeap_et`` — the published method plus learning-curve early termination (top 3);
   not in a plain run;
-* ``random``, ``grid`` — random and grid search (:mod:`evodeap.baselines`);
+* ``random``, ``grid`` — random and grid search (:mod:`evodeap.baselines.peers`);
 * ``optuna_tpe`` — Optuna's TPE with its default settings;
 * ``keras_tuner_hyperband`` — Keras Tuner's Hyperband (max 9 epochs, η = 3, promotions
   continue from the parent trial's weights);
@@ -31,7 +31,7 @@ layers (conv 4–32 filters, dense 8–64 units, dropout, ``frame_pool`` flatten
 learning rate 3e-4..3e-2 (log), batch 16/32/64, Adam/RMSprop, dropout 0–0.5, epochs 1–9.
 The fitness is the validation accuracy (α = 1, β = γ = 0), so every method optimises the
 same number; the report gives the *test* accuracy of each method's incumbent (best
-validation accuracy so far), see :mod:`evodeap.efficiency`.
+validation accuracy so far), see :mod:`evodeap.reports.efficiency`.
 
 ``C`` is ``BUDGET_MODELS`` (30) times the mean training compute of a random draw from the
 space (its own epochs gene), estimated from 2,000 seeded draws without training anything,
@@ -70,11 +70,11 @@ from pathlib import Path
 
 import numpy as np
 
-from evodeap.config import ExperimentConfig
-from evodeap.efficiency import incumbent_curve, value_at
-from evodeap.executors import worker_environment
-from evodeap.fidelity import with_multi_fidelity
-from evodeap.space import Choice, Integer, Real, SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.reports.efficiency import incumbent_curve, value_at
+from evodeap.execution.executors import worker_environment
+from evodeap.evaluation.fidelity import with_multi_fidelity
+from evodeap.genome.space import Choice, Integer, Real, SearchSpace
 
 DATA = {"version": "easy", "task": "digit", "videos": [2000, 500, 1000], "frames": 1, "downsample": 2, "seed": 0}
 SPACE = SearchSpace(
@@ -194,12 +194,12 @@ def run_job(method: str, seed: int, budget: float, setup: Setup = DEFAULT_SETUP)
     """One search: its evaluations in finishing order as plain rows, and the search's seconds
     (imports done, data loading and every evaluation included)."""
     if method.startswith("evodeap"):
-        from evodeap.engine import evolve
+        from evodeap.engine.loop import evolve
 
         start = time.perf_counter()
         records = evolve(evolution_config(seed, budget, method, setup)).evaluations
     else:
-        from evodeap.baselines import run_baseline
+        from evodeap.baselines.peers import run_baseline
         from evodeap.fitness import KerasFitness
 
         fitness = KerasFitness(**setup.fitness_params)
@@ -290,10 +290,10 @@ def timing(job: dict, budget: float) -> dict:
 
 
 def summarise(data: dict, budget: float):
-    """One row per method: :func:`evodeap.efficiency.search_summary` against random search
+    """One row per method: :func:`evodeap.reports.efficiency.search_summary` against random search
     (reach) and ``evodeap_mf`` (paired tests), plus evaluations, minutes and overhead shares
     up to ``C`` (medians over seeds)."""
-    from evodeap.efficiency import search_summary
+    from evodeap.reports.efficiency import search_summary
 
     curves = {m: {seed: curve_of(job) for seed, job in jobs.items()} for m, jobs in data.items()}
     frame = search_summary(curves, budget, reference=REFERENCE, compared_to=COMPARED_TO)

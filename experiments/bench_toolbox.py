@@ -22,12 +22,12 @@ import time
 import numpy as np
 from deap import base
 
-from evodeap.config import ExperimentConfig
-from evodeap.engine import RunToolbox, build_toolbox, evolve
+from evodeap.config.settings import ExperimentConfig
+from evodeap.engine.loop import RunToolbox, build_toolbox, evolve
 from evodeap.registry import Registry
-from evodeap.resolve import resolve_run
-from evodeap.space import SearchSpace
-from evodeap.timing import median_seconds
+from evodeap.config.resolve import resolve_run
+from evodeap.genome.space import SearchSpace
+from evodeap.execution.timing import median_seconds
 
 CONFIG = ExperimentConfig(
     name="bench", space=SearchSpace(family="cnn"), population_size=30, generations=20,

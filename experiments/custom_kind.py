@@ -14,10 +14,10 @@ and process and Ray workers load this file before their first evaluation.
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from evodeap.config import ExperimentConfig
+from evodeap.config.settings import ExperimentConfig
 from evodeap.domains import Choice, Integer, Real
 from evodeap.kinds import SEQUENCE, VECTOR, LayerContext, LayerPlan, register_family, register_kind
-from evodeap.space import SearchSpace
+from evodeap.genome.space import SearchSpace
 
 
 @register_kind(

@@ -24,7 +24,7 @@ import dataclasses
 import runpy
 from pathlib import Path
 
-from evodeap.fidelity import with_multi_fidelity
+from evodeap.evaluation.fidelity import with_multi_fidelity
 
 TINY = runpy.run_path(str(Path(__file__).with_name("keras_tiny.py")))["CONFIG"]
 

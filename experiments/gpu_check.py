@@ -43,9 +43,9 @@ if str(ROOT) not in sys.path:  # run from a clone without installing
 
 import numpy as np  # noqa: E402
 
-from evodeap.backend import configured_backend, describe_backend, gpu_devices, require_backend  # noqa: E402
-from evodeap.evaluation import EvalContext, EvalResult, run_evaluation  # noqa: E402
-from evodeap.executors import ProcessExecutor  # noqa: E402
+from evodeap.execution.backend import configured_backend, describe_backend, gpu_devices, require_backend  # noqa: E402
+from evodeap.evaluation.api import EvalContext, EvalResult, run_evaluation  # noqa: E402
+from evodeap.execution.executors import ProcessExecutor  # noqa: E402
 
 TINY_DATA = {"version": "hard", "task": "digits", "videos": [16, 8, 8], "frames": 3, "downsample": 8}
 
@@ -73,7 +73,7 @@ def evaluate(task: tuple) -> EvalResult:
 def quick_preset(tiny: bool, cache_dir: str | None):
     """The paper replication's quick-preset config (smaller still with ``tiny``)."""
     from evodeap.cli import preset_overrides
-    from evodeap.experiment import load_experiment
+    from evodeap.config.experiment import load_experiment
 
     namespace = load_experiment(ROOT / "experiments" / "paper_replication.py")
     overrides = preset_overrides(namespace, "quick")

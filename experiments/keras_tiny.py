@@ -6,8 +6,8 @@ Every individual is a Keras model trained through tf.data on generated hard-vers
 videos (8 frames, downsampled 4× to 18×32), scored with F = α·A − β·T + γ·R.
 It takes a few minutes on a 2-core CPU; use it to check an installation end to end.
 """
-from evodeap.config import ExperimentConfig
-from evodeap.space import Choice, Integer, Real, SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.genome.space import Choice, Integer, Real, SearchSpace
 
 SPACE = SearchSpace(
     family="cnn",

@@ -4,13 +4,13 @@
     evodeap run experiments/landscape_demo.py --set selection_pressure.scale=5 --seed 3
     evodeap run experiments/landscape_demo.py --set selection_pressure=null --set selection_params.beta=20
 
-The landscape (``evodeap.landscape``) has a known optimum of 1.0, so you can watch how
+The landscape (``evodeap.fitness.landscape``) has a known optimum of 1.0, so you can watch how
 fast each operator setting approaches it. β comes from the ``convergence`` schedule
 (``selection_pressure``); a constant β needs the schedule switched off, as in the last
 line — setting ``selection_params.beta`` beside the schedule is an error, not a no-op.
 """
-from evodeap.config import ExperimentConfig
-from evodeap.space import SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.genome.space import SearchSpace
 
 CONFIG = ExperimentConfig(
     name="landscape_demo",

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import itertools
 
-from evodeap.config import ExperimentConfig
-from evodeap.space import SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.genome.space import SearchSpace
 
 CONFIG = ExperimentConfig(
     name="operator_ablation",
@@ -80,7 +80,7 @@ VARIANTS = {
     for choice in itertools.product(CROSSOVERS, MUTATIONS, REFINEMENT, MUTATION_RATES)
 }
 # each arm's level of the four factors: `evodeap report` computes main effects and
-# two-way interactions with CIs from them (evodeap.factorial)
+# two-way interactions with CIs from them (evodeap.studies.factorial)
 FACTORS = {
     arm_name(*choice): dict(zip(("crossover", "mutation", "refinement", "mutation_rate"), choice))
     for choice in itertools.product(CROSSOVERS, MUTATIONS, REFINEMENT, MUTATION_RATES)

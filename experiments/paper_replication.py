@@ -27,9 +27,9 @@ label-wise accuracy, precision, recall, AUC and F1 on the test split.
 """
 import dataclasses
 
-from evodeap.config import ExperimentConfig
+from evodeap.config.settings import ExperimentConfig
 from evodeap.domains import Choice
-from evodeap.space import SearchSpace
+from evodeap.genome.space import SearchSpace
 
 CONFIG = ExperimentConfig(
     name="paper_replication",

@@ -10,8 +10,8 @@ Every arm runs on the same seeds. The report gives, per arm, the final best fitn
 the area under the best-so-far curve (mean and median with bootstrap 95 % CIs, and the
 Mann–Whitney U test against β = 5), and best-so-far and diversity curves with 95 % bands.
 """
-from evodeap.config import ExperimentConfig
-from evodeap.space import SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.genome.space import SearchSpace
 
 CONFIG = ExperimentConfig(
     name="selection_pressure",

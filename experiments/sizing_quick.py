@@ -28,7 +28,7 @@ import numpy as np
 
 from evodeap.data import DataSpec, load
 from evodeap.fitness.metrics import classification_metrics
-from evodeap.genome import Genome
+from evodeap.genome.genome import Genome
 
 #: name -> (data, the metric printed)
 DATA = {

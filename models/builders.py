@@ -97,7 +97,7 @@ def build_model(
     """Build (and compile) the Keras model a genome describes.
 
     Args:
-        genome: a :class:`~evodeap.genome.Genome` of a registered family.
+        genome: a :class:`~evodeap.genome.genome.Genome` of a registered family.
         input_spec: ``(T, H, W, C)`` of one video (e.g. ``DataBundle.input_shape``).
         task: ``TaskInfo`` (``kind`` in multiclass | multilabel | binary, ``n_outputs``).
         max_params: parameter cap (``None``: no cap).

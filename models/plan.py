@@ -130,7 +130,7 @@ def plan_model(
     """Walk the genome's layers through the input shape and collect every problem.
 
     Args:
-        genome: a :class:`~evodeap.genome.Genome` (layer genes, ``hyperparameters``, ``family``).
+        genome: a :class:`~evodeap.genome.genome.Genome` (layer genes, ``hyperparameters``, ``family``).
         input_shape: ``(T, H, W, C)`` of one video.
         task: ``TaskInfo`` (``kind``, ``n_outputs``).
         max_params: parameter cap; ``None`` disables it.

@@ -18,8 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
-from evodeap.genome import Genome
-from evodeap.space import Choice, SearchSpace
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import Choice, SearchSpace
 from evodeap.operators.registry import CROSSOVERS
 from evodeap.operators.repair import repair
 

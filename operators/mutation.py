@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from evodeap.genome import Genome
+from evodeap.genome.genome import Genome
 from evodeap.kinds.api import kind_of
-from evodeap.space import Choice, Domain, Integer, SearchSpace
+from evodeap.genome.space import Choice, Domain, Integer, SearchSpace
 from evodeap.operators.registry import MUTATIONS
 from evodeap.operators.repair import addable_kinds, insert_layer, removable_positions, repair
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
-from evodeap.genome import Genome
-from evodeap.space import Choice, Domain, Integer, Real, SearchSpace
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import Choice, Domain, Integer, Real, SearchSpace
 
 
 @dataclass(frozen=True)

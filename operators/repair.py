@@ -10,8 +10,8 @@ import dataclasses
 
 import numpy as np
 
-from evodeap.genome import Genome
-from evodeap.space import SearchSpace, order_layers
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import SearchSpace, order_layers
 
 
 def clip_gene(gene, space: SearchSpace):
@@ -43,7 +43,7 @@ def removable_positions(layers: list, space: SearchSpace) -> list[int]:
 
 def addable_kinds(layers, space: SearchSpace) -> list[str]:
     """The space's kinds a new layer may have: all of :attr:`SearchSpace.kinds
-    <evodeap.space.SearchSpace.kinds>` but the at-most-once kinds ``layers`` already hold
+    <evodeap.genome.space.SearchSpace.kinds>` but the at-most-once kinds ``layers`` already hold
     (in a space without such kinds, exactly ``space.kinds``)."""
     once = space.at_most_once
     if not once:
@@ -70,7 +70,7 @@ def repair(genome: Genome, space: SearchSpace, rng: np.random.Generator) -> Geno
     """Make ``genome`` valid for ``space``, in place, and return it.
 
     Steps: drop layers of kinds the space does not search (:attr:`SearchSpace.kinds
-    <evodeap.space.SearchSpace.kinds>`: the family's kinds, less optional kinds it has no
+    <evodeap.genome.space.SearchSpace.kinds>`: the family's kinds, less optional kinds it has no
     domains for) and every repeat of an at-most-once kind (the first one stays); clip every
     field into its domain; restore stage order; add a random layer of each missing required
     kind; remove random removable layers while too long; add random layers (of kinds still

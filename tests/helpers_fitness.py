@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from evodeap.evaluation import EvalContext, EvalResult
-from evodeap.genome import Genome
-from evodeap.landscape import landscape_value
+from evodeap.evaluation.api import EvalContext, EvalResult
+from evodeap.genome.genome import Genome
+from evodeap.fitness.landscape import landscape_value
 
 
 @dataclass(frozen=True)

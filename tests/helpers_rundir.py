@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from evodeap.experiment import load_experiment
-from evodeap.provenance import describe_sources
-from evodeap.run import RunInterrupted, run
+from evodeap.config.experiment import load_experiment
+from evodeap.runs.provenance import describe_sources
+from evodeap.runs.lifecycle import RunInterrupted, run
 
 WEIGHTS_EXPERIMENT = """
-from evodeap.config import ExperimentConfig
-from evodeap.space import SearchSpace
+from evodeap.config.settings import ExperimentConfig
+from evodeap.genome.space import SearchSpace
 from helpers_fitness import WeightsStubFitness
 
 CONFIG = ExperimentConfig(name="weights_stub", space=SearchSpace(family="cnn", min_layers=2, max_layers=4),

@@ -1,5 +1,5 @@
 """Run the evodeap command line, killing itself with SIGKILL at one named stage of a run's
-start or finish (for tests/test_run_stages.py):
+start or finish (for tests/runs/test_run_stages.py):
 
     python tests/kill_at.py STAGE evodeap-arguments...
 
@@ -23,7 +23,7 @@ def die() -> None:
 
 def install(stage: str) -> None:
     import evodeap.files as files
-    from evodeap.storage import ResultsDB
+    from evodeap.results.storage import ResultsDB
 
     write_bytes = files.write_bytes
 

@@ -5,9 +5,9 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from evodeap.families import FAMILIES
-from evodeap.genome import Genome
-from evodeap.space import SearchSpace
+from evodeap.kinds.views import FAMILIES
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import SearchSpace
 
 #: Settings for every property test of this suite: modest and deterministic in time.
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -95,7 +95,7 @@ def test_the_graph_sees_late_imports_and_the_mounted_folders():
     graph = import_graph()
     assert "evodeap.operators.crossover" in graph and "evodeap.models.plan" in graph
     # a function-level import is an edge like any other
-    assert "evodeap.experiment" in graph["evodeap.run"] or "evodeap.experiment" in graph["evodeap.cli"]
+    assert "evodeap.config.experiment" in graph["evodeap.runs.lifecycle"] or "evodeap.config.experiment" in graph["evodeap.cli"]
     assert "evodeap.models" in graph["evodeap.fitness.keras_fitness"]
 
 

@@ -66,8 +66,8 @@ def test_import_and_run_from_a_folder_with_its_own_models_and_operators(tmp_path
     code = textwrap.dedent("""
         import models, operators
         assert models.WHOSE == 'the user models' and operators.WHOSE == 'the user operators'
-        from evodeap.engine import evolve
-        from evodeap.config import ExperimentConfig
+        from evodeap.engine.loop import evolve
+        from evodeap.config.settings import ExperimentConfig
         import evodeap.models, evodeap.operators
         result = evolve(ExperimentConfig(population_size=6, generations=2, seed=1))
         import models as again
@@ -80,7 +80,7 @@ def test_import_and_run_from_a_folder_with_its_own_models_and_operators(tmp_path
     assert done.stdout.split() == ["6", "evodeap.operators"]
     out = project / "run"
     experiment = project / "exp.py"
-    experiment.write_text("from evodeap.config import ExperimentConfig\n"
+    experiment.write_text("from evodeap.config.settings import ExperimentConfig\n"
                           "CONFIG = ExperimentConfig(population_size=4, generations=1)\n")
     cli = subprocess.run([sys.executable, "-m", "evodeap", "run", str(experiment), "--out", str(out)],
                          cwd=project, env=_clean_env(), capture_output=True, text=True, timeout=300)
@@ -101,8 +101,8 @@ def test_notebook_kernel_in_a_folder_with_its_own_models_and_operators(tmp_path,
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(textwrap.dedent("""
         import models
-        from evodeap.engine import evolve
-        from evodeap.config import ExperimentConfig
+        from evodeap.engine.loop import evolve
+        from evodeap.config.settings import ExperimentConfig
         result = evolve(ExperimentConfig(population_size=4, generations=1))
         print(models.WHOSE, len(result.population))
     """))]

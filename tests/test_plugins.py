@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from evodeap import plugins
-from evodeap.experiment import load_experiment
+from evodeap.config.experiment import load_experiment
 from evodeap.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def test_a_kind_module_is_recorded_by_name_and_a_fresh_interpreter_loads_every_s
         import json, sys
         sys.path.insert(0, {str(tmp_path)!r})
         from evodeap import plugins
-        from evodeap.experiment import load_experiment
+        from evodeap.config.experiment import load_experiment
         import my_kinds
         load_experiment({str(EXPERIMENT)!r})
         print(json.dumps(plugins.environment()))
@@ -158,8 +158,8 @@ def test_an_interrupted_custom_kind_run_resumes_with_process_workers_as_if_never
     evodeap("run", str(EXPERIMENT), "--out", str(tmp_path / "reference"), "--quiet", *overrides.split(), cwd=tmp_path)
     interrupt = tmp_path / "interrupt.py"
     interrupt.write_text(textwrap.dedent(f'''
-        from evodeap.experiment import load_experiment
-        from evodeap.run import RunInterrupted, run
+        from evodeap.config.experiment import load_experiment
+        from evodeap.runs.lifecycle import RunInterrupted, run
 
         if __name__ == "__main__":
             overrides = {LANDSCAPE!r}
@@ -208,7 +208,7 @@ def test_resuming_without_the_kinds_registration_is_one_clear_error_and_changes_
 
 def test_a_checkpointed_space_of_an_unregistered_family_is_checked_as_far_as_it_can_be():
     from evodeap.errors import SearchSpaceError
-    from evodeap.space import SearchSpace, check_space_dict
+    from evodeap.genome.space import SearchSpace, check_space_dict
 
     data = SearchSpace(family="cnn+lstm").to_dict()
     data["family"] = "not_registered_yet"

@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 
 from evodeap.cli import main
-from evodeap.config import ExperimentConfig
+from evodeap.config.settings import ExperimentConfig
 from evodeap.data.tasks import TASKS
-from evodeap.engine import evolve
+from evodeap.engine.loop import evolve
 from evodeap.errors import ConfigError, UnknownNameError
-from evodeap.evaluation import EvalResult
-from evodeap.executors import EXECUTORS, Executor, SerialExecutor, make_executor
+from evodeap.evaluation.api import EvalResult
+from evodeap.execution.executors import EXECUTORS, Executor, SerialExecutor, make_executor
 from evodeap.fitness import FITNESSES, make_fitness
-from evodeap.landscape import LandscapeFitness
+from evodeap.fitness.landscape import LandscapeFitness
 from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SCHEDULES, SELECTIONS
 from evodeap.registry import Registry
-from evodeap.resolve import resolve_run
-from evodeap.run import run
+from evodeap.config.resolve import resolve_run
+from evodeap.runs.lifecycle import run
 
 ALL = {"crossover": CROSSOVERS, "mutation": MUTATIONS, "selection": SELECTIONS, "schedule": SCHEDULES,
        "fitness": FITNESSES, "executor": EXECUTORS, "task": TASKS}

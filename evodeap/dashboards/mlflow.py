@@ -127,7 +127,7 @@ class MLflowLogger:
         from mlflow.entities import Metric, Param
 
         from evodeap.dashboards.tensorboard_hparams import session_metrics
-        from evodeap.trials import genome_columns
+        from evodeap.results.trials import genome_columns
 
         result = record.result
         tags = {"mlflow.parentRunId": self.run_id, "evodeap.key": record.genome.key(),

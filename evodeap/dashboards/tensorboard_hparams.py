@@ -4,7 +4,7 @@ A session is one TensorBoard run directory, ``tensorboard/evaluations/g<generati
 (the same directory that holds the evaluation's training curves), with
 
 * its hyperparameters: ``generation``, ``status``, ``hp_<name>`` for every hyperparameter gene
-  and the structural summary of :func:`evodeap.trials.structure_summary` (``n_layers``,
+  and the structural summary of :func:`evodeap.results.trials.structure_summary` (``n_layers``,
   ``layer_kinds``, ``n_<kind>``, ``units``, ``units_total``, ``units_max``);
 * its metrics, as scalars at step 0: ``fitness`` (``fitness_<i>`` for several objectives),
   ``metric_<name>``, ``component_<name>``, ``wall_time``, ``n_params``.
@@ -18,8 +18,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from evodeap.evaluator import EvaluationRecord
-from evodeap.trials import genome_columns
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.results.trials import genome_columns
 
 
 def session_directory(root: Path, record: EvaluationRecord) -> Path:
@@ -56,8 +56,8 @@ class HParamsWriter:
         self._hparams_pb = hparams_pb
 
     def write(self, record: EvaluationRecord, events: Any) -> None:
-        """The session of ``record`` into ``events``, the :class:`evodeap.tensorboard.EventFile`
-        of :func:`session_directory` (:class:`evodeap.tensorboard.TensorBoardWriter` opens it)."""
+        """The session of ``record`` into ``events``, the :class:`evodeap.dashboards.tensorboard.EventFile`
+        of :func:`session_directory` (:class:`evodeap.dashboards.tensorboard.TensorBoardWriter` opens it)."""
         trial = f"g{record.generation}_i{record.index}"
         events.summary(self._hparams_pb(session_hparams(record), trial_id=trial), step=0)
         events.scalars(session_metrics(record), step=0)

@@ -1,7 +1,7 @@
 """Fitness functions, their metrics, and the fitness registry.
 
 * :data:`FITNESSES` — the name -> fitness factory table (an :class:`evodeap.registry.Registry`):
-  ``"landscape"`` (:class:`evodeap.landscape.LandscapeFitness`, the cheap stand-in) and
+  ``"landscape"`` (:class:`evodeap.fitness.landscape.LandscapeFitness`, the cheap stand-in) and
   ``"keras"`` (:class:`KerasFitness`); register your own with
   ``FITNESSES.register("mine")(MyFitness)`` and name it in an experiment
   (``fitness="mine"``, ``fitness_params={...}``);
@@ -10,7 +10,7 @@
 * :mod:`evodeap.fitness.metrics` — accuracy, precision, recall, F1 and ROC AUC in NumPy;
 * :func:`make_fitness` — build a registered fitness by name with its parameters.
 
-A fitness object says what its values mean (see :class:`evodeap.evaluation.Objectives`):
+A fitness object says what its values mean (see :class:`evodeap.evaluation.api.Objectives`):
 ``n_objectives``, DEAP ``weights`` and ``failure_fitness``, the value of a failed
 evaluation, strictly worse than every value it gives a trained model.
 
@@ -31,8 +31,8 @@ FITNESSES: Registry[Callable[..., Any]] = Registry("fitness")
 
 @FITNESSES.register("landscape")
 def landscape_fitness(**params: Any) -> Any:
-    """:class:`evodeap.landscape.LandscapeFitness` (``noise``, ``delay``, ``n_objectives``)."""
-    from evodeap.landscape import LandscapeFitness
+    """:class:`evodeap.fitness.landscape.LandscapeFitness` (``noise``, ``delay``, ``n_objectives``)."""
+    from evodeap.fitness.landscape import LandscapeFitness
 
     return LandscapeFitness(**params)
 

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, Sequence
 
 import keras
 
-from evodeap.global_random import preserved_global_random
+from evodeap.execution.global_random import preserved_global_random
 from evodeap.models import build_model
 
 _ORDINAL_SUFFIX = re.compile(r"_\d+$")

@@ -14,7 +14,7 @@
 In multi-objective mode the fitness is the vector ``(A, −T, R)`` (all maximised), for
 NSGA-II. See docs/fitness.md for the defaults and why.
 
-It trains on whichever Keras backend the process runs (:mod:`evodeap.backend`): on
+It trains on whichever Keras backend the process runs (:mod:`evodeap.execution.backend`): on
 TensorFlow through ``tf.data`` (:meth:`DataBundle.dataset`), on JAX and PyTorch through
 the backend-neutral NumPy batches (:meth:`DataBundle.batches`), which need no TensorFlow.
 """
@@ -25,7 +25,7 @@ import math
 import time
 from typing import Any, Mapping
 
-from evodeap.backend import configure_runtime, inference_mode, peak_gpu_memory_mb, require_backend, set_random_seed
+from evodeap.execution.backend import configure_runtime, inference_mode, peak_gpu_memory_mb, require_backend, set_random_seed
 
 require_backend()  # a missing or unusable Keras backend is one clear line, not Keras' import traceback
 
@@ -34,11 +34,11 @@ import numpy as np
 
 from evodeap.data.batches import ArrayBatches
 from evodeap.errors import ConfigError
-from evodeap.evaluation import EvalContext, EvalResult
+from evodeap.evaluation.api import EvalContext, EvalResult
 from evodeap.fitness.metrics import METRIC_NAMES, classification_metrics
 from evodeap.fitness.phases import PhaseClock
 from evodeap.fitness.runtime import is_out_of_memory, precision_policy, precision_policy_name, release_models
-from evodeap.genome import Genome
+from evodeap.genome.genome import Genome
 from evodeap.models import DEFAULT_MAX_PARAMS, InvalidModelError, build_model, parameter_steps, plan_model, training_flops
 
 COST_MEASURES = ("flops", "wall_time", "param_steps")
@@ -121,7 +121,7 @@ class KerasFitness:
             process instead of raising, so this is the only way to record it.
         evaluate_test: also report ``test_*`` metrics when the data has a test split.
         deterministic: make the backend's ops deterministic where it can (same seed ⇒
-            same metrics on one backend; see :func:`evodeap.backend.configure_runtime`).
+            same metrics on one backend; see :func:`evodeap.execution.backend.configure_runtime`).
         mixed_precision: ``True``/``"float16"`` trains under ``mixed_float16`` (NVIDIA
             GPUs), ``"bfloat16"`` under ``mixed_bfloat16``; ``False``: float32.
         jit_compile: ``Model.compile(jit_compile=...)``. On JAX, ``False`` means Keras'
@@ -364,7 +364,7 @@ class KerasFitness:
         return float(classification_metrics(bundle.task.kind, y_true, y_score)[self.metric])
 
     def _train_and_score(self, model, plan, genome, bundle, context, start, started, clock) -> EvalResult:
-        from evodeap.fitness.curves import LearningCurveStopper
+        from evodeap.evaluation.curves import LearningCurveStopper
 
         hp = genome.hyperparameters
         batch_size = int(hp.get("batch_size", 32))

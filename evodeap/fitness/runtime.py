@@ -1,6 +1,6 @@
 """Per-evaluation Keras helpers that work on every backend: precision, OOM detection, memory.
 
-The process-wide setup (GPU memory, determinism) per backend is :mod:`evodeap.backend`.
+The process-wide setup (GPU memory, determinism) per backend is :mod:`evodeap.execution.backend`.
 """
 from __future__ import annotations
 

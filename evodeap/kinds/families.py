@@ -6,7 +6,7 @@ kind belongs to its stage, and the stage indices along a genome never decrease. 
 kinds (dropout) may stand anywhere. *Required* kinds must appear at least once (a ``cnn``
 needs a conv block). *Optional* kinds belong to the family but a search space searches
 them only when it gives them domains (:attr:`SearchSpace.kinds
-<evodeap.space.SearchSpace.kinds>`): every built-in family carries ``frame_pool`` and
+<evodeap.genome.space.SearchSpace.kinds>`): every built-in family carries ``frame_pool`` and
 ``time_pool`` (:mod:`evodeap.kinds.pooling`) as optional stages, so its default space,
 and every space recorded before they existed, keeps its meaning. A kind that leaves its
 stage without being recurrent (:attr:`~evodeap.kinds.api.LayerKind.at_most_once`) stands

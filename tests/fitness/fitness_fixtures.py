@@ -8,8 +8,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from evodeap.data import from_arrays
-from evodeap.genes import ConvBlock, DenseLayer, RecurrentLayer
-from evodeap.genome import Genome
+from evodeap.genome.genes import ConvBlock, DenseLayer, RecurrentLayer
+from evodeap.genome.genome import Genome
 
 #: (T, H, W, C): 3 frames of 8×8 pixels, 1 channel.
 SHAPE = (3, 8, 8, 1)
@@ -81,7 +81,7 @@ class NaNInputs:
 def tiny_cnn_space():
     """A cnn search space of 2–3 tiny layers (2–4 filters, batch 4, 1–2 epochs) for runs
     that train real Keras models on :func:`tiny_bundle`."""
-    from evodeap.space import Choice, Integer, Real, SearchSpace
+    from evodeap.genome.space import Choice, Integer, Real, SearchSpace
 
     return SearchSpace(
         family="cnn",

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from fitness_fixtures import cnn_genome, tiny_bundle, tiny_cnn_space
 
-from evodeap.config import ExperimentConfig
-from evodeap.evaluation import EvalContext, run_evaluation
-from evodeap.fidelity import with_multi_fidelity
+from evodeap.config.settings import ExperimentConfig
+from evodeap.evaluation.api import EvalContext, run_evaluation
+from evodeap.evaluation.fidelity import with_multi_fidelity
 from evodeap.fitness import KerasFitness
-from evodeap.genes import ConvBlock, DenseLayer
-from evodeap.genome import Genome
-from evodeap.run import RunInterrupted, resume, run
-from evodeap.weights import WeightStore
+from evodeap.genome.genes import ConvBlock, DenseLayer
+from evodeap.genome.genome import Genome
+from evodeap.runs.lifecycle import RunInterrupted, resume, run
+from evodeap.evaluation.weights import WeightStore
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_efficient_search_experiment_runs_from_the_command_line(tmp_path, capsys
     from pathlib import Path
 
     from evodeap.cli import main
-    from evodeap.storage import ResultsDB, compute_per_generation
+    from evodeap.results.storage import ResultsDB, compute_per_generation
 
     experiment = Path(__file__).resolve().parents[2] / "experiments" / "efficient_search.py"
     out = tmp_path / "efficient"

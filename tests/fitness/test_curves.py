@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evodeap.errors import ConfigError
-from evodeap.fitness.curves import kth_best, optimistic_final, should_terminate
+from evodeap.evaluation.curves import kth_best, optimistic_final, should_terminate
 
 INF, NAN = math.inf, math.nan
 
@@ -180,7 +180,7 @@ def test_kth_best_rejects_k_below_one(k):
 
 def test_importing_the_rule_does_not_import_keras():
     code = (
-        "import sys, evodeap.fitness.curves as c; c.kth_best([1.0], 1); "
+        "import sys, evodeap.evaluation.curves as c; c.kth_best([1.0], 1); "
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
@@ -218,7 +218,7 @@ def _fit(data, epochs, stopper):
 
 
 def test_stopper_stops_after_the_expected_epoch(data):
-    from evodeap.fitness.curves import LearningCurveStopper
+    from evodeap.evaluation.curves import LearningCurveStopper
 
     values = [0.5, 0.7, 0.72, 0.73, 0.74]
     score = Scripted(values)
@@ -233,7 +233,7 @@ def test_stopper_stops_after_the_expected_epoch(data):
 
 
 def test_stopper_without_threshold_trains_every_epoch(data):
-    from evodeap.fitness.curves import LearningCurveStopper
+    from evodeap.evaluation.curves import LearningCurveStopper
 
     stopper = LearningCurveStopper(Scripted([0.1, 0.1, 0.1]), total_epochs=3, threshold=None)
     _, history = _fit(data, 3, stopper)
@@ -242,7 +242,7 @@ def test_stopper_without_threshold_trains_every_epoch(data):
 
 
 def test_prefix_counts_as_observed_epochs_but_not_in_the_budget(data):
-    from evodeap.fitness.curves import LearningCurveStopper
+    from evodeap.evaluation.curves import LearningCurveStopper
 
     values = [0.62, 0.63, 0.64]
     # Without a prefix one point has no slope: e=2 gives 0.63 + 1·0.01 < 1.0, stop after 2.
@@ -265,7 +265,7 @@ def test_prefix_counts_as_observed_epochs_but_not_in_the_budget(data):
 
 
 def test_stopper_rejects_bad_arguments_and_resets_per_fit(data):
-    from evodeap.fitness.curves import LearningCurveStopper
+    from evodeap.evaluation.curves import LearningCurveStopper
 
     with pytest.raises(ConfigError, match="min_epochs"):
         LearningCurveStopper(Scripted([]), total_epochs=3, threshold=0.5, min_epochs=1)

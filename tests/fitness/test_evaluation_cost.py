@@ -15,7 +15,7 @@ import pytest
 from fitness_fixtures import cnn_genome, tiny_bundle
 
 import evodeap.fitness.keras_fitness as keras_fitness
-from evodeap.evaluation import EvalContext, run_evaluation
+from evodeap.evaluation.api import EvalContext, run_evaluation
 from evodeap.fitness import KerasFitness
 from evodeap.fitness.keras_fitness import MAX_SCORING_BATCH, scoring_batch_size
 from evodeap.fitness.phases import PHASES, PhaseClock

@@ -21,8 +21,8 @@ from evodeap.fitness.inheritance import (
     transfer_weights,
     weights_to_bytes,
 )
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer
-from evodeap.genome import Genome
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer
+from evodeap.genome.genome import Genome
 from evodeap.models import build_model
 
 

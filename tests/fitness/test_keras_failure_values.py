@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evodeap.config import ExperimentConfig
-from evodeap.engine import evolve
-from evodeap.evaluation import EvalContext, EvalResult, Objectives, run_evaluation
+from evodeap.config.settings import ExperimentConfig
+from evodeap.engine.loop import evolve
+from evodeap.evaluation.api import EvalContext, EvalResult, Objectives, run_evaluation
 from evodeap.fitness import KerasFitness
 from evodeap.fitness.keras_fitness import saturate
 from evodeap.operators.selection import boltzmann_probabilities
-from evodeap.space import SearchSpace
+from evodeap.genome.space import SearchSpace
 
 unit = st.floats(0.0, 1.0)
 costs = st.floats(0.0, 1e40)

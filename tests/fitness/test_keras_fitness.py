@@ -12,9 +12,9 @@ from fitness_fixtures import NaNInputs, cnn_genome, cnn_rnn_genome, rnn_genome, 
 import evodeap.fitness.keras_fitness as keras_fitness
 from evodeap.data import DataSpec
 from evodeap.errors import ConfigError, UnknownNameError
-from evodeap.evaluation import EvalContext, EvalResult, run_evaluation
+from evodeap.evaluation.api import EvalContext, EvalResult, run_evaluation
 from evodeap.fitness import DEFAULT_COST_REFERENCES, KerasFitness, make_fitness
-from evodeap.genes import ConvBlock, DenseLayer
+from evodeap.genome.genes import ConvBlock, DenseLayer
 
 METRICS = ("accuracy", "precision", "recall", "f1", "auc")
 
@@ -236,7 +236,7 @@ def test_a_metric_the_task_lacks_fails_fast():
 def test_a_keras_evaluation_leaves_the_masters_global_random_states_alone(multiclass):
     import random
 
-    from evodeap.global_random import global_random_state
+    from evodeap.execution.global_random import global_random_state
 
     random.seed(21)
     np.random.seed(21)

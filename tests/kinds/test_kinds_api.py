@@ -9,15 +9,15 @@ import pytest
 
 from evodeap.domains import Integer
 from evodeap.errors import LayerKindError, SearchSpaceError
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer, layer_class
-from evodeap.genome import Genome
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer, layer_class
+from evodeap.genome.genome import Genome
 from evodeap.kinds import ANY, FAMILIES, FRAMES, KINDS, SEQUENCE, VECTOR, get_family, register_family, register_kind
 from evodeap.kinds.batchnorm import BatchNormLayer
 from evodeap.kinds.recurrent import GRULayer, LSTMLayer
 from evodeap.kinds.residual import ResidualBlock
-from evodeap.landscape import landscape_optimum, landscape_value
+from evodeap.fitness.landscape import landscape_optimum, landscape_value
 from evodeap.models import plan_model
-from evodeap.space import SearchSpace
+from evodeap.genome.space import SearchSpace
 from evodeap.testing import ContractTask
 
 HP = {"learning_rate": 1e-3, "batch_size": 4, "optimizer": "adam", "dropout": 0.0, "epochs": 1}
@@ -167,7 +167,7 @@ def test_default_spaces_of_the_old_families_are_unchanged():
 
 
 def test_family_override_on_the_command_line_fills_the_new_kinds():
-    from evodeap.config import ExperimentConfig
+    from evodeap.config.settings import ExperimentConfig
 
     config = ExperimentConfig().with_overrides({"space.family": "cnn+gru"})
     assert config.space.family == "cnn+gru" and "gru" in config.space.layers
@@ -223,7 +223,7 @@ def test_a_genome_of_an_unregistered_kind_can_be_read_to_be_shown_but_not_planne
 
 
 def test_genes_of_every_registered_kind_are_layer_genes():
-    from evodeap.genes import UnregisteredGene, is_layer_gene
+    from evodeap.genome.genes import UnregisteredGene, is_layer_gene
 
     import tiny_kind
 
@@ -232,7 +232,7 @@ def test_genes_of_every_registered_kind_are_layer_genes():
 
 
 def test_the_trials_table_reads_widths_through_the_kinds_roles():
-    from evodeap.trials import structure_summary
+    from evodeap.results.trials import structure_summary
 
     genome = Genome.from_dict({"family": "x", "hyperparameters": HP, "birth": 0, "layers": [
         {"kind": "residual", "filters": 8, "kernel_size": 3, "activation": "relu", "pooling": "max"},

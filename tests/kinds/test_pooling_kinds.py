@@ -20,7 +20,7 @@ import pytest
 
 from evodeap.domains import Choice
 from evodeap.errors import ConfigError, LayerKindError, SearchSpaceError
-from evodeap.genome import Genome
+from evodeap.genome.genome import Genome
 from evodeap.kinds import (
     FAMILIES,
     FRAMES,
@@ -43,7 +43,7 @@ from evodeap.kinds import (
 from evodeap.models import plan_model
 from evodeap.operators.mutation import mut_add_layer, mut_structure
 from evodeap.operators.repair import repair
-from evodeap.space import SearchSpace, default_layer_domains
+from evodeap.genome.space import SearchSpace, default_layer_domains
 from evodeap.testing import ContractTask, check_layer_kind
 
 HP = {"learning_rate": 1e-3, "batch_size": 4, "optimizer": "adam", "dropout": 0.0, "epochs": 1}
@@ -317,7 +317,7 @@ def test_with_kinds_turns_the_genes_on_and_survives_json():
 
 
 def test_the_command_line_turns_the_genes_on():
-    from evodeap.config import ExperimentConfig, parse_assignments
+    from evodeap.config.settings import ExperimentConfig, parse_assignments
 
     config = ExperimentConfig().with_overrides(parse_assignments(
         ['space.with_kinds=["frame_pool","time_pool"]', 'space.frame_pool.mode.options=["max","avg"]']))

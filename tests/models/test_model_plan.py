@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from model_fixtures import TASKS, TINY_SHAPE, tiny_videos
 
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
-from evodeap.genome import Genome
-from evodeap.space import SearchSpace
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import SearchSpace
 from evodeap.models import InvalidModelError, build_model, parameter_steps, plan_model, training_flops
 
 HP = {"learning_rate": 1e-3, "batch_size": 4, "optimizer": "adam", "dropout": 0.2, "epochs": 1}

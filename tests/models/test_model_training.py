@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from model_fixtures import TASKS, TINY_SHAPE, tiny_labels, tiny_videos
 
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
-from evodeap.genome import Genome
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
+from evodeap.genome.genome import Genome
 from evodeap.models import build_model, plan_model
 
 HP = {"learning_rate": 0.05, "batch_size": 6, "optimizer": "sgd", "dropout": 0.1, "epochs": 1}

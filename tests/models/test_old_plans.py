@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from evodeap.data import TaskInfo
-from evodeap.genome import Genome
+from evodeap.genome.genome import Genome
 from evodeap.models import build_model, plan_model
 
 CASES = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "old_plans.json").read_text())

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evodeap.genome import Genome
-from evodeap.space import Choice, Integer, Real, SearchSpace
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import Choice, Integer, Real, SearchSpace
 from evodeap.operators import CROSSOVERS
 from evodeap.operators.crossover import blend_values, cut_and_splice, recombine_hyperparameters, two_point_splice, uniform_swap
 from strategies import SETTINGS

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
-from evodeap.genome import Genome
-from evodeap.space import Choice, Integer, Real, SearchSpace
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import Choice, Integer, Real, SearchSpace
 from evodeap.operators.mutation import (
     gaussian_step,
     mut_add_layer,

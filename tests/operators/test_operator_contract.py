@@ -20,9 +20,9 @@ from deap import creator
 from hypothesis import given
 from hypothesis import strategies as st
 
-import evodeap.individual  # noqa: F401
-from evodeap.genome import Genome
-from evodeap.space import SearchSpace
+import evodeap.genome.individual  # noqa: F401
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import SearchSpace
 from evodeap.operators import CROSSOVERS, MUTATIONS, SELECTIONS
 from strategies import SETTINGS, sample, seeds, snapshot, spaces, wide_parent
 

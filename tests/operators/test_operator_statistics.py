@@ -8,8 +8,8 @@ import pytest
 from deap import creator
 from scipy import stats
 
-import evodeap.individual  # noqa: F401
-from evodeap.space import SearchSpace
+import evodeap.genome.individual  # noqa: F401
+from evodeap.genome.space import SearchSpace
 from evodeap.operators.mutation import mut_hyperparameters, mut_split, mut_structure
 from evodeap.operators.schedules import ExponentialDecay
 from evodeap.operators.selection import boltzmann_probabilities, sel_boltzmann, sel_tournament

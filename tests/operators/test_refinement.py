@@ -9,9 +9,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer
-from evodeap.genome import Genome
-from evodeap.space import Choice, Integer, Real, SearchSpace
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import Choice, Integer, Real, SearchSpace
 from evodeap.operators.refinement import Refinement, refine_domain, refine_space, unit_interval
 from strategies import SETTINGS, families, sample, seeds
 
@@ -133,7 +133,7 @@ def test_refine_space_without_elites_changes_nothing():
 
 def test_layer_count_never_below_the_required_kinds():
     space = SearchSpace(family="cnn+rnn", min_layers=2, max_layers=7)
-    from evodeap.genes import RecurrentLayer
+    from evodeap.genome.genes import RecurrentLayer
     e = _elite({}, [ConvBlock(16, 3, "relu", "max"), RecurrentLayer(16, "tanh")], family="cnn+rnn")
     new = refine_space(space, [e, e], space).space
     assert new.min_layers >= 2 and new.max_layers > new.min_layers

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from evodeap.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
-from evodeap.genome import Genome
-from evodeap.space import Integer, Real, SearchSpace
+from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer, RecurrentLayer
+from evodeap.genome.genome import Genome
+from evodeap.genome.space import Integer, Real, SearchSpace
 from evodeap.operators.repair import clip_gene, removable_positions, repair
 from strategies import SETTINGS, seeds, spaces, wide_parent
 

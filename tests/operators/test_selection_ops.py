@@ -9,8 +9,8 @@ from deap import creator
 from hypothesis import given
 from hypothesis import strategies as st
 
-import evodeap.individual  # noqa: F401
-from evodeap.genome import Genome
+import evodeap.genome.individual  # noqa: F401
+from evodeap.genome.genome import Genome
 from evodeap.operators.selection import boltzmann_probabilities, sel_aging, sel_best, sel_boltzmann, sel_nsga2, sel_tournament
 from strategies import SETTINGS
 

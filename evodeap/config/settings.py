@@ -1,0 +1,435 @@
+"""Experiment configuration: everything a run needs, validated, with ``--set`` overrides.
+
+An experiment file builds an :class:`ExperimentConfig` named ``CONFIG``. Operators,
+schedules, the fitness and the executor may be given by registry name (strings, recorded
+as such in ``config.json``); operators and the fitness also as objects (a custom operator
+is any DEAP-conventional callable). :meth:`ExperimentConfig.validate` checks every value
+and every name against its registry; :mod:`evodeap.config.resolve` turns the names into the
+objects a run uses, once per run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from evodeap.operators.contract import check_policy
+from evodeap.errors import ConfigError
+from evodeap.execution.executors import check_executor_params
+from evodeap.evaluation.failures import check_fraction
+from evodeap.fitness import FITNESSES
+from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.config.rates import DefaultSetting, RateSources, rate_sources
+from evodeap.registry import Registry
+from evodeap.genome.space import SearchSpace
+from evodeap.execution.timeouts import check_timeout
+
+OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
+
+
+@dataclass
+class ExperimentConfig:
+    """One evolutionary experiment.
+
+    Attributes:
+        name: a label for reports.
+        space: the search space (family, genes, layer-count bounds).
+        fitness: a name in :data:`evodeap.fitness.FITNESSES` — ``"landscape"`` (stand-in),
+            ``"keras"`` (real training) or one registered by the researcher — or a fitness
+            object ``fitness(genome, context) -> EvalResult``; ``fitness_params`` configure a
+            named one. The fitness says how many objectives it has, their DEAP weights and
+            its failure value (:class:`evodeap.evaluation.api.Objectives`).
+        population_size, generations: sizes of the run (generation 0 is the initial population).
+        crossover, mutation, selection: operator names (see ``operators``) or callables;
+            ``*_params`` are bound at registration.
+        survival: ``None`` for generational replacement with ``elitism`` elites, or a selection
+            (e.g. ``"aging"`` for regularized evolution, ``"nsga2"``) applied to parents + offspring.
+        cxpb: probability that a pair of parents is recombined.
+        mutpb: probability that an offspring goes through the mutation operator (which then
+            mutates each gene with rate μ(t)).
+        mutation_rate: μ(t) — a schedule (``{"name": "exponential_decay", "initial": 0.05,
+            "rate": 0.05}``), a number, or a callable ``(generation, stats) -> float`` — bound
+            as ``indpb``. ``mutation_params["indpb"]`` is the other way to set μ (a constant);
+            setting both is an error (see :mod:`evodeap.config.rates`).
+        selection_pressure: β(t) for selections that take ``beta``; ``None`` keeps
+            ``selection_params["beta"]``. Setting both is an error (see :mod:`evodeap.config.rates`).
+        refine_every: refine the search space every k generations (0 = never), around the
+            top ``refine_top`` fraction, with ``refine_epsilon`` and ``refine_min_width``.
+        hall_of_fame_size: how many best genomes to keep.
+        failure_fitness: ``None`` (default): a failed evaluation (``invalid``, ``nan``,
+            ``oom``, ``error`` ...) gets the fitness's own failure value (``failure_fitness``
+            of the fitness object; −1 per objective for a fitness that declares none). A
+            number φ: the failure value is φ for every maximised objective and −φ for every
+            minimised one — for a fitness that declares none, or in place of a declared one
+            that φ does not exceed (a higher φ is refused: failures could outrank trained
+            models). Config files written before it became optional hold −1.0, which still
+            means the default.
+        seed: the run seed (root of every random stream).
+        executor, workers: how evaluations are run (a name in
+            :data:`evodeap.execution.executors.EXECUTORS`: ``serial``, ``process``, ``ray`` or one
+            registered by the researcher) and on how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
+            ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
+        tensorboard: write per-generation scalars, one HParams session per evaluation and
+            training curves (when the fitness reports them) under ``tensorboard/`` in the run
+            directory.
+        mlflow: MLflow tracking of a run directory (:mod:`evodeap.dashboards.mlflow`):
+            ``True`` (a local store in the run directory) or ``{"tracking_uri": URI,
+            "experiment": NAME}``; ``None`` is off.
+        strategy: ``evolve`` (the genetic algorithm) or ``fixed``: train ``fixed_genome`` (a
+            genome in JSON form) as a hand-picked baseline, as ``fixed_schedule`` says.
+        fixed_schedule: how the ``fixed`` strategy trains ``fixed_genome``: ``"repeat"``
+            (default) trains it ``population_size`` times per generation with fresh seeds —
+            the same number of trainings per generation as evolution; ``"continue"`` trains
+            it once per generation and continues that training: generation ``g`` starts from
+            generation ``g − 1``'s trained weights (the run keeps them in ``weights/``) and
+            ends with the model trained ``(g + 1)·E`` epochs in all, ``E`` the genome's
+            ``epochs`` gene (see ``docs/baselines.md``).
+        multi_fidelity: successive halving inside each generation (see
+            :mod:`evodeap.evaluation.fidelity`): ``{"min_budget": r, "eta": η, "max_budget": R,
+            "asynchronous": False}`` in epochs, or ``None`` (off). Epochs are then the
+            fidelity, so the space's ``epochs`` gene, if any, must be fixed at ``R``.
+        inheritance: offspring start from their parent's trained weights for every layer
+            whose kind and shape match (Lamarckian); weights live in ``weights/`` of the
+            run directory, pruned to the living population.
+        early_termination: learning-curve early termination
+            (:class:`evodeap.evaluation.budget.EarlyTermination`): ``{"top_k": k, "min_epochs": 2}``
+            or ``None`` (off).
+        compute_budget: stop after the generation in which the run's training FLOPs
+            (``train_flops_total`` of the logbook) reach this number (``None``: run all
+            ``generations``).
+        invalid_offspring: what happens when an operator returns a genome outside the search
+            space (:mod:`evodeap.operators.contract`): ``"repair"`` it (counted in the logbook's
+            ``repaired``) or stop with an ``"error"`` naming the operator.
+        max_failure_fraction: stop the run when at least this fraction of a generation's new
+            evaluations failed (:mod:`evodeap.evaluation.failures`; 1.0: only when all failed; ``None``:
+            never).
+        evaluation_timeout: seconds an evaluation may take before it is abandoned and
+            recorded with status ``timeout`` (``None``: no limit; see
+            :mod:`evodeap.execution.timeouts` for how each executor abandons one).
+    """
+
+    name: str = "experiment"
+    space: SearchSpace = field(default_factory=SearchSpace)
+    fitness: Any = "landscape"
+    fitness_params: dict[str, Any] = field(default_factory=dict)
+    population_size: int = 50
+    generations: int = 20
+    crossover: OperatorLike = "one_point"
+    crossover_params: dict[str, Any] = field(default_factory=dict)
+    mutation: OperatorLike = "split"
+    mutation_params: dict[str, Any] = field(default_factory=dict)
+    selection: OperatorLike = "boltzmann"
+    selection_params: dict[str, Any] = field(default_factory=lambda: DefaultSetting({"beta": 5.0}))
+    survival: OperatorLike | None = None
+    survival_params: dict[str, Any] = field(default_factory=dict)
+    cxpb: float = 0.7
+    mutpb: float = 1.0
+    elitism: int = 1
+    mutation_rate: Any = field(
+        default_factory=lambda: DefaultSetting({"name": "exponential_decay", "initial": 0.05, "rate": 0.05})
+    )
+    selection_pressure: Any = None
+    refine_every: int = 0
+    refine_top: float = 0.2
+    refine_epsilon: float = 0.02
+    refine_min_width: float = 0.1
+    hall_of_fame_size: int = 5
+    failure_fitness: float | None = None
+    seed: int = 0
+    executor: str = "serial"
+    workers: int = 1
+    executor_params: dict[str, Any] = field(default_factory=dict)
+    tensorboard: bool = False
+    mlflow: Any = None
+    strategy: str = "evolve"
+    fixed_genome: dict[str, Any] | None = None
+    fixed_schedule: str = "repeat"
+    multi_fidelity: dict[str, Any] | None = None
+    inheritance: bool = False
+    early_termination: dict[str, Any] | None = None
+    compute_budget: float | None = None
+    invalid_offspring: str = "repair"
+    max_failure_fraction: float | None = 1.0
+    evaluation_timeout: float | None = None
+
+    def validate(self) -> "ExperimentConfig":
+        """Check every field and every name; raise :class:`ConfigError` or
+        :class:`~evodeap.errors.UnknownNameError` (listing the known names) with a clear message."""
+        if not isinstance(self.space, SearchSpace):
+            raise ConfigError(f"space must be a SearchSpace, got {type(self.space).__name__}")
+        _require(isinstance(self.population_size, int) and self.population_size >= 2,
+                 f"population_size must be an integer >= 2, got {self.population_size!r}")
+        _require(isinstance(self.generations, int) and self.generations >= 0,
+                 f"generations must be an integer >= 0, got {self.generations!r}")
+        for name in ("cxpb", "mutpb", "refine_top"):
+            value = getattr(self, name)
+            _require(isinstance(value, (int, float)) and 0 <= value <= 1, f"{name} must be in [0, 1], got {value!r}")
+        _require(self.refine_top > 0, "refine_top must be > 0")
+        _require(isinstance(self.elitism, int) and 0 <= self.elitism < self.population_size,
+                 f"elitism must be an integer in [0, population_size), got {self.elitism!r}")
+        _require(isinstance(self.refine_every, int) and self.refine_every >= 0,
+                 f"refine_every must be an integer >= 0, got {self.refine_every!r}")
+        _require(self.refine_epsilon >= 0 and 0 < self.refine_min_width <= 1,
+                 "refine_epsilon must be >= 0 and refine_min_width in (0, 1]")
+        _require(isinstance(self.hall_of_fame_size, int) and self.hall_of_fame_size >= 1,
+                 "hall_of_fame_size must be an integer >= 1")
+        _require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
+        _require(isinstance(self.executor, str), f"executor must be a registered name, got {self.executor!r}")
+        _require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
+        check_executor_params(self.executor, self.executor_params)
+        _require(self.failure_fitness is None or (isinstance(self.failure_fitness, (int, float))
+                                                  and not isinstance(self.failure_fitness, bool)
+                                                  and math.isfinite(self.failure_fitness)),
+                 f"failure_fitness must be a finite number or null, got {self.failure_fitness!r}")
+        _require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
+        if self.strategy == "fixed":
+            _check_fixed_genome(self.fixed_genome, self.space)
+        _check_fixed_schedule(self)
+        _require(isinstance(self.inheritance, bool), f"inheritance must be true or false, got {self.inheritance!r}")
+        _check_budget_settings(self)
+        _require(self.compute_budget is None or (isinstance(self.compute_budget, (int, float))
+                                                 and not isinstance(self.compute_budget, bool)
+                                                 and self.compute_budget > 0),
+                 f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
+        check_policy(self.invalid_offspring)
+        check_fraction(self.max_failure_fraction)
+        check_timeout(self.evaluation_timeout)
+        if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
+            raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
+        from evodeap.dashboards.mlflow import check_settings
+
+        check_settings(self.mlflow)
+        for role, registry, spec, params in self.operator_specs():  # μ and β: one source each
+            registry.resolve(spec, params, role)
+        if isinstance(self.fitness, str):
+            FITNESSES.get(self.fitness)
+        else:
+            _require(callable(self.fitness),
+                     f"fitness must be a registered name or a callable fitness object, got {self.fitness!r}")
+        return self
+
+    def operator_specs(self, rates: RateSources | None = None) -> list[tuple[str, Registry, OperatorLike, dict[str, Any]]]:
+        """``(role, registry, name or callable, params)`` of every operator the config names
+        (``survival`` only when set) — what :meth:`validate` checks and
+        :func:`evodeap.config.resolve.resolve_run` resolves. The mutation's and selection's params
+        are those left once μ and β have their one source (:func:`evodeap.config.rates.rate_sources`:
+        no ``indpb``, no ``beta``; ``rates``: those already resolved)."""
+        rates = rate_sources(self) if rates is None else rates
+        specs = [
+            ("crossover", CROSSOVERS, self.crossover, self.crossover_params),
+            ("mutation", MUTATIONS, self.mutation, rates.mutation_params),
+            ("selection", SELECTIONS, self.selection, rates.selection_params),
+        ]
+        if self.survival is not None:
+            specs.append(("survival", SELECTIONS, self.survival, self.survival_params))
+        return specs
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (objects are recorded by name or qualified name)."""
+        data = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            data[f.name] = value.to_dict() if isinstance(value, SearchSpace) else _describe(value)
+        return data
+
+    def with_overrides(self, assignments: Mapping[str, Any]) -> "ExperimentConfig":
+        """A copy with ``key=value`` overrides applied (``a.b`` reaches into dicts and the space)."""
+        config = dataclasses.replace(self)
+        for key, value in assignments.items():
+            config = _apply_override(config, key, value)
+        return config
+
+
+#: settings whose value in config.json files of older versions means today's default
+RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
+
+#: settings added after config.json files were first written: one a file lacks had its default
+ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow", "fixed_schedule")
+
+#: values of ``ExperimentConfig.fixed_schedule``
+FIXED_SCHEDULES = ("repeat", "continue")
+
+
+def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
+    """A config description (``to_dict()`` output or a recorded ``config.json``) with retired
+    defaults replaced by today's and added settings it lacks filled with their defaults, so
+    that an old run's record and today's config of the same experiment compare equal."""
+    data = dict(description)
+    for key, (old, new) in RETIRED_DEFAULTS.items():
+        if key in data and data[key] == old:
+            data[key] = new
+    for f in dataclasses.fields(ExperimentConfig):
+        if f.name in ADDED_SETTINGS:
+            data.setdefault(f.name, f.default)
+    return data
+
+
+def _check_fixed_genome(data: Any, space: SearchSpace) -> None:
+    from evodeap.kinds.views import get_family
+    from evodeap.genome.genome import Genome
+
+    _require(isinstance(data, Mapping), "strategy 'fixed' needs fixed_genome (a genome as a JSON object)")
+    genome = Genome.from_dict(data)
+    _require(genome.family == space.family,
+             f"fixed_genome is a {genome.family} genome but the space's family is {space.family}")
+    problems = get_family(genome.family).violations(genome)
+    _require(not problems and len(genome) > 0, f"fixed_genome is not a valid {genome.family} genome: {problems}")
+    missing = sorted(set(space.hyperparameters) - set(genome.hyperparameters))
+    _require(not missing, f"fixed_genome lacks hyperparameters {missing}")
+
+
+def _check_fixed_schedule(config: ExperimentConfig) -> None:
+    schedule = config.fixed_schedule
+    _require(isinstance(schedule, str) and schedule in FIXED_SCHEDULES,
+             f"fixed_schedule must be one of {', '.join(repr(s) for s in FIXED_SCHEDULES)}, got {schedule!r}")
+    if schedule != "continue":
+        return
+    _require(config.strategy == "fixed", f"fixed_schedule 'continue' needs strategy 'fixed', got {config.strategy!r}")
+    epochs = config.fixed_genome.get("hyperparameters", {}).get("epochs")
+    _require(isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1,
+             f"fixed_schedule 'continue' trains fixed_genome epochs more per generation, so its 'epochs' "
+             f"hyperparameter must be an integer >= 1, got {epochs!r}")
+
+
+def fixed_epochs(config: ExperimentConfig, generation: int) -> int:
+    """Epochs the ``continue`` schedule's model has been trained in all after ``generation``:
+    ``(generation + 1)·E``, ``E`` the ``epochs`` gene of ``fixed_genome``."""
+    return (generation + 1) * int(config.fixed_genome["hyperparameters"]["epochs"])
+
+
+def _check_budget_settings(config: ExperimentConfig) -> None:
+    from evodeap.evaluation.budget import EarlyTermination
+    from evodeap.evaluation.fidelity import MultiFidelity
+    from evodeap.genome.space import Choice
+
+    if config.early_termination is not None:
+        EarlyTermination.from_config(config.early_termination)
+    if config.multi_fidelity is None:
+        return
+    fidelity = MultiFidelity.from_config(config.multi_fidelity)
+    _require(config.strategy == "evolve", "multi_fidelity needs strategy 'evolve'")
+    epochs = config.space.hyperparameters.get("epochs")
+    if epochs is not None:
+        values = set(epochs.options) if isinstance(epochs, Choice) else {epochs.low, epochs.high}
+        _require(values == {fidelity.max_budget},
+                 f"multi_fidelity makes epochs the fidelity, so the 'epochs' gene must be fixed at max_budget="
+                 f"{fidelity.max_budget}: set space.epochs.low and space.epochs.high to {fidelity.max_budget} "
+                 f"(evodeap.evaluation.fidelity.with_multi_fidelity does it)")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _describe(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _describe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value):
+        return {"class": f"{type(value).__module__}.{type(value).__qualname__}", **_describe(dataclasses.asdict(value))}
+    return {"callable": f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', type(value).__qualname__)}"}
+
+
+def parse_value(text: str) -> Any:
+    """``--set`` value: JSON if it parses (numbers, true/false/null, lists, objects), else a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """``["a=1", "b.c=x"]`` -> ``{"a": 1, "b.c": "x"}``; a clear error for malformed items."""
+    result = {}
+    for item in items:
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        key, text = item.split("=", 1)
+        result[key.strip()] = parse_value(text.strip())
+    return result
+
+
+def _apply_override(config: ExperimentConfig, key: str, value: Any) -> ExperimentConfig:
+    names = {f.name for f in dataclasses.fields(config)}
+    head, _, rest = key.partition(".")
+    if head not in names:
+        raise ConfigError(f"unknown setting {head!r}; settings: {', '.join(sorted(names))}")
+    current = getattr(config, head)
+    if not rest:
+        return dataclasses.replace(config, **{head: _coerce(head, current, value)})
+    if head == "space":
+        return dataclasses.replace(config, space=_override_space(current, rest, value))
+    if isinstance(current, Mapping):
+        updated = _set_nested(dict(current), rest, value)
+        if isinstance(current, DefaultSetting):
+            updated = current.updated(updated, rest.partition(".")[0])
+        return dataclasses.replace(config, **{head: updated})
+    raise ConfigError(f"cannot set {key!r}: {head!r} is not a mapping")
+
+
+def _coerce(name: str, current: Any, value: Any) -> Any:
+    """Check a ``--set`` value against the type of the setting it replaces."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} expects true or false, got {value!r}")
+    elif isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} expects an integer, got {value!r}")
+    elif isinstance(current, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name} expects a number, got {value!r}")
+        value = float(value)
+    elif isinstance(current, str) and not isinstance(value, (str, dict)) and value is not None:
+        raise ConfigError(f"{name} expects a name, got {value!r}")
+    return value
+
+
+def _set_nested(mapping: dict, path: str, value: Any) -> dict:
+    head, _, rest = path.partition(".")
+    if rest:
+        inner = mapping.get(head, {})
+        if not isinstance(inner, Mapping):
+            raise ConfigError(f"cannot set {path!r}: {head!r} is not a mapping")
+        mapping[head] = _set_nested(dict(inner), rest, value)
+    else:
+        mapping[head] = value
+    return mapping
+
+
+def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
+    """``space.family``, ``space.min_layers``, ``space.learning_rate.low``, ``space.conv.filters.high`` ...;
+    ``space.with_kinds=["frame_pool", "time_pool"]`` (or one name) searches optional kinds of
+    the family too, with their default domains (:meth:`SearchSpace.with_kinds`)."""
+    if path == "family":
+        return space.with_family(value)
+    if path == "with_kinds":
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"space.with_kinds expects a layer kind name or a list of names, got {value!r}")
+        return space.with_kinds(*names)
+    if path in ("min_layers", "max_layers"):
+        return dataclasses.replace(space, **{path: value})
+    *gene, attr = path.split(".")
+    gene_path = ".".join(gene)
+    try:
+        domain = space.domain(gene_path)
+    except KeyError:
+        kind = gene_path.partition(".")[0]
+        if kind in space.family_rules.optional and kind not in space.kinds:
+            raise ConfigError(f"the space does not search the optional kind {kind!r} yet: add it first with "
+                              f"--set space.with_kinds={kind} (then space.{path} applies)") from None
+        raise ConfigError(f"unknown search-space gene {gene_path!r}; genes: {', '.join(space.gene_paths())}") from None
+    if attr not in {f.name for f in dataclasses.fields(domain)}:
+        raise ConfigError(f"{gene_path} has no attribute {attr!r}")
+    if attr == "options":
+        value = tuple(value)
+    return space.with_domain(gene_path, dataclasses.replace(domain, **{attr: value}))

@@ -1,0 +1,30 @@
+"""Evaluating genomes: the evaluation API, the evaluator, budgets, rungs, failures, weights.
+
+* :mod:`evodeap.evaluation.api` — ``EvalContext``, ``EvalResult``, statuses, per-evaluation
+  seeds and the one place a failure value is written (:func:`~evodeap.evaluation.api.as_result`);
+* :mod:`evodeap.evaluation.evaluator` — evaluates a generation through an executor: cache,
+  batches, multi-fidelity rungs, early termination;
+* :mod:`evodeap.evaluation.budget` — compute accounting and early-termination settings;
+* :mod:`evodeap.evaluation.fidelity` — successive halving inside a generation;
+* :mod:`evodeap.evaluation.curves` — learning-curve extrapolation for early termination;
+* :mod:`evodeap.evaluation.failures` — stop a run whose evaluations keep failing;
+* :mod:`evodeap.evaluation.weights` — trained weights kept per (genome key, budget);
+* :mod:`evodeap.evaluation.plain` — plain Python values from what user code returns.
+"""
+from evodeap.evaluation.api import (
+    DEFAULT_FAILURE,
+    STATUSES,
+    EvalContext,
+    EvalResult,
+    Fitness,
+    Objectives,
+    as_result,
+    evaluation_seed,
+    genome_seed,
+    run_evaluation,
+)
+
+__all__ = [
+    "DEFAULT_FAILURE", "STATUSES", "EvalContext", "EvalResult", "Fitness", "Objectives",
+    "as_result", "evaluation_seed", "genome_seed", "run_evaluation",
+]

@@ -1,0 +1,131 @@
+"""The variable-length chromosome.
+
+A :class:`Genome` is a ``list`` of layer genes (so DEAP's sequence tools work on it)
+plus a dict of hyperparameter genes, the model family, and the generation it was born
+in. ``creator.Individual`` derives from it (see :mod:`evodeap.genome.individual`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable, Mapping
+
+from evodeap.errors import GenomeError
+from evodeap.genome.genes import LayerGene, gene_from_dict, gene_to_dict
+from evodeap.kinds import describe_gene
+
+
+class Genome(list):
+    """Layer genes (the list items) plus hyperparameters, family and birth generation.
+
+    Args:
+        layers: the layer genes, input side first.
+        hyperparameters: name -> value (float, int or str).
+        family: the model family (a registered family: ``"cnn"``, ``"rnn"``, ``"cnn+rnn"``, ``"cnn+lstm"`` ...).
+        birth: the generation in which this genome was created (used by aging selection;
+            not part of :meth:`key`).
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[LayerGene] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        family: str = "cnn",
+        birth: int = 0,
+    ) -> None:
+        super().__init__(layers)
+        self.hyperparameters: dict[str, Any] = dict(hyperparameters or {})
+        self.family = family
+        self.birth = birth
+
+    # -- identity ---------------------------------------------------------------
+    def canonical(self) -> dict[str, Any]:
+        """The content that defines the model: family, layers, hyperparameters."""
+        return {
+            "family": self.family,
+            "layers": [gene_to_dict(g) for g in self],
+            "hyperparameters": dict(sorted(self.hyperparameters.items())),
+        }
+
+    def key(self) -> str:
+        """Canonical content hash (hex, 16 chars) used for caching and deduplication.
+
+        Two genomes have the same key exactly when they have the same family, the same
+        layers in the same order and the same hyperparameter values.
+        """
+        return hashlib.sha256(self._canonical_text().encode()).hexdigest()[:16]
+
+    def _canonical_text(self) -> str:
+        return json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal exactly when the keys are equal (so ``1`` and ``1.0`` differ, as in JSON)."""
+        if not isinstance(other, Genome):
+            return NotImplemented
+        return self._canonical_text() == other._canonical_text()
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # mutable, like list
+
+    # -- serialisation ----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; :meth:`from_dict` inverts it exactly (hyperparameter order included)."""
+        return {
+            "family": self.family,
+            "layers": [gene_to_dict(g) for g in self],
+            "hyperparameters": dict(self.hyperparameters),
+            "birth": self.birth,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, allow_unregistered: bool = False) -> "Genome":
+        """Rebuild a genome from :meth:`to_dict` output (clear error on bad input).
+
+        ``allow_unregistered`` keeps genes of kinds not registered in this process as
+        :class:`~evodeap.genome.genes.UnregisteredGene` (to show a run without executing its code).
+        """
+        if not isinstance(data, Mapping):
+            raise GenomeError(f"a genome must be a JSON object, got {type(data).__name__}")
+        missing = {"family", "layers", "hyperparameters"} - set(data)
+        if missing:
+            raise GenomeError(f"genome is missing {sorted(missing)}")
+        if not isinstance(data["layers"], list) or not isinstance(data["hyperparameters"], Mapping):
+            raise GenomeError("genome 'layers' must be a list and 'hyperparameters' an object")
+        birth = data.get("birth", 0)
+        if isinstance(birth, bool) or not isinstance(birth, int):
+            raise GenomeError(f"genome 'birth' must be an integer generation, got {birth!r}")
+        return cls(
+            [gene_from_dict(d, allow_unregistered=allow_unregistered) for d in data["layers"]],
+            data["hyperparameters"],
+            family=data["family"],
+            birth=birth,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str, *, allow_unregistered: bool = False) -> "Genome":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GenomeError(f"genome is not valid JSON: {exc}") from None
+        return cls.from_dict(data, allow_unregistered=allow_unregistered)
+
+    def plain(self) -> "Genome":
+        """A plain :class:`Genome` copy (no DEAP fitness) to ship to worker processes."""
+        return Genome(self, self.hyperparameters, self.family, self.birth)
+
+    def describe(self) -> str:
+        """Short human-readable structure, e.g. ``conv32k3relu-max > dense64relu``
+        (each gene's own ``describe()``, see :func:`evodeap.kinds.describe_gene`)."""
+        return " > ".join(describe_gene(g) for g in self)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({list(self)!r}, hyperparameters={self.hyperparameters!r}, "
+            f"family={self.family!r}, birth={self.birth})"
+        )

@@ -1,0 +1,258 @@
+"""The files of one run directory: where each lives, how it is written, checked and read.
+
+Everything a run produces lives in one folder, written only by the master process while it
+holds the directory's lock (:mod:`evodeap.runs.lock`), every file through
+:mod:`evodeap.files` (atomic, never through a link)::
+
+    experiment.json    where the experiment came from: file, overrides, hashes (written 1st)
+    config.json        the experiment, as JSON (written 2nd: a run is "started")
+    runtime.json       the Keras backend and versions the run trains on (right after
+                       config.json; one missing is recorded on resume, evodeap.execution.backend)
+    results.sqlite     every evaluation as it completes; one row per generation (created
+                       whole, 4th)
+    checkpoint.json    engine state after the last completed generation
+    logbook.csv        the per-generation table (derived from the checkpoint)
+    hall_of_fame.json  the best genomes with their fitness (derived, at the end)
+    space.json         the final (possibly refined) search space (derived, at the end)
+    weights/           trained weights with their index of checksums (evodeap.evaluation.weights)
+    tensorboard/       per-generation scalars and training curves (when enabled)
+
+The order is what makes every interruption resumable: a directory with ``experiment.json``
+alone, with both JSON files but no database, with a database but no checkpoint, or with a
+final checkpoint but not the final files — each is finished by ``evodeap resume``
+(:func:`evodeap.runs.lifecycle.continue_run`). Every read checks what it reads
+(:mod:`evodeap.runs.formats`, :func:`evodeap.results.storage.check_database`).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evodeap.runs import formats
+from evodeap.execution.backend import check_runtime_record, reconcile_backend, runtime_record
+from evodeap.errors import DamagedFileError, RunDirectoryError
+from evodeap.files import check_directory, read_bytes, write_json, write_text
+from evodeap.runs.lock import LOCK_NAME, RunLock
+
+EXPERIMENT = "experiment.json"
+CONFIG = "config.json"
+DATABASE = "results.sqlite"
+CHECKPOINT = "checkpoint.json"
+LOGBOOK = "logbook.csv"
+HALL_OF_FAME = "hall_of_fame.json"
+SPACE = "space.json"
+RUNTIME = "runtime.json"
+WEIGHTS = "weights"
+TENSORBOARD = "tensorboard"
+
+
+@dataclass
+class RunDirectory:
+    """Paths and file formats of one run directory."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def db_path(self) -> Path:
+        return self.file(DATABASE)
+
+    # -- the folder ------------------------------------------------------------------------
+    def make(self) -> None:
+        """Create the folder (and its parents) unless it exists; refuse a file in its place."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunDirectoryError(f"{self.path} exists and is not a folder; choose another --out")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from evodeap.files import os_error
+
+            raise os_error(exc, self.path, "create") from None
+
+    def require(self) -> None:
+        if not self.path.is_dir():
+            raise RunDirectoryError(f"no run directory at {self.path}")
+
+    def lock(self, command: str) -> RunLock:
+        """The directory's lock, held by ``command`` (a context manager)."""
+        return RunLock(self.path, command)
+
+    def holds_run(self) -> bool:
+        """True once a run was started here (even if the start was interrupted)."""
+        return any(self.file(n).exists() or self.file(n).is_symlink() for n in (EXPERIMENT, CONFIG, DATABASE))
+
+    def check_folders(self) -> None:
+        """Refuse ``weights/``, ``tensorboard/`` or a folder TensorBoard writes in when it is a
+        link or a file (nothing is written through one)."""
+        for name in (WEIGHTS, TENSORBOARD, f"{TENSORBOARD}/generations", f"{TENSORBOARD}/evaluations"):
+            check_directory(self.path, name)
+
+    def remove_leftovers(self) -> list[str]:
+        """Remove the temporary files an interrupted write left (the caller holds the lock, so no
+        write is in progress); returns their names."""
+        from evodeap.files import TEMPORARY
+
+        removed = []
+        for entry in self.path.iterdir():
+            if TEMPORARY.fullmatch(entry.name) and (entry.is_symlink() or entry.is_file()):
+                entry.unlink()
+                removed.append(entry.name)
+        return removed
+
+    def create(self, config: Any, experiment: dict[str, Any] | None) -> None:
+        """Start a new run here (under the lock); refuse a directory that holds anything.
+
+        ``experiment.json`` is written first, ``config.json`` second and ``runtime.json``
+        (:func:`evodeap.execution.backend.runtime_record`) third, each atomically.
+        """
+        entries = [p for p in self.path.iterdir() if p.name != LOCK_NAME]
+        if entries:
+            if self.holds_run():
+                raise RunDirectoryError(
+                    f"{self.path} already holds a run; continue it with 'evodeap resume {self.path}' "
+                    f"or choose another --out")
+            raise RunDirectoryError(f"{self.path} exists and is not empty; choose another --out")
+        self.write_experiment(experiment or {"file": None, "overrides": {}})
+        self.write_config(config)
+        self.write_runtime(runtime_record())
+
+    # -- JSON files ----------------------------------------------------------------------
+    def read_json(self, name: str) -> Any:
+        """A JSON file of the directory (never through a link); a clear line when missing or corrupt."""
+        path = self.file(name)
+        try:
+            text = read_bytes(self.path, name)
+        except FileNotFoundError:
+            raise RunDirectoryError(f"{path} is missing: is {self.path} a run directory?") from None
+        try:
+            return json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DamagedFileError(f"{path} is corrupt: {exc}") from None
+
+    def _read_optional(self, name: str) -> Any | None:
+        if not (self.file(name).exists() or self.file(name).is_symlink()):
+            return None
+        return self.read_json(name)
+
+    def read_experiment(self) -> dict[str, Any] | None:
+        """The checked ``experiment.json`` record; None when the file does not exist."""
+        data = self._read_optional(EXPERIMENT)
+        return None if data is None else formats.read_experiment(data, self.file(EXPERIMENT))
+
+    def write_experiment(self, source: dict[str, Any]) -> None:
+        write_json(self.path, EXPERIMENT, formats.stamp_experiment(source))
+
+    def read_config(self) -> dict[str, Any] | None:
+        """The recorded settings (upgraded, :func:`evodeap.runs.formats.read_config`); None when missing."""
+        data = self._read_optional(CONFIG)
+        return None if data is None else formats.read_config(data, self.file(CONFIG))
+
+    def write_config(self, config: Any) -> None:
+        write_json(self.path, CONFIG, formats.stamp_config(config.to_dict()))
+
+    def read_runtime(self) -> dict[str, Any] | None:
+        """The checked backend record (:func:`evodeap.execution.backend.check_runtime_record`); None when missing."""
+        data = self._read_optional(RUNTIME)
+        return None if data is None else check_runtime_record(data, self.file(RUNTIME))
+
+    def write_runtime(self, record: dict[str, Any]) -> None:
+        write_json(self.path, RUNTIME, record)
+
+    def check_backend(self, force: bool = False) -> dict[str, Any] | None:
+        """Refuse to train this run further on another Keras backend than its recorded one
+        unless ``force``; returns the record to write (or None), writing nothing
+        (:func:`evodeap.execution.backend.reconcile_backend`)."""
+        return reconcile_backend(self.read_runtime(), force=force, where=self.path)
+
+    def load_checkpoint(self) -> dict[str, Any] | None:
+        """The checked engine checkpoint; None when no generation has completed yet."""
+        data = self._read_optional(CHECKPOINT)
+        return None if data is None else formats.read_checkpoint(data, self.file(CHECKPOINT))
+
+    def write_checkpoint(self, state: dict[str, Any]) -> None:
+        """The checkpoint, then the logbook derived from it."""
+        write_json(self.path, CHECKPOINT, state)
+        write_text(self.path, LOGBOOK, logbook_text(state["logbook"]))
+
+    # -- the final files ---------------------------------------------------------------------
+    @staticmethod
+    def final_files(state: dict[str, Any]) -> dict[str, bytes]:
+        """The files derived from the final checkpoint: ``logbook.csv``, ``hall_of_fame.json``, ``space.json``."""
+        from evodeap.genome.genome import Genome
+
+        hall_of_fame = []
+        for member in state["hall_of_fame"]:
+            genome = Genome.from_dict(member["genome"])
+            hall_of_fame.append({"fitness": list(member["fitness"]), "key": genome.key(), "genome": genome.to_dict()})
+        return {LOGBOOK: logbook_text(state["logbook"]).encode(),
+                HALL_OF_FAME: json.dumps(hall_of_fame, indent=1).encode(),
+                SPACE: json.dumps(state["space"], indent=1).encode()}
+
+    def write_final(self, state: dict[str, Any]) -> list[str]:
+        """Write the derived files that are missing or differ from the checkpoint; returns their names."""
+        from evodeap.files import write_bytes
+
+        written = []
+        for name, data in self.final_files(state).items():
+            try:
+                current = read_bytes(self.path, name)
+            except (FileNotFoundError, RunDirectoryError):
+                current = None
+            if current != data:
+                write_bytes(self.path, name, data)
+                written.append(name)
+        return written
+
+    def weight_store(self):
+        """The run's :class:`~evodeap.evaluation.weights.WeightStore` (``weights/``, refused when a link)."""
+        from evodeap.evaluation.weights import WeightStore
+
+        check_directory(self.path, WEIGHTS)
+        return WeightStore(self.file(WEIGHTS))
+
+
+def logbook_text(rows: list[dict]) -> str:
+    """``logbook.csv``: a header of the logbook fields, one line per generation (rows of an old
+    checkpoint read under today's column names, :mod:`evodeap.results.columns`)."""
+    from evodeap.results.columns import current_names
+    from evodeap.engine.loop import LOGBOOK_FIELDS
+
+    lines = [",".join(LOGBOOK_FIELDS)]
+    for row in map(current_names, rows):
+        lines.append(",".join("" if row.get(f) is None else str(row.get(f)) for f in LOGBOOK_FIELDS))
+    return "\n".join(lines) + "\n"
+
+
+def default_run_directory(name: str, root: str | os.PathLike[str] = "runs") -> Path:
+    """Reserve ``runs/<name>-<YYYYmmdd-HHMMSS>`` (``-2``, ``-3`` … when taken) and return it.
+
+    ``name`` is reduced to letters, digits, ``_``, ``+`` and ``-`` (anything else becomes
+    ``-``); the folder is created here, so two runs started in the same second never share one.
+    """
+    import re
+    import time
+
+    safe = re.sub(r"[^A-Za-z0-9_+-]+", "-", name).strip("-") or "run"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    from evodeap.files import os_error
+
+    root = Path(root)
+    for attempt in range(1, 1000):
+        path = root / (f"{safe}-{stamp}" if attempt == 1 else f"{safe}-{stamp}-{attempt}")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            path.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise os_error(exc, path, "create") from None
+        return path
+    raise RunDirectoryError(f"no free run directory name under {root} for {safe}-{stamp}")
