@@ -45,7 +45,7 @@ def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from evodeap.config.settings import parse_assignments
+    from evodeap.config.overrides import parse_assignments
     from evodeap.config.experiment import load_experiment
     from evodeap.runs.provenance import describe_sources
     from evodeap.config.resolve import resolve_run
@@ -156,7 +156,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from evodeap.runs.lifecycle import RunDirectory, continue_run
     from evodeap.studies.study import is_study_directory
 
-    from evodeap.config.settings import parse_assignments
+    from evodeap.config.overrides import parse_assignments
     from evodeap.runs.lifecycle import check_extendable
 
     out = Path(args.directory)

@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison and write tables and figures; 0 on success, 2 on bad input."""
     import pandas as pd
 
-    from evodeap.config.settings import parse_assignments
+    from evodeap.config.overrides import parse_assignments
     from evodeap.errors import EvodeapError
     from evodeap.reports.run_report import write_table
 

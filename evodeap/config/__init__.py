@@ -4,10 +4,13 @@
 * :mod:`evodeap.config.experiment` — the experiment-file protocol (``CONFIG``, ``VARIANTS``,
   ``SEEDS``, ``FACTORS`` …): the one module that reads experiment files;
 * :mod:`evodeap.config.resolve` — names to objects once per run: the frozen run plan;
-* :mod:`evodeap.config.rates` — where μ(t) and β(t) come from.
+* :mod:`evodeap.config.rates` — where μ(t) and β(t) come from;
+* :mod:`evodeap.config.checks` — checks of single settings, one clear error each;
+* :mod:`evodeap.config.overrides` — ``--set key=value``: parsing and applying overrides.
 
 ``from evodeap.config import ExperimentConfig`` is the public import.
 """
-from evodeap.config.settings import ExperimentConfig, comparable, parse_assignments, parse_value
+from evodeap.config.overrides import parse_assignments, parse_value
+from evodeap.config.settings import ExperimentConfig, comparable
 
 __all__ = ["ExperimentConfig", "comparable", "parse_assignments", "parse_value"]

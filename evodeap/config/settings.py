@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -22,6 +21,15 @@ from evodeap.execution.executors import check_executor_params
 from evodeap.evaluation.failures import check_fraction
 from evodeap.fitness import FITNESSES
 from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.config.checks import (
+    FIXED_SCHEDULES,
+    check_budget_settings,
+    check_fixed_genome,
+    check_fixed_schedule,
+    check_mlflow_settings,
+    require,
+)
+from evodeap.config.overrides import apply_override, parse_assignments, parse_value
 from evodeap.config.rates import DefaultSetting, RateSources, rate_sources
 from evodeap.registry import Registry
 from evodeap.genome.space import SearchSpace
@@ -160,37 +168,37 @@ class ExperimentConfig:
         :class:`~evodeap.errors.UnknownNameError` (listing the known names) with a clear message."""
         if not isinstance(self.space, SearchSpace):
             raise ConfigError(f"space must be a SearchSpace, got {type(self.space).__name__}")
-        _require(isinstance(self.population_size, int) and self.population_size >= 2,
+        require(isinstance(self.population_size, int) and self.population_size >= 2,
                  f"population_size must be an integer >= 2, got {self.population_size!r}")
-        _require(isinstance(self.generations, int) and self.generations >= 0,
+        require(isinstance(self.generations, int) and self.generations >= 0,
                  f"generations must be an integer >= 0, got {self.generations!r}")
         for name in ("cxpb", "mutpb", "refine_top"):
             value = getattr(self, name)
-            _require(isinstance(value, (int, float)) and 0 <= value <= 1, f"{name} must be in [0, 1], got {value!r}")
-        _require(self.refine_top > 0, "refine_top must be > 0")
-        _require(isinstance(self.elitism, int) and 0 <= self.elitism < self.population_size,
+            require(isinstance(value, (int, float)) and 0 <= value <= 1, f"{name} must be in [0, 1], got {value!r}")
+        require(self.refine_top > 0, "refine_top must be > 0")
+        require(isinstance(self.elitism, int) and 0 <= self.elitism < self.population_size,
                  f"elitism must be an integer in [0, population_size), got {self.elitism!r}")
-        _require(isinstance(self.refine_every, int) and self.refine_every >= 0,
+        require(isinstance(self.refine_every, int) and self.refine_every >= 0,
                  f"refine_every must be an integer >= 0, got {self.refine_every!r}")
-        _require(self.refine_epsilon >= 0 and 0 < self.refine_min_width <= 1,
+        require(self.refine_epsilon >= 0 and 0 < self.refine_min_width <= 1,
                  "refine_epsilon must be >= 0 and refine_min_width in (0, 1]")
-        _require(isinstance(self.hall_of_fame_size, int) and self.hall_of_fame_size >= 1,
+        require(isinstance(self.hall_of_fame_size, int) and self.hall_of_fame_size >= 1,
                  "hall_of_fame_size must be an integer >= 1")
-        _require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
-        _require(isinstance(self.executor, str), f"executor must be a registered name, got {self.executor!r}")
-        _require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
+        require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
+        require(isinstance(self.executor, str), f"executor must be a registered name, got {self.executor!r}")
+        require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
         check_executor_params(self.executor, self.executor_params)
-        _require(self.failure_fitness is None or (isinstance(self.failure_fitness, (int, float))
+        require(self.failure_fitness is None or (isinstance(self.failure_fitness, (int, float))
                                                   and not isinstance(self.failure_fitness, bool)
                                                   and math.isfinite(self.failure_fitness)),
                  f"failure_fitness must be a finite number or null, got {self.failure_fitness!r}")
-        _require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
+        require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
         if self.strategy == "fixed":
-            _check_fixed_genome(self.fixed_genome, self.space)
-        _check_fixed_schedule(self)
-        _require(isinstance(self.inheritance, bool), f"inheritance must be true or false, got {self.inheritance!r}")
-        _check_budget_settings(self)
-        _require(self.compute_budget is None or (isinstance(self.compute_budget, (int, float))
+            check_fixed_genome(self.fixed_genome, self.space)
+        check_fixed_schedule(self)
+        require(isinstance(self.inheritance, bool), f"inheritance must be true or false, got {self.inheritance!r}")
+        check_budget_settings(self)
+        require(self.compute_budget is None or (isinstance(self.compute_budget, (int, float))
                                                  and not isinstance(self.compute_budget, bool)
                                                  and self.compute_budget > 0),
                  f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
@@ -199,15 +207,13 @@ class ExperimentConfig:
         check_timeout(self.evaluation_timeout)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
-        from evodeap.dashboards.mlflow import check_settings
-
-        check_settings(self.mlflow)
+        check_mlflow_settings(self.mlflow)
         for role, registry, spec, params in self.operator_specs():  # μ and β: one source each
             registry.resolve(spec, params, role)
         if isinstance(self.fitness, str):
             FITNESSES.get(self.fitness)
         else:
-            _require(callable(self.fitness),
+            require(callable(self.fitness),
                      f"fitness must be a registered name or a callable fitness object, got {self.fitness!r}")
         return self
 
@@ -239,7 +245,7 @@ class ExperimentConfig:
         """A copy with ``key=value`` overrides applied (``a.b`` reaches into dicts and the space)."""
         config = dataclasses.replace(self)
         for key, value in assignments.items():
-            config = _apply_override(config, key, value)
+            config = apply_override(config, key, value)
         return config
 
 
@@ -248,10 +254,6 @@ RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
 
 #: settings added after config.json files were first written: one a file lacks had its default
 ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow", "fixed_schedule")
-
-#: values of ``ExperimentConfig.fixed_schedule``
-FIXED_SCHEDULES = ("repeat", "continue")
-
 
 def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
     """A config description (``to_dict()`` output or a recorded ``config.json``) with retired
@@ -267,62 +269,10 @@ def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _check_fixed_genome(data: Any, space: SearchSpace) -> None:
-    from evodeap.kinds.views import get_family
-    from evodeap.genome.genome import Genome
-
-    _require(isinstance(data, Mapping), "strategy 'fixed' needs fixed_genome (a genome as a JSON object)")
-    genome = Genome.from_dict(data)
-    _require(genome.family == space.family,
-             f"fixed_genome is a {genome.family} genome but the space's family is {space.family}")
-    problems = get_family(genome.family).violations(genome)
-    _require(not problems and len(genome) > 0, f"fixed_genome is not a valid {genome.family} genome: {problems}")
-    missing = sorted(set(space.hyperparameters) - set(genome.hyperparameters))
-    _require(not missing, f"fixed_genome lacks hyperparameters {missing}")
-
-
-def _check_fixed_schedule(config: ExperimentConfig) -> None:
-    schedule = config.fixed_schedule
-    _require(isinstance(schedule, str) and schedule in FIXED_SCHEDULES,
-             f"fixed_schedule must be one of {', '.join(repr(s) for s in FIXED_SCHEDULES)}, got {schedule!r}")
-    if schedule != "continue":
-        return
-    _require(config.strategy == "fixed", f"fixed_schedule 'continue' needs strategy 'fixed', got {config.strategy!r}")
-    epochs = config.fixed_genome.get("hyperparameters", {}).get("epochs")
-    _require(isinstance(epochs, int) and not isinstance(epochs, bool) and epochs >= 1,
-             f"fixed_schedule 'continue' trains fixed_genome epochs more per generation, so its 'epochs' "
-             f"hyperparameter must be an integer >= 1, got {epochs!r}")
-
-
 def fixed_epochs(config: ExperimentConfig, generation: int) -> int:
     """Epochs the ``continue`` schedule's model has been trained in all after ``generation``:
     ``(generation + 1)·E``, ``E`` the ``epochs`` gene of ``fixed_genome``."""
     return (generation + 1) * int(config.fixed_genome["hyperparameters"]["epochs"])
-
-
-def _check_budget_settings(config: ExperimentConfig) -> None:
-    from evodeap.evaluation.budget import EarlyTermination
-    from evodeap.evaluation.fidelity import MultiFidelity
-    from evodeap.genome.space import Choice
-
-    if config.early_termination is not None:
-        EarlyTermination.from_config(config.early_termination)
-    if config.multi_fidelity is None:
-        return
-    fidelity = MultiFidelity.from_config(config.multi_fidelity)
-    _require(config.strategy == "evolve", "multi_fidelity needs strategy 'evolve'")
-    epochs = config.space.hyperparameters.get("epochs")
-    if epochs is not None:
-        values = set(epochs.options) if isinstance(epochs, Choice) else {epochs.low, epochs.high}
-        _require(values == {fidelity.max_budget},
-                 f"multi_fidelity makes epochs the fidelity, so the 'epochs' gene must be fixed at max_budget="
-                 f"{fidelity.max_budget}: set space.epochs.low and space.epochs.high to {fidelity.max_budget} "
-                 f"(evodeap.evaluation.fidelity.with_multi_fidelity does it)")
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
 
 
 def _describe(value: Any) -> Any:
@@ -339,97 +289,3 @@ def _describe(value: Any) -> Any:
     return {"callable": f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', type(value).__qualname__)}"}
 
 
-def parse_value(text: str) -> Any:
-    """``--set`` value: JSON if it parses (numbers, true/false/null, lists, objects), else a string."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def parse_assignments(items: list[str]) -> dict[str, Any]:
-    """``["a=1", "b.c=x"]`` -> ``{"a": 1, "b.c": "x"}``; a clear error for malformed items."""
-    result = {}
-    for item in items:
-        if "=" not in item or not item.split("=", 1)[0].strip():
-            raise ConfigError(f"--set expects key=value, got {item!r}")
-        key, text = item.split("=", 1)
-        result[key.strip()] = parse_value(text.strip())
-    return result
-
-
-def _apply_override(config: ExperimentConfig, key: str, value: Any) -> ExperimentConfig:
-    names = {f.name for f in dataclasses.fields(config)}
-    head, _, rest = key.partition(".")
-    if head not in names:
-        raise ConfigError(f"unknown setting {head!r}; settings: {', '.join(sorted(names))}")
-    current = getattr(config, head)
-    if not rest:
-        return dataclasses.replace(config, **{head: _coerce(head, current, value)})
-    if head == "space":
-        return dataclasses.replace(config, space=_override_space(current, rest, value))
-    if isinstance(current, Mapping):
-        updated = _set_nested(dict(current), rest, value)
-        if isinstance(current, DefaultSetting):
-            updated = current.updated(updated, rest.partition(".")[0])
-        return dataclasses.replace(config, **{head: updated})
-    raise ConfigError(f"cannot set {key!r}: {head!r} is not a mapping")
-
-
-def _coerce(name: str, current: Any, value: Any) -> Any:
-    """Check a ``--set`` value against the type of the setting it replaces."""
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{name} expects true or false, got {value!r}")
-    elif isinstance(current, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{name} expects an integer, got {value!r}")
-    elif isinstance(current, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{name} expects a number, got {value!r}")
-        value = float(value)
-    elif isinstance(current, str) and not isinstance(value, (str, dict)) and value is not None:
-        raise ConfigError(f"{name} expects a name, got {value!r}")
-    return value
-
-
-def _set_nested(mapping: dict, path: str, value: Any) -> dict:
-    head, _, rest = path.partition(".")
-    if rest:
-        inner = mapping.get(head, {})
-        if not isinstance(inner, Mapping):
-            raise ConfigError(f"cannot set {path!r}: {head!r} is not a mapping")
-        mapping[head] = _set_nested(dict(inner), rest, value)
-    else:
-        mapping[head] = value
-    return mapping
-
-
-def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
-    """``space.family``, ``space.min_layers``, ``space.learning_rate.low``, ``space.conv.filters.high`` ...;
-    ``space.with_kinds=["frame_pool", "time_pool"]`` (or one name) searches optional kinds of
-    the family too, with their default domains (:meth:`SearchSpace.with_kinds`)."""
-    if path == "family":
-        return space.with_family(value)
-    if path == "with_kinds":
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-            raise ConfigError(f"space.with_kinds expects a layer kind name or a list of names, got {value!r}")
-        return space.with_kinds(*names)
-    if path in ("min_layers", "max_layers"):
-        return dataclasses.replace(space, **{path: value})
-    *gene, attr = path.split(".")
-    gene_path = ".".join(gene)
-    try:
-        domain = space.domain(gene_path)
-    except KeyError:
-        kind = gene_path.partition(".")[0]
-        if kind in space.family_rules.optional and kind not in space.kinds:
-            raise ConfigError(f"the space does not search the optional kind {kind!r} yet: add it first with "
-                              f"--set space.with_kinds={kind} (then space.{path} applies)") from None
-        raise ConfigError(f"unknown search-space gene {gene_path!r}; genes: {', '.join(space.gene_paths())}") from None
-    if attr not in {f.name for f in dataclasses.fields(domain)}:
-        raise ConfigError(f"{gene_path} has no attribute {attr!r}")
-    if attr == "options":
-        value = tuple(value)
-    return space.with_domain(gene_path, dataclasses.replace(domain, **{attr: value}))

@@ -27,36 +27,12 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from evodeap.config.checks import check_mlflow_settings
 from evodeap.errors import ConfigError
 
 RECORD_FILE = "mlflow.json"
-SETTINGS = ("tracking_uri", "experiment")
 PARENT_PARAMS = ("name", "seed", "population_size", "generations", "fitness", "crossover", "mutation", "selection",
                  "cxpb", "mutpb", "elitism", "refine_every", "executor", "workers")
-
-
-def check_settings(value: Any) -> dict[str, Any] | None:
-    """The MLflow settings of a config value (``None``/``False`` = off, ``True`` = defaults,
-    or a dict with ``tracking_uri`` and/or ``experiment``); MLflow must be installed."""
-    if value is None or value is False:
-        return None
-    if value is True:
-        settings: dict[str, Any] = {}
-    elif isinstance(value, Mapping):
-        unknown = sorted(set(value) - set(SETTINGS))
-        if unknown:
-            raise ConfigError(f"mlflow has no setting(s) {unknown}; it takes {', '.join(SETTINGS)}")
-        for name in SETTINGS:
-            if name in value and not (isinstance(value[name], str) and value[name]):
-                raise ConfigError(f"mlflow.{name} must be a non-empty string, got {value[name]!r}")
-        settings = dict(value)
-    else:
-        raise ConfigError(f"mlflow must be true, false, null or {{'tracking_uri': ..., 'experiment': ...}}, got {value!r}")
-    import importlib.util
-
-    if importlib.util.find_spec("mlflow") is None:
-        raise ConfigError("mlflow tracking needs MLflow: pip install 'evodeap[mlflow]'")
-    return settings
 
 
 def default_tracking_uri(run_dir: Path) -> str:
@@ -90,7 +66,7 @@ class MLflowLogger:
     def __init__(self, run_dir: str | Path, config: Any) -> None:
         from mlflow.entities import Param
 
-        settings = check_settings(config.mlflow) or {}
+        settings = check_mlflow_settings(config.mlflow) or {}
         self.run_dir = Path(run_dir)
         record_path = self.run_dir / RECORD_FILE
         if record_path.exists():  # a resumed run: go on logging into the same parent run
@@ -194,4 +170,4 @@ def log_export(run_dir: str | Path, model_path: Path, info_path: Path) -> None:
     client.log_batch(record["run_id"], metrics=metrics)
 
 
-__all__ = ["MLflowLogger", "check_settings", "default_tracking_uri", "log_export", "recorded_run"]
+__all__ = ["MLflowLogger", "default_tracking_uri", "log_export", "recorded_run"]

@@ -3,6 +3,7 @@
 * :mod:`evodeap.kinds.api` — the public registration API (:func:`register_kind`, stages,
   :class:`LayerPlan`, :class:`LayerContext`, the :data:`KINDS` registry);
 * :mod:`evodeap.kinds.families` — families as data (:func:`register_family`, :data:`FAMILIES`);
+* :mod:`evodeap.kinds.views` — ``FAMILIES`` as a live read-only view, and ``DROPOUT``;
 * :mod:`evodeap.kinds.walk` — the one walk of a genome that planning and building share;
 * :mod:`evodeap.kinds.builtin` — conv, rnn, dense, dropout and the cnn, rnn, cnn+rnn families;
 * :mod:`evodeap.kinds.pooling` — ``frame_pool`` and ``time_pool``, the optional stages of every

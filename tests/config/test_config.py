@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from evodeap.config.settings import ExperimentConfig, parse_assignments
+from evodeap.config.settings import ExperimentConfig
+from evodeap.config.overrides import parse_assignments
 from evodeap.errors import ConfigError, SearchSpaceError, UnknownNameError
 
 

@@ -317,7 +317,8 @@ def test_with_kinds_turns_the_genes_on_and_survives_json():
 
 
 def test_the_command_line_turns_the_genes_on():
-    from evodeap.config.settings import ExperimentConfig, parse_assignments
+    from evodeap.config.overrides import parse_assignments
+    from evodeap.config.settings import ExperimentConfig
 
     config = ExperimentConfig().with_overrides(parse_assignments(
         ['space.with_kinds=["frame_pool","time_pool"]', 'space.frame_pool.mode.options=["max","avg"]']))
