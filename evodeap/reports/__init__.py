@@ -3,5 +3,6 @@
 * :mod:`evodeap.reports.run_report` — ``evodeap report DIR``: tables (CSV + Markdown), figures;
 * :mod:`evodeap.reports.stats` — statistics shared by every report (tests, CIs, best-so-far);
 * :mod:`evodeap.reports.efficiency` — compute to reach a reference, search summaries;
+* :mod:`evodeap.reports.ranking` — normalised regret, mean ranks, Friedman test, critical differences;
 * :mod:`evodeap.reports.export` — ``evodeap export DIR``: the best model as a Keras file.
 """
