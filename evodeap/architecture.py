@@ -13,7 +13,8 @@ runs against it. Bottom to top:
   ``fitness`` (Keras, landscape, standard benchmarks);
 * ``results`` (database, history, trials) · ``config`` (settings, experiment files, the run
   plan) · ``engine`` (the genetic algorithm) · ``dashboards`` (TensorBoard, MLflow);
-* ``runs`` (run directories, lifecycle) · ``reports`` · ``studies`` · ``baselines`` · ``paper``;
+* ``runs`` (run directories, lifecycle) · ``reports`` · ``studies`` · ``baselines`` (the peers) ·
+  ``benchmarks`` (suites of standard problems) · ``paper``;
 * the user-facing tops — ``testing`` (contract suites), ``cli``, ``__main__`` and the
   package's own ``__init__``.
 """
@@ -26,7 +27,7 @@ LAYERS: tuple[str, ...] = (
     "genome", "models", "operators",
     "evaluation", "fitness",
     "results", "config", "engine", "dashboards",
-    "runs", "reports", "studies", "baselines", "paper",
+    "runs", "reports", "studies", "baselines", "benchmarks", "paper",
     "testing", "cli", "__main__", "__init__",
 )
 

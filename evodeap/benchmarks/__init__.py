@@ -1,0 +1,11 @@
+"""Standard benchmark suites: problems × search methods × seeds, resumable, ranked as the field does.
+
+* :mod:`evodeap.benchmarks.problem` — :class:`Problem` (a fitness, its space and budget) and
+  ``METHODS``, the registry of search methods;
+* :mod:`evodeap.benchmarks.methods` — evodeap's arms and the peers, registered by name;
+* :mod:`evodeap.benchmarks.jobs` — one (problem, method, seed) job and its small result file;
+* :mod:`evodeap.benchmarks.suite` — run every job not done yet on every core;
+* :mod:`evodeap.benchmarks.analysis` — normalised-regret curves, mean ranks at budget
+  fractions, Friedman tests, critical differences and per-problem paired tests;
+* :mod:`evodeap.benchmarks.report` — the suite's Markdown tables, ``ranks.csv`` and figures.
+"""

@@ -1,0 +1,78 @@
+"""The search methods of the benchmark suite, registered in :data:`~evodeap.benchmarks.problem.METHODS`.
+
+evodeap's own arms run :func:`evodeap.engine.evolve` with ``compute_budget`` set to the
+problem's budget (a run stops after the generation in which the budget is reached; the
+suite's analysis counts only what was found within the budget):
+
+* ``evodeap_published`` — the paper's method: two-point cut-and-splice crossover, split
+  (hyperparameter + structural) mutation with ``μ(t) = 0.05·e^(−0.05t)``, Boltzmann selection
+  β = 5, one elite, refinement every 3 generations; population 20 (the paper's 50 would
+  leave four generations for 200 evaluations);
+* ``evodeap_mf`` — the same with multi-fidelity successive halving over the epochs (problems
+  with a fidelity only; elsewhere it is ``evodeap_published``).
+
+The peers (random search and the other libraries' optimizers) run through
+:mod:`evodeap.baselines` with the problem's budget as their compute budget.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from evodeap.baselines import peers
+from evodeap.benchmarks.problem import METHODS, Problem
+from evodeap.config.settings import ExperimentConfig
+from evodeap.engine.loop import evolve
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.evaluation.fidelity import with_multi_fidelity
+
+#: Generations an evodeap arm may run at most; the compute budget stops it long before.
+MAX_GENERATIONS = 100_000
+#: Evaluations a peer may make at most; the compute budget stops it long before.
+UNBOUNDED = 100_000
+
+
+def published_config(problem: Problem, seed: int, **changes: Any) -> ExperimentConfig:
+    """The paper's method on ``problem`` (see the module docstring), with ``changes``."""
+    config = ExperimentConfig(
+        name="evodeap_published", space=problem.space, fitness=problem.fitness,
+        fitness_params=dict(problem.fitness_params), population_size=20, generations=MAX_GENERATIONS,
+        crossover="two_point", mutation="split",
+        mutation_rate={"name": "exponential_decay", "initial": 0.05, "rate": 0.05},
+        selection="boltzmann", selection_params={"beta": 5.0}, elitism=1, refine_every=3,
+        seed=int(seed), compute_budget=float(problem.budget),
+    )
+    return dataclasses.replace(config, **changes)
+
+
+def run_config(config: ExperimentConfig) -> list[EvaluationRecord]:
+    """The evaluations of ``evolve(config)`` in the order they were made."""
+    return list(evolve(config).evaluations)
+
+
+@METHODS.register("evodeap_published")
+def evodeap_published(problem: Problem, seed: int) -> list[EvaluationRecord]:
+    """The paper's method (module docstring)."""
+    return run_config(published_config(problem, seed))
+
+
+@METHODS.register("evodeap_mf")
+def evodeap_mf(problem: Problem, seed: int) -> list[EvaluationRecord]:
+    """The paper's method with successive halving over the epochs (η = 3, rungs from R/9)."""
+    config = published_config(problem, seed, name="evodeap_mf")
+    if not problem.fidelity:
+        return run_config(config)
+    epochs = problem.space.hyperparameters["epochs"]
+    top = int(getattr(epochs, "high", None) or max(epochs.options))
+    return run_config(with_multi_fidelity(config, min_budget=max(1, top // 9), eta=3, max_budget=top))
+
+
+@METHODS.register("random")
+def random(problem: Problem, seed: int) -> list[EvaluationRecord]:
+    """Random search: independent draws from the space until the budget is spent."""
+    return peers.random_search(problem.space, problem.make_fitness(), UNBOUNDED, seed,
+                               compute_budget=float(problem.budget))
+
+
+__all__ = ["MAX_GENERATIONS", "UNBOUNDED", "evodeap_mf", "evodeap_published", "published_config", "random",
+           "run_config"]

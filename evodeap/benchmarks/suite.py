@@ -1,0 +1,76 @@
+"""A benchmark suite: problems × methods × seeds, run as resumable jobs on every core.
+
+Problems and the method registry are in :mod:`evodeap.benchmarks.problem`, the built-in
+methods in :mod:`evodeap.benchmarks.methods`. :func:`run_suite` runs every job not done yet (:mod:`evodeap.benchmarks.jobs`), ``jobs`` at a
+  time, each in its own process with one thread, and returns the results of all jobs.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from evodeap.benchmarks import methods as _builtin_methods  # noqa: F401  (fills METHODS)
+from evodeap.benchmarks.jobs import JobResult, job_path, read_job, timed, trace_of, write_job
+from evodeap.benchmarks.problem import METHODS, Problem
+from evodeap.errors import ConfigError
+
+
+def run_job(problem: Problem, method: str, seed: int) -> JobResult:
+    """Run ``method`` on ``problem`` with ``seed`` and summarise it as a :class:`JobResult`."""
+    search = METHODS.get(method)
+    records, seconds = timed(lambda: search(problem, seed))
+    trace, spent = trace_of(records, problem.validation, problem.test)
+    return JobResult(problem.name, method, int(seed), float(problem.budget), spent,
+                     sum(1 for r in records if not r.cached), seconds, trace)
+
+
+def _job_in_worker(args: tuple[str, Problem, str, int]) -> str:
+    out, problem, method, seed = args
+    return str(write_job(Path(out), run_job(problem, method, seed)))
+
+
+def _one_thread() -> None:
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+
+
+def pending_jobs(out: Path, problems: Sequence[Problem], methods: Sequence[str],
+                 seeds: Iterable[int]) -> list[tuple[Problem, str, int]]:
+    """The ``(problem, method, seed)`` jobs whose result file does not exist yet."""
+    return [(p, m, s) for p in problems for m in methods for s in seeds if not job_path(out, p.name, m, s).exists()]
+
+
+def run_suite(out: str | Path, problems: Sequence[Problem], methods: Sequence[str], seeds: Iterable[int], *,
+              jobs: int | None = None, on_done: Callable[[str], None] | None = None) -> list[JobResult]:
+    """Run every job not done yet and return the results of all jobs (done before or now).
+
+    Args:
+        out: the suite's folder (``jobs/`` inside it).
+        problems, methods, seeds: the suite's grid.
+        jobs: processes at a time (default: every core); 1 runs in this process.
+        on_done: called with each finished job's file path.
+    """
+    seeds = list(seeds)
+    for method in methods:
+        METHODS.get(method)  # an unknown name is refused before anything runs
+    out = Path(out)
+    todo = [(str(out), p, m, s) for p, m, s in pending_jobs(out, problems, methods, seeds)]
+    jobs = os.cpu_count() or 1 if jobs is None else jobs
+    if jobs < 1:
+        raise ConfigError(f"jobs must be >= 1, got {jobs}")
+    if jobs == 1:
+        for item in todo:
+            path = _job_in_worker(item)
+            if on_done:
+                on_done(path)
+    else:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_one_thread, maxtasksperchild=50) as pool:
+            for path in pool.imap_unordered(_job_in_worker, todo):
+                if on_done:
+                    on_done(path)
+    return [read_job(job_path(out, p.name, m, s)) for p in problems for m in methods for s in seeds]
+
+
+__all__ = ["pending_jobs", "run_job", "run_suite"]
