@@ -10,7 +10,9 @@ same fitness function run three ways in one process, alternately, ``--repeats`` 
 * ``evodeap+dir`` — :func:`evodeap.runs.lifecycle.run` with a run directory (results.sqlite,
   a checkpoint per generation, the lock), in a temporary folder.
 
-Each figure is the median wall time of a whole run divided by its number of fitness calls
+Each figure is the median CPU time of this process (``time.process_time``: steadier than wall
+time on a shared machine; the run-directory arm's fsync waits are not in it) for a whole run,
+divided by its number of fitness calls
 (evaluations actually computed), so it is the *cost per evaluation*, fitness included; the
 fitness itself costs the same in all three. ``--profile`` prints the top functions of one
 in-memory evodeap run (cProfile, cumulative time).
@@ -61,18 +63,18 @@ def time_deap(config: ExperimentConfig) -> tuple[float, int]:
     toolbox = build_toolbox(config, rng=np.random.default_rng(config.seed))
     counting = CountingFitness()
     toolbox.register("evaluate", counting)
-    start = time.perf_counter()
+    start = time.process_time()
     population = toolbox.population(n=config.population_size)
     algorithms.eaSimple(population, toolbox, cxpb=config.cxpb, mutpb=config.mutpb, ngen=config.generations,
                         verbose=False)
-    return time.perf_counter() - start, counting.calls
+    return time.process_time() - start, counting.calls
 
 
 def time_evodeap(config: ExperimentConfig) -> tuple[float, int]:
     """Seconds and evaluations computed (cache hits excluded) of an in-memory ``evolve``."""
-    start = time.perf_counter()
+    start = time.process_time()
     result = evolve(config)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     return seconds, sum(1 for r in result.evaluations if not r.cached)
 
 
@@ -81,9 +83,9 @@ def time_run_directory(config: ExperimentConfig) -> tuple[float, int]:
     from evodeap.runs.lifecycle import run
 
     with tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
+        start = time.process_time()
         result = run(config, Path(folder) / "run")
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
     return seconds, sum(1 for r in result.evaluations if not r.cached)
 
 

@@ -11,6 +11,7 @@ so a kind registered by a researcher is a gene like any other.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Mapping, Union
 
 from evodeap.errors import GenomeError
@@ -73,10 +74,26 @@ class UnregisteredGene:
         return f"{self.kind}({','.join(f'{k}={v!r}' for k, v in self.values)})"
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def gene_to_dict(gene: LayerGene) -> dict[str, Any]:
-    """``{"kind": ..., **fields}`` with plain JSON values."""
+    """``{"kind": ..., **fields}`` with plain JSON values.
+
+    The same dict as ``{"kind": gene.kind, **dataclasses.asdict(gene)}``; scalar fields (all
+    built-in kinds have only those) are read directly rather than deep-copied, since genes are
+    frozen — the genome's key is computed from this many times per evaluation.
+    """
     if isinstance(gene, UnregisteredGene):
         return {"kind": gene.kind, **dict(gene.values)}
+    values = {name: getattr(gene, name) for name in _field_names(type(gene))}
+    if all(type(v) in _PLAIN for v in values.values()):
+        return {"kind": gene.kind, **values}
     return {"kind": gene.kind, **dataclasses.asdict(gene)}
 
 

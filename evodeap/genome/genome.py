@@ -6,6 +6,7 @@ in. ``creator.Individual`` derives from it (see :mod:`evodeap.genome.individual`
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import Any, Iterable, Mapping
@@ -69,6 +70,22 @@ class Genome(list):
         return result if result is NotImplemented else not result
 
     __hash__ = None  # mutable, like list
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Genome":
+        """A deep copy that shares the layer genes: genes are frozen, and a mutation replaces a
+        gene rather than editing it, so sharing them is safe (and DEAP clones every offspring).
+        Everything else (hyperparameters, a DEAP individual's fitness …) is copied deeply."""
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        list.extend(new, self)
+        for name, value in self.__dict__.items():
+            if name == "hyperparameters" and all(type(v) in (str, int, float, bool) for v in value.values()):
+                copied: Any = dict(value)
+            else:
+                copied = copy.deepcopy(value, memo)
+            new.__dict__[name] = copied
+        return new
 
     # -- serialisation ----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
