@@ -47,13 +47,13 @@ def test_every_table_is_a_registry_with_the_same_unknown_name_error(family):
 
 
 def test_built_in_names():
-    assert FITNESSES.names() == ["keras", "landscape"]
+    assert FITNESSES.names() == ["fcnet", "hpobench_nn", "keras", "landscape", "lcbench", "nasbench201"]
     assert EXECUTORS.names() == ["process", "ray", "serial"]
     assert TASKS.names() == ["digit", "digits", "direction", "exits"]
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"fitness": "bogus"}, "unknown fitness 'bogus'; known: keras, landscape"),
+    ({"fitness": "bogus"}, "unknown fitness 'bogus'; known: fcnet, hpobench_nn, keras, landscape, lcbench, nasbench201"),
     ({"executor": "bogus"}, "unknown executor 'bogus'; known: process, ray, serial"),
     ({"crossover": "bogus"}, "unknown crossover 'bogus'; known: one_point, two_point, uniform"),
     ({"survival": "bogus"}, "unknown selection 'bogus'; known: aging, best, boltzmann, nsga2, tournament"),
@@ -95,7 +95,7 @@ def test_bad_fitness_params_are_refused_before_the_run_directory_is_written(tmp_
 
 def test_cli_refuses_unknown_fitness_and_bad_fitness_params_without_writing(tmp_path, capsys):
     demo = str(Path(__file__).resolve().parents[1] / "experiments" / "landscape_demo.py")
-    for setting, message in (("fitness=bogus", "unknown fitness 'bogus'; known: keras, landscape"),
+    for setting, message in (("fitness=bogus", "unknown fitness 'bogus'; known: fcnet, hpobench_nn, keras, landscape, lcbench, nasbench201"),
                              ("fitness_params.colour=1", "bad parameters for fitness 'landscape'")):
         out = tmp_path / setting.split("=")[0]
         assert main(["run", demo, "--set", setting, "--out", str(out)]) == 2

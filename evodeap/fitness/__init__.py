@@ -2,7 +2,9 @@
 
 * :data:`FITNESSES` — the name -> fitness factory table (an :class:`evodeap.registry.Registry`):
   ``"landscape"`` (:class:`evodeap.fitness.landscape.LandscapeFitness`, the cheap stand-in) and
-  ``"keras"`` (:class:`KerasFitness`); register your own with
+  ``"keras"`` (:class:`KerasFitness`), and the standard offline benchmarks ``"nasbench201"``,
+  ``"hpobench_nn"``, ``"fcnet"``, ``"lcbench"`` (:mod:`evodeap.fitness.benchmarks`, the
+  sub-package; docs/benchmarks.md); register your own with
   ``FITNESSES.register("mine")(MyFitness)`` and name it in an experiment
   (``fitness="mine"``, ``fitness_params={...}``);
 * :class:`KerasFitness` — build the genome's Keras model, train it, and score it with
@@ -43,6 +45,36 @@ def keras_fitness(**params: Any) -> Any:
     from evodeap.fitness.keras_fitness import KerasFitness
 
     return KerasFitness(**params)
+
+
+def _benchmark(module: str, name: str, **params: Any) -> Any:
+    return getattr(importlib.import_module(f"evodeap.fitness.benchmarks.{module}"), name)(**params)
+
+
+@FITNESSES.register("nasbench201")
+def nasbench201_fitness(**params: Any) -> Any:
+    """NAS-Bench-201 (``dataset``: ``cifar10``, ``cifar100``, ``imagenet``); see
+    :mod:`evodeap.fitness.benchmarks.nasbench201`."""
+    return _benchmark("nasbench201", "NASBench201Fitness", **params)
+
+
+@FITNESSES.register("hpobench_nn")
+def hpobench_nn_fitness(**params: Any) -> Any:
+    """HPOBench-NN (``dataset``: one of its 8 OpenML sets); see :mod:`evodeap.fitness.benchmarks.hpobench`."""
+    return _benchmark("hpobench", "HPOBenchFitness", **params)
+
+
+@FITNESSES.register("fcnet")
+def fcnet_fitness(**params: Any) -> Any:
+    """HPOLib FC-Net (``dataset``: one of its 4 UCI sets); see :mod:`evodeap.fitness.benchmarks.fcnet`."""
+    return _benchmark("fcnet", "FCNetFitness", **params)
+
+
+@FITNESSES.register("lcbench")
+def lcbench_fitness(**params: Any) -> Any:
+    """LCBench via YAHPO Gym's surrogate (``task``: an OpenML task id, ``epochs``: 1–52); see
+    :mod:`evodeap.fitness.benchmarks.lcbench`."""
+    return _benchmark("lcbench", "LCBenchFitness", **params)
 
 
 def make_fitness(name: str, **params: Any) -> Any:
