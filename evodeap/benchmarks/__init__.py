@@ -1,6 +1,6 @@
 """Standard benchmark suites: problems × search methods × seeds, resumable, ranked as the field does.
 
-* :mod:`evodeap.benchmarks.problem` — :class:`Problem` (a fitness, its space and budget) and
+* :mod:`evodeap.benchmarks.problem` — :class:`SuiteProblem` (a fitness, its space, budget and how to read a record) and
   ``METHODS``, the registry of search methods;
 * :mod:`evodeap.benchmarks.methods` — evodeap's arms and the peers, registered by name;
 * :mod:`evodeap.benchmarks.jobs` — one (problem, method, seed) job and its small result file;

@@ -2,11 +2,11 @@
 
 The analysis is fixed before a suite runs (docs/benchmarks.md states it):
 
-* **Normalised regret** of a job at a budget fraction ``f``: its incumbent's validation value
-  after spending ``f·B`` (``B`` the problem's budget), as
+* **Normalised regret** of a job at a budget fraction ``f``: its incumbent's noise-free
+  validation score (the incumbent chosen by what search saw) after spending ``f·B`` (``B`` the problem's budget), as
   :func:`evodeap.reports.ranking.normalised_regret` with ``best`` = the problem's best known
-  validation value (or the best any job found) and ``worst`` = the worst first evaluation of
-  any job on the problem; a job with no incumbent yet has regret 1.
+  validation score or the best any job found, whichever is higher, and ``worst`` = the worst
+  first evaluation of any job on the problem; a job with no incumbent yet has regret 1.
 * **Mean ranks** at ``f`` = 0.25 and 1.0: per problem, each method's mean regret over the
   seeds; ranked per problem; averaged over problems; Friedman test and Nemenyi CD.
 * **Per problem**: a reference method against each other method on the final regret of
@@ -24,7 +24,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from evodeap.benchmarks.jobs import JobResult
-from evodeap.benchmarks.problem import Problem
+from evodeap.benchmarks.problem import SuiteProblem
 from evodeap.errors import ConfigError
 from evodeap.reports.ranking import Ranking, normalised_regret, rank_methods
 from evodeap.reports.stats import holm_adjust, wilcoxon_signed_rank
@@ -55,7 +55,7 @@ class Grid:
         return np.array([self.regret(problem, method, s, fraction) for s in self.seeds])
 
 
-def build_grid(results: Iterable[JobResult], problems: Sequence[Problem] | None = None) -> Grid:
+def build_grid(results: Iterable[JobResult], problems: Sequence[SuiteProblem] | None = None) -> Grid:
     """Index ``results``; keep the seeds every (problem, method) pair has.
 
     Raises:
@@ -72,9 +72,10 @@ def build_grid(results: Iterable[JobResult], problems: Sequence[Problem] | None 
     references = {}
     for name in names:
         traces = [jobs[(name, m, s)].trace for m in methods for s in complete]
-        best_seen = max((t[-1][1] for t in traces if t), default=-math.inf)
-        best = max(best_seen, known.get(name) or -math.inf)
-        worst = min((t[0][1] for t in traces if t), default=math.inf)
+        best_seen = max((max(point[2] for point in t) for t in traces if t), default=-math.inf)
+        known_best = known.get(name)
+        best = max(best_seen, -math.inf if known_best is None else known_best)
+        worst = min((t[0][2] for t in traces if t), default=math.inf)
         if not best > worst:
             raise ConfigError(f"problem {name}: every job found the same value; nothing to rank")
         references[name] = (best, worst)
@@ -119,7 +120,7 @@ def paired_tests(grid: Grid, reference: str) -> list[dict[str, object]]:
 
 def reach_fraction(job: JobResult, target_value: float) -> float:
     """The least budget fraction at which ``job``'s incumbent is at or above ``target_value``."""
-    for cost, value, _ in job.trace:
+    for cost, _, value, _ in job.trace:
         if value >= target_value and cost <= job.budget:
             return cost / job.budget
     return math.inf

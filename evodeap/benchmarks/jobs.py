@@ -5,9 +5,10 @@ problem's own cost units: the ``train_flops`` field of every evaluation, which a
 fitness fills with its recorded or simulated training seconds or epochs) is spent, and
 writes ``<out>/jobs/<problem>/<method>-<seed>.json``:
 
-* ``trace``: ``[cost, validation, test]`` of every *improvement* of the incumbent (the best
-  validation value so far), in evaluation order, ``cost`` the cumulative cost at which it was
-  found; the incumbent's test value is what is reported, the validation value what search saw;
+* ``trace``: ``[cost, search, score, test]`` of every *improvement* of the incumbent (the
+  best value search has seen so far), in evaluation order: ``cost`` the cumulative cost at
+  which it was found, ``search`` the value search saw, ``score`` its noise-free validation
+  value (what the regret is computed on), ``test`` its test value (``nan`` without a test split);
 * ``spent``, ``evaluations``, ``wall_seconds`` and the job's identity.
 
 Files are written atomically (:func:`evodeap.files.write_json`); a job whose file exists is
@@ -42,7 +43,7 @@ class JobResult:
     spent: float
     evaluations: int
     wall_seconds: float
-    trace: tuple[tuple[float, float, float], ...]
+    trace: tuple[tuple[float, float, float, float], ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": JOB_FORMAT, "problem": self.problem, "method": self.method, "seed": self.seed,
@@ -54,25 +55,26 @@ class JobResult:
         try:
             if data.get("format") != JOB_FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {JOB_FORMAT}")
-            trace = tuple((float(c), float(v), float(t)) for c, v, t in data["trace"])
+            trace = tuple((float(c), float(v), float(s), float(t)) for c, v, s, t in data["trace"])
             return cls(str(data["problem"]), str(data["method"]), int(data["seed"]), float(data["budget"]),
                        float(data["spent"]), int(data["evaluations"]), float(data["wall_seconds"]), trace)
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise DamagedFileError(f"{where} is not a benchmark job result: {error}") from None
 
     def incumbent_at(self, cost: float) -> tuple[float, float]:
-        """``(validation, test)`` of the incumbent once ``cost`` has been spent (``-inf`` before any)."""
+        """``(score, test)`` of the incumbent once ``cost`` has been spent (``-inf`` before any)."""
         found = (-math.inf, math.nan)
-        for point_cost, validation, test in self.trace:
+        for point_cost, _, score, test in self.trace:
             if point_cost > cost:
                 break
-            found = (validation, test)
+            found = (score, test)
         return found
 
 
-def trace_of(records: Sequence[EvaluationRecord], validation: Callable[[EvaluationRecord], float],
-             test: Callable[[EvaluationRecord], float]) -> tuple[tuple[tuple[float, float, float], ...], float]:
-    """The incumbent's improvements over ``records`` and the total cost they spent.
+def trace_of(records: Sequence[EvaluationRecord], search: Callable[[EvaluationRecord], float],
+             score: Callable[[EvaluationRecord], float], test: Callable[[EvaluationRecord], float],
+             ) -> tuple[tuple[tuple[float, float, float, float], ...], float]:
+    """The incumbent's improvements over ``records`` (by ``search``) and the total cost spent.
 
     Cache hits cost nothing; failed evaluations cost what they spent and never become the
     incumbent.
@@ -83,10 +85,10 @@ def trace_of(records: Sequence[EvaluationRecord], validation: Callable[[Evaluati
             spent += evaluation_compute(record.result)["train_flops"]
         if not record.result.ok:
             continue
-        value = validation(record)
+        value = search(record)
         if value > best:
             best = value
-            points.append((spent, float(value), float(test(record))))
+            points.append((spent, float(value), float(score(record)), float(test(record))))
     return tuple(points), spent
 
 

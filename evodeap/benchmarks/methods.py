@@ -20,7 +20,7 @@ import dataclasses
 from typing import Any
 
 from evodeap.baselines import peers
-from evodeap.benchmarks.problem import METHODS, Problem
+from evodeap.benchmarks.problem import METHODS, SuiteProblem
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.loop import evolve
 from evodeap.evaluation.evaluator import EvaluationRecord
@@ -32,7 +32,7 @@ MAX_GENERATIONS = 100_000
 UNBOUNDED = 100_000
 
 
-def published_config(problem: Problem, seed: int, **changes: Any) -> ExperimentConfig:
+def published_config(problem: SuiteProblem, seed: int, **changes: Any) -> ExperimentConfig:
     """The paper's method on ``problem`` (see the module docstring), with ``changes``."""
     config = ExperimentConfig(
         name="evodeap_published", space=problem.space, fitness=problem.fitness,
@@ -51,13 +51,13 @@ def run_config(config: ExperimentConfig) -> list[EvaluationRecord]:
 
 
 @METHODS.register("evodeap_published")
-def evodeap_published(problem: Problem, seed: int) -> list[EvaluationRecord]:
+def evodeap_published(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
     """The paper's method (module docstring)."""
     return run_config(published_config(problem, seed))
 
 
 @METHODS.register("evodeap_mf")
-def evodeap_mf(problem: Problem, seed: int) -> list[EvaluationRecord]:
+def evodeap_mf(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
     """The paper's method with successive halving over the epochs (η = 3, rungs from R/9)."""
     config = published_config(problem, seed, name="evodeap_mf")
     if not problem.fidelity:
@@ -68,7 +68,7 @@ def evodeap_mf(problem: Problem, seed: int) -> list[EvaluationRecord]:
 
 
 @METHODS.register("random")
-def random(problem: Problem, seed: int) -> list[EvaluationRecord]:
+def random(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
     """Random search: independent draws from the space until the budget is spent."""
     return peers.random_search(problem.space, problem.make_fitness(), UNBOUNDED, seed,
                                compute_budget=float(problem.budget))

@@ -13,20 +13,20 @@ from typing import Callable, Iterable, Sequence
 
 from evodeap.benchmarks import methods as _builtin_methods  # noqa: F401  (fills METHODS)
 from evodeap.benchmarks.jobs import JobResult, job_path, read_job, timed, trace_of, write_job
-from evodeap.benchmarks.problem import METHODS, Problem
+from evodeap.benchmarks.problem import METHODS, SuiteProblem
 from evodeap.errors import ConfigError
 
 
-def run_job(problem: Problem, method: str, seed: int) -> JobResult:
+def run_job(problem: SuiteProblem, method: str, seed: int) -> JobResult:
     """Run ``method`` on ``problem`` with ``seed`` and summarise it as a :class:`JobResult`."""
     search = METHODS.get(method)
     records, seconds = timed(lambda: search(problem, seed))
-    trace, spent = trace_of(records, problem.validation, problem.test)
+    trace, spent = trace_of(records, problem.search_value, problem.score, problem.test)
     return JobResult(problem.name, method, int(seed), float(problem.budget), spent,
                      sum(1 for r in records if not r.cached), seconds, trace)
 
 
-def _job_in_worker(args: tuple[str, Problem, str, int]) -> str:
+def _job_in_worker(args: tuple[str, SuiteProblem, str, int]) -> str:
     out, problem, method, seed = args
     return str(write_job(Path(out), run_job(problem, method, seed)))
 
@@ -36,13 +36,13 @@ def _one_thread() -> None:
         os.environ[name] = "1"
 
 
-def pending_jobs(out: Path, problems: Sequence[Problem], methods: Sequence[str],
-                 seeds: Iterable[int]) -> list[tuple[Problem, str, int]]:
+def pending_jobs(out: Path, problems: Sequence[SuiteProblem], methods: Sequence[str],
+                 seeds: Iterable[int]) -> list[tuple[SuiteProblem, str, int]]:
     """The ``(problem, method, seed)`` jobs whose result file does not exist yet."""
     return [(p, m, s) for p in problems for m in methods for s in seeds if not job_path(out, p.name, m, s).exists()]
 
 
-def run_suite(out: str | Path, problems: Sequence[Problem], methods: Sequence[str], seeds: Iterable[int], *,
+def run_suite(out: str | Path, problems: Sequence[SuiteProblem], methods: Sequence[str], seeds: Iterable[int], *,
               jobs: int | None = None, on_done: Callable[[str], None] | None = None) -> list[JobResult]:
     """Run every job not done yet and return the results of all jobs (done before or now).
 

@@ -9,7 +9,7 @@ import pytest
 
 from evodeap.benchmarks.analysis import build_grid, paired_tests, ranks_at, ranks_rows, reach, reach_fraction
 from evodeap.benchmarks.jobs import JobResult, job_path, read_job, trace_of
-from evodeap.benchmarks.problem import METHODS, Problem
+from evodeap.benchmarks.problem import METHODS, SuiteProblem
 from evodeap.benchmarks.report import write_report
 from evodeap.benchmarks.suite import pending_jobs, run_job, run_suite
 from evodeap.errors import ConfigError, DamagedFileError, UnknownNameError
@@ -34,8 +34,8 @@ class CostedLandscape(LandscapeFitness):
 if "costed_landscape_test" not in FITNESSES:
     FITNESSES.register("costed_landscape_test")(CostedLandscape)
 
-PROBLEM = Problem("toy/landscape", "costed_landscape_test", {}, SearchSpace(family="cnn"), budget=150.0,
-                  validation_metric="val_score", test_metric="test_score", best_known=1.0)
+PROBLEM = SuiteProblem("toy/landscape", "costed_landscape_test", {}, SearchSpace(family="cnn"), budget=150.0,
+                       score_metric="val_score", test_metric="test_score", best_known=1.0)
 
 
 def test_a_job_spends_its_budget_and_stops():
@@ -43,6 +43,7 @@ def test_a_job_spends_its_budget_and_stops():
         job = run_job(PROBLEM, method, 0)
         assert job.spent >= PROBLEM.budget and job.evaluations > 5
         assert job.trace and all(a[0] <= b[0] and a[1] < b[1] for a, b in zip(job.trace, job.trace[1:]))
+        assert all(point[2] == point[1] and point[3] == pytest.approx(0.9 * point[1]) for point in job.trace)
         assert run_job(PROBLEM, method, 0).trace == job.trace  # deterministic for a seed
 
 
@@ -56,8 +57,9 @@ def test_trace_keeps_only_improvements_and_counts_cost():
         return EvaluationRecord(0, 0, genome, result, cached=cached)
 
     records = [record(0.2, 1), record(0.1, 1), record(0.9, 5, ok=False), record(0.5, 2), record(0.7, 9, cached=True)]
-    trace, spent = trace_of(records, lambda r: r.result.metrics["v"], lambda r: r.result.metrics["t"])
-    assert spent == 9 and trace == ((1.0, 0.2, 0.1), (9.0, 0.5, 0.25), (9.0, 0.7, 0.35))
+    trace, spent = trace_of(records, lambda r: r.result.fitness[0], lambda r: r.result.metrics["v"] + 1,
+                            lambda r: r.result.metrics["t"])
+    assert spent == 9 and trace == ((1.0, 0.2, 1.2, 0.1), (9.0, 0.5, 1.5, 0.25), (9.0, 0.7, 1.7, 0.35))
 
 
 def test_suite_resumes_and_reports(tmp_path):
@@ -100,10 +102,25 @@ def test_bad_input_is_refused(tmp_path):
 
 
 def test_reach_fraction():
-    job = JobResult("p", "m", 0, 10.0, 12.0, 4, 0.1, ((1.0, 0.3, 0.3), (4.0, 0.6, 0.5), (11.0, 0.9, 0.9)))
+    job = JobResult("p", "m", 0, 10.0, 12.0, 4, 0.1,
+                    ((1.0, 0.3, 0.3, 0.3), (4.0, 0.6, 0.6, 0.5), (11.0, 0.9, 0.9, 0.9)))
     assert reach_fraction(job, 0.5) == 0.4 and reach_fraction(job, 0.3) == 0.1
     assert math.isinf(reach_fraction(job, 0.8))  # found only after the budget
     assert job.incumbent_at(3.9) == (0.3, 0.3) and job.incumbent_at(0.5)[0] == -math.inf
+
+
+def test_suite_problems_come_from_the_benchmark_registry():
+    from evodeap.benchmarks.problem import DESIGN_SUITE, STANDARD_SUITE, suite_problem
+    from evodeap.fitness.benchmarks import PROBLEMS
+
+    assert len(STANDARD_SUITE) == 18 and not set(STANDARD_SUITE) & set(DESIGN_SUITE)
+    assert all(name in PROBLEMS for name in STANDARD_SUITE + DESIGN_SUITE)
+    lcbench = suite_problem("lcbench/167168")
+    assert lcbench.budget == 6544 and lcbench.fidelity and lcbench.test_metric == "test_balanced_accuracy"
+    nb201 = suite_problem("nasbench201/cifar10", budget=1e4)
+    assert nb201.best_known == pytest.approx(91.6067, abs=1e-3) and nb201.budget == 1e4
+    fcnet = suite_problem("fcnet/naval_propulsion", budget=1e4)
+    assert fcnet.score_sign == -1 and fcnet.best_known < 0
 
 
 def test_methods_are_one_registry():

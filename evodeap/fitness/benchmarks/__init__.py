@@ -39,31 +39,45 @@ class Problem:
         fitness_params: its ``fitness_params`` (the data set or task).
         space: the search-space factory.
         budget: the cost unit and the published protocol's budget, in words.
+        score_metric, score_sign: the noise-free validation value a regret is computed on,
+            ``score_sign · metrics[score_metric]`` (maximised): the mean over recorded runs
+            for the tabular benchmarks, the surrogate's value for LCBench.
+        best_metric: the metric holding the best known value of ``metrics[score_metric]``.
+        test_metric: the reported test metric (``None``: the benchmark records no test split).
+        fidelity: the fitness takes an epoch budget.
     """
 
     fitness: str
     fitness_params: Mapping[str, Any] = field(default_factory=dict)
     space: Callable[[], SearchSpace] = nasbench201_space
     budget: str = ""
+    score_metric: str = "val_accuracy_mean"
+    score_sign: float = 1.0
+    best_metric: str = "best_val_accuracy_mean"
+    test_metric: str | None = None
+    fidelity: bool = False
 
 
 #: ``"<fitness>/<data set or task>"`` -> :class:`Problem`
 PROBLEMS: Registry[Problem] = Registry("benchmark problem")
 
 _TABULAR = (
-    ("nasbench201", NASBench201Fitness, nasbench201_space,
-     "recorded training seconds; no fidelity axis"),
-    ("hpobench_nn", HPOBenchFitness, hpobench_space, "recorded training seconds; no fidelity axis"),
-    ("fcnet", FCNetFitness, fcnet_space, "recorded training seconds; no fidelity axis"),
+    ("nasbench201", NASBench201Fitness, nasbench201_space, "val_accuracy_mean", 1.0),
+    ("hpobench_nn", HPOBenchFitness, hpobench_space, "val_accuracy_mean", 1.0),
+    ("fcnet", FCNetFitness, fcnet_space, "val_loss_mean", -1.0),
 )
-for _name, _fitness, _space, _budget in _TABULAR:
+for _name, _fitness, _space, _score, _sign in _TABULAR:
     for _dataset in benchmark_class(_fitness.benchmark).available_dataset_names:
-        PROBLEMS.register(f"{_name}/{_dataset}")(Problem(_name, {"dataset": _dataset}, _space, _budget))
+        PROBLEMS.register(f"{_name}/{_dataset}")(Problem(
+            _name, {"dataset": _dataset}, _space, "recorded training seconds; no fidelity axis",
+            score_metric=_score, score_sign=_sign, best_metric=f"best_{_score}"))
 for _task in tasks():
     PROBLEMS.register(f"lcbench/{_task}")(Problem(
         "lcbench", {"task": _task}, lcbench_space,
-        "simulated training seconds and epochs (fidelity 1-52); YAHPO-SO v1 protocol on 167168, 189873, "
-        "189906: 6,544 epochs (= ceil(20*52 + sqrt(7)*52*40)), 30 replications"))
+        "epochs (fidelity 1-52; simulated seconds in train_seconds); YAHPO-SO v1 protocol on 167168, "
+        "189873, 189906: 6,544 epochs (= ceil(20*52 + sqrt(7)*52*40)), 30 replications",
+        score_metric="val_accuracy", best_metric="best_val_accuracy_sampled",
+        test_metric="test_balanced_accuracy", fidelity=True))
 
 __all__ = [
     "FCNetFitness", "HPOBenchFitness", "LCBenchFitness", "NASBench201Fitness", "PROBLEMS", "Problem",
