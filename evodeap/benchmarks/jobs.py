@@ -109,6 +109,7 @@ def read_job(path: Path) -> JobResult:
 def write_job(out: Path, result: JobResult) -> Path:
     """Write ``result`` atomically under ``out``; returns its path."""
     path = job_path(out, result.problem, result.method, result.seed)
+    Path(out).mkdir(parents=True, exist_ok=True)
     return write_json(out, path.relative_to(out), result.to_dict())
 
 

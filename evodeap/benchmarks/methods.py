@@ -60,10 +60,9 @@ def evodeap_published(problem: SuiteProblem, seed: int) -> list[EvaluationRecord
 def evodeap_mf(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
     """The paper's method with successive halving over the epochs (η = 3, rungs from R/9)."""
     config = published_config(problem, seed, name="evodeap_mf")
-    if not problem.fidelity:
+    if problem.max_fidelity is None:
         return run_config(config)
-    epochs = problem.space.hyperparameters["epochs"]
-    top = int(getattr(epochs, "high", None) or max(epochs.options))
+    top = problem.max_fidelity
     return run_config(with_multi_fidelity(config, min_budget=max(1, top // 9), eta=3, max_budget=top))
 
 

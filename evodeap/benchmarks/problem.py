@@ -39,7 +39,8 @@ class SuiteProblem:
             of the incumbent (the incumbent is chosen by the fitness, what search sees).
         test_metric: the reported test metric (``None``: the benchmark has no test split).
         best_known: the best score known for the problem (``None``: the best any job found).
-        fidelity: the fitness takes an epoch budget (multi-fidelity methods may use it).
+        max_fidelity: the most epochs the fitness's epoch budget takes (``None``: no fidelity);
+            multi-fidelity methods use it.
     """
 
     name: str
@@ -51,7 +52,7 @@ class SuiteProblem:
     score_sign: float = 1.0
     test_metric: str | None = None
     best_known: float | None = None
-    fidelity: bool = False
+    max_fidelity: int | None = None
 
     def make_fitness(self) -> Any:
         """The fitness object of this problem."""
@@ -118,7 +119,7 @@ def suite_problem(name: str, budget: float | None = None) -> SuiteProblem:
     best = probe.metrics.get(entry.best_metric)
     return SuiteProblem(name, entry.fitness, dict(entry.fitness_params), space, float(budget), entry.score_metric,
                         entry.score_sign, entry.test_metric,
-                        None if best is None else entry.score_sign * float(best), entry.fidelity)
+                        None if best is None else entry.score_sign * float(best), entry.max_fidelity)
 
 
 __all__ = ["COST_DRAWS", "DESIGN_SUITE", "FULL_EVALUATIONS", "LCBENCH_BUDGET", "METHODS", "STANDARD_SUITE",

@@ -116,7 +116,7 @@ def test_suite_problems_come_from_the_benchmark_registry():
     assert len(STANDARD_SUITE) == 18 and not set(STANDARD_SUITE) & set(DESIGN_SUITE)
     assert all(name in PROBLEMS for name in STANDARD_SUITE + DESIGN_SUITE)
     lcbench = suite_problem("lcbench/167168")
-    assert lcbench.budget == 6544 and lcbench.fidelity and lcbench.test_metric == "test_balanced_accuracy"
+    assert lcbench.budget == 6544 and lcbench.max_fidelity == 52 and lcbench.test_metric == "test_balanced_accuracy"
     nb201 = suite_problem("nasbench201/cifar10", budget=1e4)
     assert nb201.best_known == pytest.approx(91.6067, abs=1e-3) and nb201.budget == 1e4
     fcnet = suite_problem("fcnet/naval_propulsion", budget=1e4)

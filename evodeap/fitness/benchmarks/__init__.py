@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 from evodeap.fitness.benchmarks import kinds  # noqa: F401  (registers the kinds and families)
 from evodeap.fitness.benchmarks.fcnet import FCNetFitness, fcnet_space
 from evodeap.fitness.benchmarks.hpobench import HPOBenchFitness, hpobench_space
+from evodeap.fitness.benchmarks.lcbench import MAX_EPOCHS as LCBENCH_MAX_EPOCHS
 from evodeap.fitness.benchmarks.lcbench import LCBenchFitness, lcbench_space, tasks
 from evodeap.fitness.benchmarks.nasbench201 import NASBench201Fitness, nasbench201_space
 from evodeap.fitness.benchmarks.tabular import benchmark_class
@@ -44,7 +45,7 @@ class Problem:
             for the tabular benchmarks, the surrogate's value for LCBench.
         best_metric: the metric holding the best known value of ``metrics[score_metric]``.
         test_metric: the reported test metric (``None``: the benchmark records no test split).
-        fidelity: the fitness takes an epoch budget.
+        max_fidelity: the most epochs the fitness's epoch budget takes (``None``: no fidelity).
     """
 
     fitness: str
@@ -55,7 +56,7 @@ class Problem:
     score_sign: float = 1.0
     best_metric: str = "best_val_accuracy_mean"
     test_metric: str | None = None
-    fidelity: bool = False
+    max_fidelity: int | None = None
 
 
 #: ``"<fitness>/<data set or task>"`` -> :class:`Problem`
@@ -77,7 +78,7 @@ for _task in tasks():
         "epochs (fidelity 1-52; simulated seconds in train_seconds); YAHPO-SO v1 protocol on 167168, "
         "189873, 189906: 6,544 epochs (= ceil(20*52 + sqrt(7)*52*40)), 30 replications",
         score_metric="val_accuracy", best_metric="best_val_accuracy_sampled",
-        test_metric="test_balanced_accuracy", fidelity=True))
+        test_metric="test_balanced_accuracy", max_fidelity=LCBENCH_MAX_EPOCHS))
 
 __all__ = [
     "FCNetFitness", "HPOBenchFitness", "LCBenchFitness", "NASBench201Fitness", "PROBLEMS", "Problem",
