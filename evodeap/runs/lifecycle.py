@@ -17,7 +17,10 @@ from typing import Any, Callable
 from evodeap.runs import formats
 from evodeap.execution.backend import reconcile_backend
 from evodeap.config.settings import ExperimentConfig, comparable
-from evodeap.engine.loop import EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.engine.records import EvolutionResult, GenerationReport
+from evodeap.engine.state import ResumeState
+from evodeap.engine.loop import evolve
 from evodeap.errors import ConfigError, DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.config.experiment import build_config, load_experiment
 from evodeap.results.history import HistoryWriter

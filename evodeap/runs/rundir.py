@@ -223,7 +223,7 @@ def logbook_text(rows: list[dict]) -> str:
     """``logbook.csv``: a header of the logbook fields, one line per generation (rows of an old
     checkpoint read under today's column names, :mod:`evodeap.results.columns`)."""
     from evodeap.results.columns import current_names
-    from evodeap.engine.loop import LOGBOOK_FIELDS
+    from evodeap.engine.records import LOGBOOK_FIELDS
 
     lines = [",".join(LOGBOOK_FIELDS)]
     for row in map(current_names, rows):
