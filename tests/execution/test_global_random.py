@@ -53,7 +53,7 @@ def test_a_plain_deap_selection_resumes_exactly_from_a_checkpoint():
     assert set(state["global_random"]) == {"python", "numpy"}
     random.seed(99)  # a fresh process has another global state
     stored = [(r.generation, r.index, r.genome, r.result) for r in partial.evaluations]
-    resumed = evolve(deap_config(), resume=ResumeState(state, stored))
+    resumed = evolve(deap_config(), resume=ResumeState(state, stored, logbook=[dict(row) for row in partial.logbook]))
     assert rows(resumed) == rows(full)
     assert [i.key() for i in resumed.population] == [i.key() for i in full.population]
 
