@@ -4,7 +4,8 @@ This is the one place the order lives; ``tests/test_architecture.py`` reads ever
 every module (module level, inside functions, under ``TYPE_CHECKING``) and fails on any that
 runs against it. Bottom to top:
 
-* foundations — ``errors``, ``registry``, ``domains``, ``files``, ``plugins``, ``_mount``;
+* foundations — ``errors``, ``registry``, ``stateful`` (the checkpoint protocol), ``domains``,
+  ``files``, ``plugins``, ``_mount``;
 * ``kinds`` (layer kinds, families) · ``data`` (Captioned Moving MNIST) · ``execution``
   (backend, executors, timeouts, global random states);
 * ``genome`` (genes, genome, space) · ``models`` (genome → Keras) · ``operators`` (DEAP
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 #: Bottom to top. A name is a module directly in ``evodeap/`` or a sub-package.
 LAYERS: tuple[str, ...] = (
-    "errors", "registry", "domains", "files", "plugins", "_mount", "architecture",
+    "errors", "registry", "stateful", "domains", "files", "plugins", "_mount", "architecture",
     "kinds", "data", "execution",
     "genome", "models", "operators",
     "evaluation", "fitness",

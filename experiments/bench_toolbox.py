@@ -23,7 +23,8 @@ import numpy as np
 from deap import base
 
 from evodeap.config.settings import ExperimentConfig
-from evodeap.engine.loop import RunToolbox, build_toolbox, evolve
+from evodeap.engine.toolbox import RunToolbox, build_toolbox
+from evodeap.engine.loop import evolve
 from evodeap.registry import Registry
 from evodeap.config.resolve import resolve_run
 from evodeap.genome.space import SearchSpace

@@ -26,6 +26,14 @@ LANDSCAPE = {"population_size": 4, "generations": 2, "fitness": "landscape", "fi
              "executor": "process", "workers": 2}
 
 
+
+def db_logbook(directory) -> list[dict]:
+    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
+    import sqlite3 as _sqlite3
+
+    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
+        return [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
+
 def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -47,7 +55,7 @@ def evaluations(directory: Path) -> list[dict]:
 def outcome(directory: Path) -> dict:
     checkpoint = json.loads((directory / "checkpoint.json").read_text())
     return {"population": [(p["genome"], p["fitness"]) for p in checkpoint["population"]],
-            "logbook": [{k: v for k, v in row.items() if k != "elapsed"} for row in checkpoint["logbook"]]}
+            "logbook": [{k: v for k, v in row.items() if k != "elapsed"} for row in db_logbook(directory)]}
 
 
 # -- the plug-in sources --------------------------------------------------------------------------

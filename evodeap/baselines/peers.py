@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from evodeap.engine.loop import EvaluationRecord
+from evodeap.evaluation.evaluator import EvaluationRecord
 from evodeap.errors import ConfigError
 from evodeap.evaluation.api import EvalContext, evaluation_seed, run_evaluation
 from evodeap.genome.genes import layer_class

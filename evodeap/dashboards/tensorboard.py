@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from evodeap.engine.loop import EvaluationRecord, GenerationReport
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.engine.records import GenerationReport
 
 
 class EventFile:

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from evodeap.engine.loop import EvaluationRecord, EvolutionResult, GenerationReport
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.engine.records import EvolutionResult, GenerationReport
 
 # (logbook field, heading, width, format)
 TABLE_COLUMNS = (

@@ -3,7 +3,8 @@
 * :mod:`evodeap.evaluation.api` — ``EvalContext``, ``EvalResult``, statuses, per-evaluation
   seeds and the one place a failure value is written (:func:`~evodeap.evaluation.api.as_result`);
 * :mod:`evodeap.evaluation.evaluator` — evaluates a generation through an executor: cache,
-  batches, multi-fidelity rungs, early termination;
+  dedup, replay, batches, early-termination thresholds; its state (``get_state``/``set_state``);
+* :mod:`evodeap.evaluation.rungs` — multi-fidelity successive halving (synchronous and ASHA) on the evaluator;
 * :mod:`evodeap.evaluation.budget` — compute accounting and early-termination settings;
 * :mod:`evodeap.evaluation.fidelity` — successive halving inside a generation;
 * :mod:`evodeap.evaluation.curves` — learning-curve extrapolation for early termination;

@@ -14,12 +14,15 @@ individuals it
   and the early-termination threshold;
 * stores returned weights in the run's :class:`~evodeap.evaluation.weights.WeightStore` before the
   result is recorded, so a resumed run finds every file its records refer to;
-* with multi-fidelity, runs successive halving (synchronous or asynchronous, see
-  :mod:`evodeap.evaluation.fidelity`) and returns the best full-fidelity candidates.
+* streams tasks through the executor (:meth:`Evaluator.stream`), on which the rungs of
+  multi-fidelity successive halving are built (:mod:`evodeap.evaluation.rungs`).
+
+Its state — the evaluations it knows — speaks the :class:`~evodeap.stateful.Stateful`
+protocol (:meth:`Evaluator.get_state`, :meth:`Evaluator.set_state`); a resume sets it
+from the run's database (:func:`resume_state_of`).
 """
 from __future__ import annotations
 
-import copy
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,7 +31,7 @@ from typing import Any, Callable, Iterator
 from evodeap.evaluation.budget import EarlyTermination
 from evodeap.evaluation.api import EvalContext, EvalResult, Objectives, evaluation_seed, run_evaluation
 from evodeap.execution.executors import worker_name
-from evodeap.evaluation.fidelity import MultiFidelity, promote, ranked
+from evodeap.evaluation.fidelity import MultiFidelity
 from evodeap.genome.genome import Genome
 from evodeap.execution.timeouts import timeout_message
 from evodeap.evaluation.weights import WeightStore
@@ -46,18 +49,8 @@ class EvaluationRecord:
 
 
 @dataclass
-class _Candidate:
-    """An individual going through the rungs of one generation."""
-
-    individual: Any
-    number: int
-    last: EvaluationRecord | None = None
-    rung: int = -1
-
-
-@dataclass
 class Evaluator:
-    """Evaluates individuals for :class:`evodeap.engine.loop._Evolution` (see the module docstring).
+    """Evaluates individuals for the engine (:mod:`evodeap.engine.loop`; see the module docstring).
 
     Attributes:
         seed: the run seed.
@@ -84,7 +77,7 @@ class Evaluator:
     on_evaluation: Callable[[EvaluationRecord], None] | None = None
     timeout: float | None = None
     cache: dict[str, EvalResult] = field(default_factory=dict)
-    replay: dict[tuple[int, int], tuple[str, EvalResult]] = field(default_factory=dict)
+    replay: dict[tuple[int, int], tuple[Genome, EvalResult]] = field(default_factory=dict)
     evaluations: list[EvaluationRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -92,19 +85,26 @@ class Evaluator:
         self._next_index = 0
         self._generation = -1
 
-    # -- resume -------------------------------------------------------------------------
-    def restore(self, evaluations: list[tuple[int, int, Genome, EvalResult]], done: int,
-                retry_failures: bool = False) -> None:
-        """Stored evaluations: those of generations ``≤ done`` fill the cache and the record
-        list; later ones are replayed when the same (generation, index) comes up again —
-        except failed ones when ``retry_failures`` (they are evaluated again)."""
-        for gen, idx, genome, result in evaluations:
-            if gen <= done:
-                if _full_fidelity(result, self.fidelity):
-                    self.cache.setdefault(genome.key(), result)
-                self.evaluations.append(EvaluationRecord(gen, idx, genome, result))
-            elif result.ok or not retry_failures:
-                self.replay[(gen, idx)] = (genome.key(), result)
+    # -- state (the Stateful protocol) -------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """The evaluations this evaluator knows, as plain JSON: ``evaluations`` (those of
+        completed generations: they fill the cache and the record list) and ``replay``
+        (those of an interrupted generation, used again for the same (generation, index))."""
+        return {"evaluations": [_record_to_dict(r) for r in self.evaluations],
+                "replay": [_record_to_dict(EvaluationRecord(gen, idx, genome, result))
+                           for (gen, idx), (genome, result) in self.replay.items()]}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`get_state` output (or :func:`resume_state_of` output): the cache holds
+        the full-fidelity result of every genome of ``evaluations``."""
+        self.cache, self.replay, self.evaluations = {}, {}, []
+        self._thresholds = {}
+        for record in map(_record_from_dict, state.get("evaluations", [])):
+            if _full_fidelity(record.result, self.fidelity):
+                self.cache.setdefault(record.genome.key(), record.result)
+            self.evaluations.append(record)
+        for record in map(_record_from_dict, state.get("replay", [])):
+            self.replay[(record.generation, record.index)] = (record.genome, record.result)
 
     # -- contexts -----------------------------------------------------------------------
     def _index(self, generation: int) -> int:
@@ -175,7 +175,7 @@ class Evaluator:
 
     def _replayed(self, genome: Genome, context: EvalContext) -> EvaluationRecord | None:
         replayed = self.replay.pop((context.generation, context.index), None)
-        if replayed is None or replayed[0] != genome.key() or replayed[1].extra.get("budget") != context.budget:
+        if replayed is None or replayed[0].key() != genome.key() or replayed[1].extra.get("budget") != context.budget:
             return None
         return EvaluationRecord(context.generation, context.index, genome, replayed[1])
 
@@ -264,101 +264,31 @@ class Evaluator:
         self.evaluations += records
         return records
 
-    # -- multi-fidelity ------------------------------------------------------------------
-    def evaluate_multi_fidelity(self, candidates: list, generation: int, survivors: int) -> tuple[list, list[EvaluationRecord], int]:
-        """Successive halving over ``candidates``; returns (the best ``survivors`` of those with a
-        full-fidelity fitness, the new records, cache hits).
+def resume_state_of(stored: list[tuple[int, int, Genome, EvalResult]], done: int,
+                    retry_failures: bool = False) -> dict[str, Any]:
+    """The :meth:`Evaluator.get_state` form of evaluations stored in a run's database.
 
-        Candidates with a valid fitness (unchanged by variation) or a cached genome skip the
-        rungs; a genome repeated among the candidates goes through them once. When fewer
-        than ``survivors`` candidates end with a full-fidelity fitness (many duplicates),
-        the best are repeated to fill the places.
-        """
-        known, fresh, seen, hits = [], [], set(), 0
-        for ind in candidates:
-            if ind.fitness.valid:
-                known.append(ind)
-                continue
-            key = ind.key()
-            if key in self.cache:
-                ind.fitness.values = self.cache[key].fitness
-                known.append(ind)
-                hits += 1
-            elif key not in seen:
-                seen.add(key)
-                fresh.append(_Candidate(ind, len(fresh)))
-        need = max(0, survivors - len(known))
-        runner = self._rungs_async if self.fidelity.asynchronous else self._rungs_sync
-        new = runner(fresh, generation, need)
-        finishers = []
-        for candidate in fresh:
-            if candidate.rung == len(self.fidelity.rungs) - 1:
-                candidate.individual.fitness.values = candidate.last.result.fitness
-                self.cache.setdefault(candidate.individual.key(), candidate.last.result)
-                finishers.append(candidate.individual)
-        pool = known + finishers
-        order = ranked({i: self.objectives.primary(ind.fitness.values) for i, ind in enumerate(pool)})
-        best = [pool[i] for i in order[:survivors]]
-        for i in range(len(best), survivors if best else 0):
-            best.append(copy.deepcopy(best[i % len(order)]))
-        self.evaluations += new
-        return best, new, hits
-
-    def _rung_task(self, candidate: _Candidate, generation: int, rung: int) -> tuple[Genome, EvalContext]:
-        return self.context(candidate.individual, generation, budget=self.fidelity.rungs[rung],
-                            previous=candidate.last if rung > 0 else None)
-
-    def _rungs_sync(self, fresh: list[_Candidate], generation: int, need: int) -> list[EvaluationRecord]:
-        """Rung by rung: all entrants of a rung finish before the best go on."""
-        new: list[EvaluationRecord] = []
-        entrants = fresh
-        top = len(self.fidelity.rungs) - 1
-        for rung in range(top + 1):
-            records = self.run_batch([self._rung_task(c, generation, rung) for c in entrants])
-            for candidate, record in zip(entrants, records):
-                candidate.last, candidate.rung = record, rung
-            new += records
-            if rung < top:
-                scores = {c.number: self.objectives.primary(c.last.result.fitness) for c in entrants}
-                chosen = set(promote(scores, self.fidelity.eta, minimum=min(len(scores), need)))
-                entrants = [c for c in entrants if c.number in chosen]
-        return new
-
-    def _rungs_async(self, fresh: list[_Candidate], generation: int, need: int) -> list[EvaluationRecord]:
-        """ASHA: a candidate goes on as soon as it is in the top ``⌊n/η⌋`` of its rung so far."""
-        top = len(self.fidelity.rungs) - 1
-        scores: list[dict[int, float]] = [{} for _ in range(top + 1)]
-        promoted: list[list[int]] = [[] for _ in range(top + 1)]
-        queue = deque((c.number, self._rung_task(c, generation, 0)) for c in fresh)
-        in_flight = len(queue)
-        new: list[EvaluationRecord] = []
-
-        def send_on(rung: int, minimum: int = 0) -> None:
-            nonlocal in_flight
-            for number in promote(scores[rung], self.fidelity.eta, promoted[rung], minimum):
-                promoted[rung].append(number)
-                queue.append((number, self._rung_task(fresh[number], generation, rung + 1)))
-                in_flight += 1
-
-        for number, record in self.stream(queue):
-            in_flight -= 1
-            candidate = fresh[number]
-            candidate.last, candidate.rung = record, record_rung(record, self.fidelity)
-            new.append(record)
-            scores[candidate.rung][number] = self.objectives.primary(record.result.fitness)
-            if candidate.rung < top:
-                send_on(candidate.rung)
-            if in_flight == 0:  # all results in: make sure enough reach the top rung
-                for rung in range(top):
-                    send_on(rung, minimum=min(len(scores[rung]), need))
-                    if queue:
-                        break
-        return new
+    Those of generations ``≤ done`` are ``evaluations`` (cache and record list); later
+    ones are ``replay`` — used when the same (generation, index) comes up again — except
+    failed ones when ``retry_failures`` (they are evaluated again).
+    """
+    completed, replay = [], []
+    for gen, idx, genome, result in stored:
+        if gen <= done:
+            completed.append(_record_to_dict(EvaluationRecord(gen, idx, genome, result)))
+        elif result.ok or not retry_failures:
+            replay.append(_record_to_dict(EvaluationRecord(gen, idx, genome, result)))
+    return {"evaluations": completed, "replay": replay}
 
 
-def record_rung(record: EvaluationRecord, fidelity: MultiFidelity) -> int:
-    """The rung index of a multi-fidelity evaluation (from its recorded budget)."""
-    return fidelity.rungs.index(record.result.extra["budget"])
+def _record_to_dict(record: EvaluationRecord) -> dict[str, Any]:
+    return {"generation": record.generation, "index": record.index, "genome": record.genome.to_dict(),
+            "result": record.result.to_dict(), "cached": record.cached}
+
+
+def _record_from_dict(data: dict[str, Any]) -> EvaluationRecord:
+    return EvaluationRecord(data["generation"], data["index"], Genome.from_dict(data["genome"]),
+                            EvalResult.from_dict(data["result"]), data.get("cached", False))
 
 
 def _full_fidelity(result: EvalResult, fidelity: MultiFidelity | None) -> bool:
@@ -382,4 +312,4 @@ def _timeout_result(objectives: Objectives, timeout: float, task: tuple[Genome, 
                               wall_time=timeout)
 
 
-__all__ = ["EvaluationRecord", "Evaluator", "record_rung"]
+__all__ = ["EvaluationRecord", "Evaluator", "resume_state_of"]

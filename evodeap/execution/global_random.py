@@ -8,7 +8,8 @@ them, because plain DEAP tools do not take an ``rng`` — ``tools.selTournament`
 * the engine seeds both global states at the start of every generation ``g`` from the
   run's seed tree: ``SeedSequence([seed, 0x61B0, g])`` gives four 32-bit words, which seed
   ``random`` (as one integer) and ``numpy.random`` (as the word array);
-* both states are part of every checkpoint and are restored on resume;
+* both states are part of every checkpoint and are restored on resume (:class:`GlobalRandom`,
+  the :class:`~evodeap.stateful.Stateful` protocol);
 * every evaluation runs with both states saved and restored around it
   (:func:`evodeap.evaluation.api.run_evaluation`), so a fitness that reseeds them — Keras'
   ``keras.utils.set_random_seed`` does — cannot reset the master's states in a serial run;
@@ -32,26 +33,34 @@ def seed_global_random(run_seed: int, generation: int) -> None:
     np.random.seed(words)
 
 
-def global_random_state() -> dict[str, Any]:
-    """Both global states as plain JSON."""
-    version, internal, gauss_next = random.getstate()
-    name, key, pos, has_gauss, cached = np.random.get_state()
-    return {
-        "python": {"version": version, "state": list(internal), "gauss_next": gauss_next},
-        "numpy": {"bit_generator": name, "key": key.tolist(), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
-    }
+class GlobalRandom:
+    """Python's ``random`` and NumPy's global ``numpy.random`` states as one
+    :class:`~evodeap.stateful.Stateful` (both are process-wide, so every instance reads and
+    sets the same two states).
 
+    ``get_state()`` is plain JSON: ``{"python": {"version", "state", "gauss_next"},
+    "numpy": {"bit_generator", "key", "pos", "has_gauss", "cached_gaussian"}}``.
+    """
 
-def set_global_random_state(state: Mapping[str, Any]) -> None:
-    """Restore :func:`global_random_state` output (``ValueError`` when it is malformed)."""
-    try:
-        py, npy = state["python"], state["numpy"]
-        random.setstate((int(py["version"]), tuple(int(v) for v in py["state"]), py["gauss_next"]))
-        np.random.set_state((str(npy["bit_generator"]), np.asarray(npy["key"], dtype=np.uint32), int(npy["pos"]),
-                             int(npy["has_gauss"]), float(npy["cached_gaussian"])))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"malformed global random state: {type(exc).__name__}: {exc}") from None
+    def get_state(self) -> dict[str, Any]:
+        """Both global states as plain JSON."""
+        version, internal, gauss_next = random.getstate()
+        name, key, pos, has_gauss, cached = np.random.get_state()
+        return {
+            "python": {"version": version, "state": list(internal), "gauss_next": gauss_next},
+            "numpy": {"bit_generator": name, "key": key.tolist(), "pos": int(pos),
+                      "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`get_state` output (``ValueError`` when it is malformed)."""
+        try:
+            py, npy = state["python"], state["numpy"]
+            random.setstate((int(py["version"]), tuple(int(v) for v in py["state"]), py["gauss_next"]))
+            np.random.set_state((str(npy["bit_generator"]), np.asarray(npy["key"], dtype=np.uint32),
+                                 int(npy["pos"]), int(npy["has_gauss"]), float(npy["cached_gaussian"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed global random state: {type(exc).__name__}: {exc}") from None
 
 
 @contextmanager

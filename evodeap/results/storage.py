@@ -287,6 +287,12 @@ class ResultsDB:
                                            f"does not decode: {exc}") from None
         return {r[0] for r in rows}
 
+    def logbook_rows(self, through: int | None = None) -> list[dict[str, Any]]:
+        """The logbook rows (the ``record`` of each ``generations`` row), in generation order,
+        up to generation ``through`` (``None``: all) — the one stored copy of the logbook."""
+        rows = self._execute("SELECT generation, record FROM generations ORDER BY generation", action="read")
+        return [json.loads(record) for generation, record in rows if through is None or generation <= through]
+
     def iter_evaluations(self, *, allow_unregistered: bool = False) -> Iterator[tuple[int, int, Genome, EvalResult]]:
         """Every stored evaluation as (generation, index, genome, result), in order.
 

@@ -10,14 +10,15 @@ file              format   what changed
 config.json       2        ``format`` added; settings added later are filled with their
                            defaults when an older file is read
 experiment.json   2        ``format``, ``sources`` (hashes) and ``changes`` added
-checkpoint.json   1        (versioned from the start)
+checkpoint.json   2        ``logbook`` dropped (the results database's ``generations``
+                           table is its one copy); format 1 carries it, read and checked
 study.json        2        ``format`` added
 ================  =======  ==============================================================
 
 ``results.sqlite`` is versioned by SQLite's ``user_version`` (:mod:`evodeap.results.storage`),
-``weights/index.json`` by its own ``format`` (:mod:`evodeap.evaluation.weights`). ``logbook.csv``,
-``hall_of_fame.json`` and ``space.json`` are derived from ``checkpoint.json`` and never
-read back (their layout is that of the run's ``experiment.json`` format).
+``weights/index.json`` by its own ``format`` (:mod:`evodeap.evaluation.weights`). ``logbook.csv`` is
+derived from the database's ``generations`` table, ``hall_of_fame.json`` and ``space.json``
+from ``checkpoint.json``; none is read back (their layout is that of the run's ``experiment.json`` format).
 
 Every reader here checks the form of what it reads — types, required keys, decodable
 genomes, search spaces and RNG states — and refuses damage with one line that names the
@@ -40,10 +41,10 @@ from evodeap.errors import DamagedFileError, RunDirectoryError
 
 CONFIG_FORMAT = 2
 EXPERIMENT_FORMAT = 2
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 STUDY_FORMAT = 2
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")  # variant names (and so sub-run folder names)
-CHECKPOINT_KEYS = ("format", "generation", "population", "hall_of_fame", "logbook", "rng", "space")
+CHECKPOINT_KEYS = ("format", "generation", "population", "hall_of_fame", "rng", "space")
 _MOVED_PACKAGES = ("operators.", "models.")
 
 
@@ -188,12 +189,14 @@ def read_checkpoint(state: Any, path: Path | str) -> dict[str, Any]:
     """A checked engine checkpoint: every key the engine restores has the right form.
 
     Genomes must decode, the search space must load, both RNG states must be accepted by
-    NumPy's PCG64, the logbook must have one row per completed generation. Keys this
+    NumPy's PCG64; a format-1 checkpoint's logbook must have one row per completed
+    generation (it is not used when the database has the rows, see ``docs/runs.md``). Keys this
     module does not know are passed through (their owners check them).
     """
     state = require_object(state, path)
-    _format_of(state, path, CHECKPOINT_FORMAT)
-    missing = [k for k in CHECKPOINT_KEYS if k not in state]
+    version = _format_of(state, path, CHECKPOINT_FORMAT)
+    required = CHECKPOINT_KEYS + (("logbook",) if version == 1 else ())
+    missing = [k for k in required if k not in state]
     if missing:
         raise _fail(path, f"missing engine state {', '.join(repr(k) for k in missing)}")
     generation = state["generation"]
@@ -210,11 +213,8 @@ def read_checkpoint(state: Any, path: Path | str) -> dict[str, Any]:
         raise _fail(path, f"'hall_of_fame' must be a list, found {_kind(state['hall_of_fame'])}")
     for i, item in enumerate(state["hall_of_fame"]):
         _check_member(item, f"hall_of_fame[{i}]", path, fitness_required=True)
-    logbook = state["logbook"]
-    if not isinstance(logbook, list) or not all(isinstance(row, dict) for row in logbook):
-        raise _fail(path, "'logbook' must be a list of objects")
-    if len(logbook) != generation + 1 or current_names(logbook[-1]).get("generation") != generation:
-        raise _fail(path, f"'logbook' has {len(logbook)} rows for generation {generation} (expected {generation + 1})")
+    if version == 1:  # format 2 keeps the logbook only in the database
+        _check_old_logbook(state, generation, path)
     _check_rng(state["rng"], path)
     _check_space(state["space"], "space", path)
     for key in ("mu", "beta", "elapsed"):
@@ -229,6 +229,19 @@ def read_checkpoint(state: Any, path: Path | str) -> dict[str, Any]:
             for r in refinements):
         raise _fail(path, "'refinements' must be a list of {generation, changes} objects")
     return state
+
+
+def _check_old_logbook(state: dict[str, Any], generation: int, path: Path | str) -> None:
+    logbook = state["logbook"]
+    if not isinstance(logbook, list) or not all(isinstance(row, dict) for row in logbook):
+        raise _fail(path, "'logbook' must be a list of objects")
+    if len(logbook) != generation + 1 or current_names(logbook[-1]).get("generation") != generation:
+        raise _fail(path, f"'logbook' has {len(logbook)} rows for generation {generation} (expected {generation + 1})")
+
+
+def stamp_checkpoint(state: dict[str, Any]) -> dict[str, Any]:
+    """The engine state (:mod:`evodeap.engine.state`) as ``checkpoint.json``: with its format number."""
+    return {"format": CHECKPOINT_FORMAT, **{k: v for k, v in state.items() if k != "format"}}
 
 
 def _check_member(item: Any, where: str, path: Path | str, fitness_required: bool) -> None:

@@ -10,14 +10,17 @@ describes the same configuration.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from evodeap.runs import formats
 from evodeap.execution.backend import reconcile_backend
 from evodeap.config.settings import ExperimentConfig, comparable
-from evodeap.engine.loop import EvaluationRecord, EvolutionResult, GenerationReport, ResumeState, evolve
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.engine.records import EvolutionResult, GenerationReport
+from evodeap.engine.state import ResumeState
+from evodeap.engine.loop import evolve
 from evodeap.errors import ConfigError, DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.config.experiment import build_config, load_experiment
 from evodeap.results.history import HistoryWriter
@@ -86,7 +89,7 @@ class _Recorder:
             self.forward_generation(report)
 
     def checkpoint(self, state: dict[str, Any]) -> None:
-        self.directory.write_checkpoint(state)
+        self.directory.write_checkpoint(state, self.db.logbook_rows(state["generation"]))
         self.last_state = state
 
     def close(self, finished: bool = False) -> None:
@@ -145,7 +148,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         finally:
             recorder.close(finished)
         state = recorder.last_state or directory.load_checkpoint()
-        directory.write_final(state)
+        directory.write_final(state, db.logbook_rows(state["generation"]))
         db.set_status("finished")
     return result
 
@@ -263,14 +266,14 @@ class Continuation:
     experiment_file: Path | None = None
 
 
-def _is_final(config: ExperimentConfig, state: dict[str, Any] | None) -> bool:
+def _is_final(config: ExperimentConfig, state: dict[str, Any] | None, logbook: list[dict]) -> bool:
     """True when the checkpoint is the run's last: all generations done, or the compute budget spent."""
     if state is None:
         return False
     if state["generation"] >= config.generations:
         return True
     budget = config.compute_budget
-    return budget is not None and (state["logbook"][-1].get("train_flops_total") or 0) >= budget
+    return budget is not None and (logbook[-1].get("train_flops_total") or 0) >= budget
 
 
 def _weights_refusal(directory: RunDirectory, problems: dict[str, str]) -> WeightFileError:
@@ -394,7 +397,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         config = extended_config(config, extend, found.state, directory.path)
         source_now = record_extension(source_now, comparable(found.recorded), config, found.state)
     resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
-    final = _is_final(config, found.state)
+    final = _is_final(config, found.state, found.logbook)
     backend_record = None if final else reconcile_backend(found.runtime, force=force_backend, where=directory.path)
 
     # everything is checked: from here on, write
@@ -415,14 +418,15 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         if want_result:
             from evodeap.execution.executors import SerialExecutor
 
-            result = evolve(config, resume=ResumeState(found.state, found.stored), executor=SerialExecutor(),
+            result = evolve(config, resume=ResumeState(found.state, found.stored, logbook=found.logbook),
+                            executor=SerialExecutor(),
                             weights_dir=str(directory.file("weights")), resolved=resolved)
         return Continuation(result, True, written, executed)
     if on_start is not None:
         hooks = on_start(config)
         if hooks:
             on_generation, on_evaluation = hooks
-    resume_state = ResumeState(found.state, found.stored) if found.has_db else None
+    resume_state = ResumeState(found.state, found.stored, logbook=found.logbook) if found.has_db else None
     result = execute(directory, config, resume_state, on_generation, on_evaluation, executor, resolved)
     return Continuation(result, False, [], executed)
 
@@ -439,6 +443,7 @@ class _OnDisk:
     weight_problems: dict[str, str]
     status: str | None = None
     runtime: dict[str, Any] | None = None
+    logbook: list = field(default_factory=list)  # the database's rows up to the checkpoint's generation
 
 
 def _with_registered_kinds(directory: RunDirectory, found: "_OnDisk") -> list:
@@ -492,7 +497,7 @@ def _inspect(directory: RunDirectory) -> _OnDisk:
         raise DamagedFileError(f"{directory.file('config.json')} is missing, but the run has a database: "
                                f"restore config.json (nothing was changed)")
     stored: list = []
-    status = None
+    status, logbook = None, []
     if has_db:
         check_database(directory.db_path)
         with ResultsDB(directory.db_path, check=False, readonly=True) as db:
@@ -500,6 +505,7 @@ def _inspect(directory: RunDirectory) -> _OnDisk:
             stored = list(db.iter_evaluations(allow_unregistered=True))
             recorded_generations = db.generations_recorded()
             status = db.status()
+            logbook = db.logbook_rows(state["generation"] if state is not None else -1)
         if state is not None:
             missing = sorted(set(range(state["generation"] + 1)) - recorded_generations)
             if missing:
@@ -511,15 +517,16 @@ def _inspect(directory: RunDirectory) -> _OnDisk:
                                f"restore it (nothing was changed)")
     directory.check_folders()
     return _OnDisk(source, recorded, state, has_db, stored, _weight_problems(directory, source), status,
-                   directory.read_runtime())
+                   directory.read_runtime(), logbook)
 
 
 def _finish(directory: RunDirectory, state: dict[str, Any]) -> list[str]:
     """Give a run whose last checkpoint is written its final files and status (those missing or
     different only); returns what was written."""
-    written = directory.write_final(state)
     with ResultsDB(directory.db_path, check=False, readonly=True) as db:
         finished = db.status() == "finished"
+        logbook = db.logbook_rows(state["generation"])
+    written = directory.write_final(state, logbook)
     if not finished:
         with ResultsDB(directory.db_path, check=False) as db:
             db.set_status("finished")

@@ -11,7 +11,7 @@ holds the directory's lock (:mod:`evodeap.runs.lock`), every file through
     results.sqlite     every evaluation as it completes; one row per generation (created
                        whole, 4th)
     checkpoint.json    engine state after the last completed generation
-    logbook.csv        the per-generation table (derived from the checkpoint)
+    logbook.csv        the per-generation table (derived from results.sqlite's generations table)
     hall_of_fame.json  the best genomes with their fitness (derived, at the end)
     space.json         the final (possibly refined) search space (derived, at the end)
     weights/           trained weights with their index of checksums (evodeap.evaluation.weights)
@@ -177,31 +177,34 @@ class RunDirectory:
         data = self._read_optional(CHECKPOINT)
         return None if data is None else formats.read_checkpoint(data, self.file(CHECKPOINT))
 
-    def write_checkpoint(self, state: dict[str, Any]) -> None:
-        """The checkpoint, then the logbook derived from it."""
-        write_json(self.path, CHECKPOINT, state)
-        write_text(self.path, LOGBOOK, logbook_text(state["logbook"]))
+    def write_checkpoint(self, state: dict[str, Any], logbook: list[dict]) -> None:
+        """The checkpoint (the engine state, stamped with its format), then ``logbook.csv``
+        derived from ``logbook`` — the rows of the database's ``generations`` table."""
+        write_json(self.path, CHECKPOINT, formats.stamp_checkpoint(state))
+        write_text(self.path, LOGBOOK, logbook_text(logbook))
 
     # -- the final files ---------------------------------------------------------------------
     @staticmethod
-    def final_files(state: dict[str, Any]) -> dict[str, bytes]:
-        """The files derived from the final checkpoint: ``logbook.csv``, ``hall_of_fame.json``, ``space.json``."""
+    def final_files(state: dict[str, Any], logbook: list[dict]) -> dict[str, bytes]:
+        """The files derived from the final checkpoint and the database's logbook rows:
+        ``logbook.csv``, ``hall_of_fame.json``, ``space.json``."""
         from evodeap.genome.genome import Genome
 
         hall_of_fame = []
         for member in state["hall_of_fame"]:
             genome = Genome.from_dict(member["genome"])
             hall_of_fame.append({"fitness": list(member["fitness"]), "key": genome.key(), "genome": genome.to_dict()})
-        return {LOGBOOK: logbook_text(state["logbook"]).encode(),
+        return {LOGBOOK: logbook_text(logbook).encode(),
                 HALL_OF_FAME: json.dumps(hall_of_fame, indent=1).encode(),
                 SPACE: json.dumps(state["space"], indent=1).encode()}
 
-    def write_final(self, state: dict[str, Any]) -> list[str]:
-        """Write the derived files that are missing or differ from the checkpoint; returns their names."""
+    def write_final(self, state: dict[str, Any], logbook: list[dict]) -> list[str]:
+        """Write the derived files that are missing or differ from the checkpoint and the
+        logbook rows; returns their names."""
         from evodeap.files import write_bytes
 
         written = []
-        for name, data in self.final_files(state).items():
+        for name, data in self.final_files(state, logbook).items():
             try:
                 current = read_bytes(self.path, name)
             except (FileNotFoundError, RunDirectoryError):
@@ -223,7 +226,7 @@ def logbook_text(rows: list[dict]) -> str:
     """``logbook.csv``: a header of the logbook fields, one line per generation (rows of an old
     checkpoint read under today's column names, :mod:`evodeap.results.columns`)."""
     from evodeap.results.columns import current_names
-    from evodeap.engine.loop import LOGBOOK_FIELDS
+    from evodeap.engine.records import LOGBOOK_FIELDS
 
     lines = [",".join(LOGBOOK_FIELDS)]
     for row in map(current_names, rows):

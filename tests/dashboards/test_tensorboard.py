@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2
 
-from evodeap.engine.loop import EvaluationRecord, GenerationReport
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.engine.records import GenerationReport
 from evodeap.evaluation.api import EvalResult
 from evodeap.genome.space import SearchSpace
 from evodeap.dashboards.tensorboard import EventFile, TensorBoardWriter

@@ -9,7 +9,9 @@ import pytest
 from deap import algorithms, tools
 
 from evodeap.config.settings import ExperimentConfig
-from evodeap.engine.loop import build_toolbox, diversity, evolve
+from evodeap.engine.toolbox import build_toolbox
+from evodeap.engine.records import diversity
+from evodeap.engine.loop import evolve
 from evodeap.evaluation.api import EvalResult
 from evodeap.fitness.landscape import LandscapeFitness, landscape_value
 from evodeap.genome.space import Choice, SearchSpace

@@ -10,7 +10,7 @@ import pytest
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.loop import evolve
 from evodeap.errors import ConfigError
-from evodeap.evaluation.evaluator import record_rung
+from evodeap.evaluation.rungs import record_rung
 from evodeap.execution.executors import ProcessExecutor
 from evodeap.evaluation.fidelity import MultiFidelity, promote, promotion_count, rung_budgets, with_multi_fidelity
 from evodeap.runs.lifecycle import resume, run

@@ -10,9 +10,10 @@ import numpy as np
 from deap import tools
 
 from evodeap.config.settings import ExperimentConfig
-from evodeap.engine.loop import ResumeState, evolve
+from evodeap.engine.state import ResumeState
+from evodeap.engine.loop import evolve
 from evodeap.evaluation.api import EvalContext, EvalResult, run_evaluation
-from evodeap.execution.global_random import global_random_state, seed_global_random, set_global_random_state
+from evodeap.execution.global_random import GlobalRandom, seed_global_random
 from evodeap.fitness.landscape import landscape_value
 
 
@@ -52,7 +53,7 @@ def test_a_plain_deap_selection_resumes_exactly_from_a_checkpoint():
     assert set(state["global_random"]) == {"python", "numpy"}
     random.seed(99)  # a fresh process has another global state
     stored = [(r.generation, r.index, r.genome, r.result) for r in partial.evaluations]
-    resumed = evolve(deap_config(), resume=ResumeState(state, stored))
+    resumed = evolve(deap_config(), resume=ResumeState(state, stored, logbook=[dict(row) for row in partial.logbook]))
     assert rows(resumed) == rows(full)
     assert [i.key() for i in resumed.population] == [i.key() for i in full.population]
 
@@ -60,18 +61,18 @@ def test_a_plain_deap_selection_resumes_exactly_from_a_checkpoint():
 def test_a_run_gives_the_caller_back_its_global_states():
     random.seed(5)
     np.random.seed(5)
-    before = global_random_state()
+    before = GlobalRandom().get_state()
     evolve(deap_config(generations=1), fitness=noisy_global)
-    assert global_random_state() == before
+    assert GlobalRandom().get_state() == before
 
 
 def test_a_reseeding_fitness_does_not_reset_the_masters_states_in_a_serial_run():
     random.seed(7)
     np.random.seed(7)
-    before = global_random_state()
+    before = GlobalRandom().get_state()
     genome = ExperimentConfig().space.sample_genome(np.random.default_rng(0))
     run_evaluation(noisy_global, genome, EvalContext(seed=11))
-    assert global_random_state() == before
+    assert GlobalRandom().get_state() == before
     # and the run's own draws do not depend on what the fitness does to the global states
     plain = evolve(deap_config(generations=2), fitness=lambda g, c: EvalResult((landscape_value(g),), seed=c.seed))
     reseeding = evolve(deap_config(generations=2),
@@ -81,9 +82,9 @@ def test_a_reseeding_fitness_does_not_reset_the_masters_states_in_a_serial_run()
 
 def test_global_states_round_trip_through_json_and_seeding_depends_on_seed_and_generation():
     seed_global_random(3, 1)
-    state = json.loads(json.dumps(global_random_state()))
+    state = json.loads(json.dumps(GlobalRandom().get_state()))
     a = (random.random(), float(np.random.random()))
-    set_global_random_state(state)
+    GlobalRandom().set_state(state)
     assert (random.random(), float(np.random.random())) == a
     seed_global_random(3, 2)
     assert (random.random(), float(np.random.random())) != a

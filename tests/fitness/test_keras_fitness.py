@@ -236,10 +236,10 @@ def test_a_metric_the_task_lacks_fails_fast():
 def test_a_keras_evaluation_leaves_the_masters_global_random_states_alone(multiclass):
     import random
 
-    from evodeap.execution.global_random import global_random_state
+    from evodeap.execution.global_random import GlobalRandom
 
     random.seed(21)
     np.random.seed(21)
-    before = global_random_state()  # keras.utils.set_random_seed(context.seed) reseeds both in the fitness
+    before = GlobalRandom().get_state()  # keras.utils.set_random_seed(context.seed) reseeds both in the fitness
     assert evaluate(KerasFitness(multiclass), cnn_genome(epochs=1)).status == "ok"
-    assert global_random_state() == before
+    assert GlobalRandom().get_state() == before

@@ -17,8 +17,19 @@ DEMO = str(ROOT / "experiments" / "landscape_demo.py")
 SMALL = ["--set", "population_size=8", "--set", "refine_every=2", "--quiet"]
 
 
+
+def db_logbook(directory) -> list[dict]:
+    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
+    import sqlite3 as _sqlite3
+
+    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
+        rows = [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
+    from evodeap.results.columns import current_names
+
+    return [current_names(row) for row in rows]  # rows written before the rename hold "gen"
+
 def logbook(directory: Path) -> list[dict]:
-    rows = json.loads((directory / "checkpoint.json").read_text())["logbook"]
+    rows = db_logbook(directory)
     return [{k: v for k, v in row.items() if k != "elapsed"} for row in rows]
 
 
@@ -106,8 +117,9 @@ def test_a_run_written_with_the_old_gen_column_reads_and_extends(tmp_path, capsy
     out = tmp_path / "run"
     assert main(["run", DEMO, "--set", "generations=2", *SMALL, "--out", str(out)]) == 0
     checkpoint = json.loads((out / "checkpoint.json").read_text())
+    checkpoint["format"] = 1  # a format-1 checkpoint carried the logbook
     checkpoint["logbook"] = [{("gen" if k == "generation" else k): v for k, v in row.items()}
-                             for row in checkpoint["logbook"]]
+                             for row in db_logbook(out)]
     (out / "checkpoint.json").write_text(json.dumps(checkpoint, indent=1))
     with sqlite3.connect(out / "results.sqlite") as conn:
         for generation, record in conn.execute("SELECT generation, record FROM generations").fetchall():

@@ -22,6 +22,17 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+
+def db_logbook(directory) -> list[dict]:
+    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
+    import sqlite3 as _sqlite3
+
+    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
+        rows = [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
+    from evodeap.results.columns import current_names
+
+    return [current_names(row) for row in rows]  # the old run's own rows keep their old names
+
 def old_run(tmp_path: Path) -> Path:
     """A copy of the fixture whose experiment.json points at the experiment in this checkout."""
     directory = tmp_path / "old_run"
@@ -41,8 +52,8 @@ def outcome(directory: Path) -> dict:
                        for p in checkpoint["population"]],
         "hall_of_fame": [{"key": h["key"], "fitness": h["fitness"]} for h in hall],
         # "elapsed" is wall time; "repaired" was added to the logbook after the fixture was made
-        "logbook": [{k: v for k, v in row.items() if k not in ("elapsed", "repaired")} for row in checkpoint["logbook"]],
-        "repaired": sum(row.get("repaired", 0) for row in checkpoint["logbook"]),
+        "logbook": [{k: v for k, v in row.items() if k not in ("elapsed", "repaired")} for row in db_logbook(directory)],
+        "repaired": sum(row.get("repaired", 0) for row in db_logbook(directory)),
         "space": json.loads((directory / "space.json").read_text()),
     }
 
