@@ -20,7 +20,8 @@ old value — with evodeap's own operator cores (:mod:`evodeap.operators.mutatio
 * ``hyperparameter``: one hyperparameter gene gets a new value (``mutate_value``: a Gaussian
   step ``σ`` in unit space for numbers, another option for a choice);
 * ``layer_field``: one field of one layer gene gets a new value (the layer gene is replaced);
-* ``add_layer``: one new random layer gene, inserted at a valid position;
+* ``add_layer``: one new random layer gene, inserted at a position that keeps the stage
+  order (:func:`insert_in_order`);
 * ``remove_layer``: one removable layer gene removed.
 
 :func:`evodeap.operators.repair.repair` then guarantees a valid genome in the space (for these
@@ -72,6 +73,22 @@ def _changed_value(draw: Any, old: Any, tries: int = 1000) -> Any:
     raise RuntimeError(f"no mutation changed the value {old!r}")
 
 
+def insert_in_order(layers: list, gene: Any, rng: np.random.Generator, space: SearchSpace) -> list:
+    """``layers`` with ``gene`` inserted at a position drawn uniformly among those that keep the
+    family's stage order as it is (so no other layer moves relative to the rest)."""
+    from evodeap.genome.space import order_layers
+
+    family = space.family_rules
+    options = [p for p in range(len(layers) + 1)
+               if order_layers(layers[:p] + [gene] + layers[p:], family) == layers[:p] + [gene] + layers[p:]]
+    if not options:  # no slot keeps the order (never for a valid genome): insert and restore the order
+        from evodeap.operators.repair import insert_layer
+
+        return insert_layer(layers, gene, rng, space)
+    position = options[int(rng.integers(len(options)))]
+    return layers[:position] + [gene] + layers[position:]
+
+
 def mutate_one_gene(parent: Genome, space: SearchSpace, rng: np.random.Generator,
                     sigma: float = 0.2) -> tuple[Genome, str]:
     """A copy of ``parent`` with exactly one gene changed, and the move that changed it.
@@ -90,7 +107,7 @@ def mutate_one_gene(parent: Genome, space: SearchSpace, rng: np.random.Generator
             layer count fixed).
     """
     from evodeap.operators.mutation import mutate_field, mutate_value
-    from evodeap.operators.repair import insert_layer, repair
+    from evodeap.operators.repair import repair
 
     moves = possible_moves(parent, space)
     if not moves:
@@ -109,7 +126,7 @@ def mutate_one_gene(parent: Genome, space: SearchSpace, rng: np.random.Generator
         value = _changed_value(lambda: mutate_field(gene, field, domain, rng, sigma), getattr(gene, field))
         layers[position] = dataclasses.replace(gene, **{field: value})
     elif move == "add_layer":
-        layers = insert_layer(layers, space.sample_layer(pick, rng), rng, space)
+        layers = insert_in_order(layers, space.sample_layer(pick, rng), rng, space)
     else:
         del layers[pick]
     child = Genome(layers, hyper, family=parent.family)
