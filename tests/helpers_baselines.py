@@ -25,6 +25,17 @@ class RaisingFitness:
         return EvalResult(fitness=(landscape_value(genome),), seed=context.seed)
 
 
+class EveryThirdRaises:
+    """Raises on evaluations 1, 4, 7, … (by evaluation index); the landscape otherwise."""
+
+    failure_fitness = (-2.0,)
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        if context.index % 3 == 1:
+            raise RuntimeError("every third evaluation fails")
+        return EvalResult(fitness=(landscape_value(genome),), seed=context.seed)
+
+
 class CostedFitness:
     """The landscape, reporting a cost of ``10 × epochs trained`` units in ``train_flops``
     (as a benchmark fitness reports seconds or epochs in that field)."""
