@@ -11,7 +11,7 @@
 For every seed, evodeap's evolution runs on ``CONFIG`` first; its number of *new*
 evaluations (cache hits are free) is the budget every other method gets on that seed.
 All methods use the same search space, fitness (and so the same model builder and data)
-and evaluation-seed scheme (see ``evodeap.baselines.peers``). Writes, under ``--out``:
+and evaluation-seed scheme (see ``evodeap.baselines.common``). Writes, under ``--out``:
 
 * ``<method>/seed<k>/results.sqlite`` — every evaluation (the EA's directory is a full run
   directory; baselines store evaluation ``i`` as generation ``i // population_size``);
@@ -67,7 +67,7 @@ def run_evolution(config: ExperimentConfig, out: Path, overrides: dict | None = 
 
 def run_method(method: str, config: ExperimentConfig, fitness: Any, budget: int, out: Path) -> list:
     """Run one baseline with ``budget`` evaluations and store it under ``out``."""
-    from evodeap.baselines.peers import run_baseline, save_records
+    from evodeap.baselines import run_baseline, save_records
 
     records = run_baseline(method, config.space, fitness, budget, config.seed)
     save_records(out, records, name=f"{config.name}-{method}", seed=config.seed, space=config.space,
@@ -79,7 +79,7 @@ def run_method(method: str, config: ExperimentConfig, fitness: Any, budget: int,
 def run_all(config: ExperimentConfig, seeds: Sequence[int], out: Path, methods: Sequence[str],
             overrides: dict | None = None, log=print) -> list[dict]:
     """Every method on every seed; one row per (method, seed, evaluation) of the best-so-far curve."""
-    from evodeap.baselines.peers import best_so_far_curve
+    from evodeap.baselines import best_so_far_curve
     from evodeap.config.resolve import resolve_fitness
 
     rows = []
@@ -197,10 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = parse_assignments(args.set)
         config = CONFIG.with_overrides(overrides).validate()
         if args.peers:
-            from evodeap.baselines.peers import _require_peer
+            from evodeap.baselines import check_baselines
 
-            _require_peer("optuna")
-            _require_peer("keras_tuner")
+            check_baselines(PEER_METHODS)
         methods = CORE_METHODS + (PEER_METHODS if args.peers else ())
         curves = pd.DataFrame(run_all(config, range(args.seeds), out, methods, overrides))
     except EvodeapError as exc:

@@ -36,7 +36,8 @@ import numpy as np
 from deap import algorithms
 
 from evodeap.config.settings import ExperimentConfig
-from evodeap.engine.loop import build_toolbox, evolve
+from evodeap.engine.loop import evolve
+from evodeap.engine.toolbox import build_toolbox
 from evodeap.fitness.landscape import landscape_value
 from evodeap.genome.space import SearchSpace
 

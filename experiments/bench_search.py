@@ -12,7 +12,7 @@ samples`` as recorded in every evaluation's ``extra["train_flops"]``):
 * ``evodeap_mf_inherit`` — multi-fidelity plus weight inheritance;
 * ``evodeap_et`` — the published method plus learning-curve early termination (top 3);
   not in a plain run;
-* ``random``, ``grid`` — random and grid search (:mod:`evodeap.baselines.peers`);
+* ``random``, ``grid`` — random and grid search (:mod:`evodeap.baselines.random_search`, :mod:`evodeap.baselines.grid`);
 * ``optuna_tpe`` — Optuna's TPE with its default settings;
 * ``keras_tuner_hyperband`` — Keras Tuner's Hyperband (max 9 epochs, η = 3, promotions
   continue from the parent trial's weights);
@@ -199,7 +199,7 @@ def run_job(method: str, seed: int, budget: float, setup: Setup = DEFAULT_SETUP)
         start = time.perf_counter()
         records = evolve(evolution_config(seed, budget, method, setup)).evaluations
     else:
-        from evodeap.baselines.peers import run_baseline
+        from evodeap.baselines import run_baseline
         from evodeap.fitness import KerasFitness
 
         fitness = KerasFitness(**setup.fitness_params)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from evodeap.baselines import peers
+from evodeap.baselines.random_search import random_search
 from evodeap.benchmarks.problem import METHODS, SuiteProblem
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.loop import evolve
@@ -69,7 +69,7 @@ def evodeap_mf(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
 @METHODS.register("random")
 def random(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
     """Random search: independent draws from the space until the budget is spent."""
-    return peers.random_search(problem.space, problem.make_fitness(), UNBOUNDED, seed,
+    return random_search(problem.space, problem.make_fitness(), UNBOUNDED, seed,
                                compute_budget=float(problem.budget))
 
 
