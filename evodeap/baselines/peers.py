@@ -625,7 +625,7 @@ def save_records(path: str | Path, records: Sequence[EvaluationRecord], *, name:
 
     Evaluation ``i`` is stored as generation ``i // batch``, index ``i % batch``; each batch
     gets a ``generations`` row with ``nevals``, ``failures``, the batch's ``mean`` and ``max``,
-    and the ``best`` so far with its genome key ``best_key`` (so ``storage.best_per_generation`` and reports read it like an EA run whose
+    and the ``best`` so far with its genome key ``best_key`` (so ``queries.best_per_generation`` and reports read it like an EA run whose
     population size is ``batch``). The ``runs`` row holds ``name``, ``seed`` and ``config``.
 
     Returns:

@@ -29,7 +29,7 @@ from pathlib import Path
 from evodeap.paper.evidence import before_vs_after, best_evaluations, family_of, final_test_metrics, phase_of
 from evodeap.paper.values import beside_ours, paper_reported
 from evodeap.reports.run_report import best_per_generation_table, output_folder, save_figure, write_table
-from evodeap.results.storage import snapshots
+from evodeap.results.queries import snapshots
 from evodeap.studies.study import arms, read_study
 
 METRICS = ("accuracy", "precision", "recall", "auc", "f1")

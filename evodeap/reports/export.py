@@ -172,7 +172,7 @@ def export_best(run_dir: str | Path, *, epochs: int | None = None, train_on: str
         ExportError, RunDirectoryError, ConfigError: with a one-line reason; nothing is written.
     """
     from evodeap.reports.run_report import output_folder
-    from evodeap.results.storage import snapshots
+    from evodeap.results.queries import snapshots
 
     run_dir = Path(run_dir)
     if not (run_dir / "results.sqlite").is_file():

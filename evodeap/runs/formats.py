@@ -14,7 +14,7 @@ checkpoint.json   1        (versioned from the start)
 study.json        2        ``format`` added
 ================  =======  ==============================================================
 
-``results.sqlite`` is versioned by SQLite's ``user_version`` (:mod:`evodeap.results.storage`),
+``results.sqlite`` is versioned by SQLite's ``user_version`` (:mod:`evodeap.results.schema`),
 ``weights/index.json`` by its own ``format`` (:mod:`evodeap.evaluation.weights`). ``logbook.csv``,
 ``hall_of_fame.json`` and ``space.json`` are derived from ``checkpoint.json`` and never
 read back (their layout is that of the run's ``experiment.json`` format).

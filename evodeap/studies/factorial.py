@@ -30,7 +30,7 @@ import numpy as np
 
 from evodeap.errors import ConfigError, RunDirectoryError
 from evodeap.reports.run_report import output_folder, save_figure, write_table
-from evodeap.results.storage import snapshots
+from evodeap.results.queries import snapshots
 from evodeap.studies.study import check_factors, read_study
 from evodeap.studies.report import study_summary, write_notes
 

@@ -262,7 +262,8 @@ def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any
 
 def _stopped_by_user_code(out: Path) -> bool:
     """True when a sub-run's status is ``failed``: the study stopped because its code broke the contract."""
-    from evodeap.results.storage import ResultsDB, check_database
+    from evodeap.results.schema import check_database
+    from evodeap.results.storage import ResultsDB
 
     for arm in arms(out):
         if (arm.path / "results.sqlite").is_file():

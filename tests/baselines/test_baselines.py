@@ -24,7 +24,7 @@ from evodeap.genome.genes import ConvBlock, DenseLayer, DropoutLayer
 from evodeap.genome.genome import Genome
 from evodeap.fitness.landscape import LandscapeFitness, landscape_value
 from evodeap.genome.space import Choice, Integer, Real, SearchSpace
-from evodeap.results.storage import evaluations, generations
+from evodeap.results.queries import evaluations, generations
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # keras_tuner's threading calls
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evodeap.results import storage
+from evodeap.results import queries, storage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,10 +95,10 @@ def tiny_search(backend: str, tmp_path: Path, block_tensorflow: bool = False) ->
     out = tmp_path / "run"
     env = environment(backend, tmp_path, block_tensorflow)
     python(["-m", "evodeap", "run", str(experiment), "--out", str(out), "--quiet"], env)
-    evals = storage.evaluations(out)
+    evals = queries.evaluations(out)
     assert len(evals) >= 4 and set(evals["status"]) == {"ok"}, evals[["status", "message"]]
     assert evals["metric_val_accuracy"].notna().all() and (evals["n_params"] > 0).all()
-    assert len(storage.generations(out)) == 3
+    assert len(queries.generations(out)) == 3
     assert json.loads((out / "runtime.json").read_text())["backend"] == backend
     with storage.ResultsDB(out / "results.sqlite") as db:
         backends = {result.extra["backend"] for _, _, _, result in db.iter_evaluations()}
