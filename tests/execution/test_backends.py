@@ -64,7 +64,8 @@ NEUTRAL_MODULES = (
     "evodeap.runs.lifecycle", "evodeap.cli", "evodeap.operators", "evodeap.evaluation.evaluator", "evodeap.execution.executors",
     "evodeap.evaluation.weights", "evodeap.dashboards.tensorboard", "evodeap.fitness", "evodeap.evaluation.curves", "evodeap.data",
     "evodeap.execution.backend", "evodeap.runs.rundir", "evodeap.results.history", "evodeap.reports.export", "evodeap.results.trials",
-    "evodeap.dashboards.tensorboard_hparams", "evodeap.dashboards.mlflow",
+    "evodeap.dashboards.tensorboard_hparams", "evodeap.dashboards.mlflow", "evodeap.results.schema",
+    "evodeap.results.queries", "evodeap.runs.inspection", "evodeap.runs.extension",
 )
 
 
@@ -148,6 +149,7 @@ CROSS_BACKEND = textwrap.dedent('''
     from evodeap.evaluation.api import EvalContext
     from evodeap.fitness.inheritance import load_weights_bytes
     from evodeap.fitness.keras_fitness import KerasFitness
+    from evodeap.fitness.scoring import predict
     from evodeap.genome.genes import ConvBlock, DenseLayer
     from evodeap.genome.genome import Genome
     from evodeap.models import build_model
@@ -164,7 +166,7 @@ CROSS_BACKEND = textwrap.dedent('''
     result = fitness(genome, context)
     model = build_model(genome, bundle.input_shape, bundle.task, max_params=None)
     load_weights_bytes(model, weights)
-    _, scores = fitness._predict(model, bundle, "val", 3, None)
+    _, scores = predict(model, bundle, "val", 3, None)
     # which batch of which epoch's order fit reads (the neutral path's reshuffling)
     read = []
 
