@@ -38,8 +38,9 @@ import keras
 
 from evodeap.errors import ConfigError
 from evodeap.evaluation.api import EvalContext, EvalResult
-from evodeap.fitness import scoring, training
 from evodeap.fitness.keras_settings import COST_MEASURES, DEFAULT_COST_REFERENCES, DEFAULT_PERTURBATION, KerasSettings
+import evodeap.fitness.scoring as scoring
+import evodeap.fitness.training as training
 from evodeap.fitness.phases import PhaseClock
 from evodeap.fitness.runtime import is_out_of_memory, precision_policy, release_models
 from evodeap.fitness.scoring import MAX_SCORING_BATCH, SCORING_MEMORY_MB, saturate, scoring_batch_size
