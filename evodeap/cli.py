@@ -49,7 +49,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config.experiment import load_experiment
     from evodeap.runs.provenance import describe_sources
     from evodeap.config.resolve import resolve_run
-    from evodeap.runs.lifecycle import default_run_directory, run
+    from evodeap.runs.lifecycle import run
+    from evodeap.runs.rundir import default_run_directory
     from evodeap.studies.study import is_study
 
     namespace = load_experiment(args.experiment)
@@ -102,7 +103,7 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
 def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
                resume: bool = False, extend: dict | None = None, seeds: int | list[int] | None = None) -> int:
     from evodeap.engine.progress import ConsoleProgress
-    from evodeap.runs.lifecycle import default_run_directory
+    from evodeap.runs.rundir import default_run_directory
     from evodeap.studies.study import resume_study, run_study
 
     progress: list[ConsoleProgress] = []
@@ -153,11 +154,12 @@ def _announce(path: Path) -> None:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from evodeap.runs.lifecycle import RunDirectory, continue_run
+    from evodeap.runs.lifecycle import continue_run
+    from evodeap.runs.rundir import RunDirectory
     from evodeap.studies.study import is_study_directory
 
     from evodeap.config.overrides import parse_assignments
-    from evodeap.runs.lifecycle import check_extendable
+    from evodeap.runs.extension import check_extendable
 
     out = Path(args.directory)
     extend = parse_assignments(args.set or [])

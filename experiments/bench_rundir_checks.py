@@ -9,7 +9,7 @@ generation) into a temporary folder with the real writer, then times (median of
 
 * ``check_database`` — header, size, tables, ``PRAGMA integrity_check``;
 * decoding every evaluation row (``ResultsDB.iter_evaluations``), as ``resume`` does;
-* the private copy ``report`` reads (:func:`evodeap.results.storage.snapshots`);
+* the private copy ``report`` reads (:func:`evodeap.results.queries.snapshots`);
 * taking and releasing the directory's lock.
 
 Prints a Markdown table (the numbers docs/runs.md quotes).
@@ -58,7 +58,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     from evodeap.runs.lock import RunLock
-    from evodeap.results.storage import ResultsDB, check_database, evaluations, snapshots
+    from evodeap.results.queries import evaluations, snapshots
+    from evodeap.results.schema import check_database
+    from evodeap.results.storage import ResultsDB
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -115,7 +115,7 @@ def test_run_without_out_writes_a_default_run_directory_and_prints_it(tmp_path, 
 
 
 def test_default_run_directory_names_are_safe_and_unique(tmp_path):
-    from evodeap.runs.lifecycle import default_run_directory
+    from evodeap.runs.rundir import default_run_directory
 
     first = default_run_directory("my run/../x", tmp_path)
     second = default_run_directory("my run/../x", tmp_path)

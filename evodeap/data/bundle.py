@@ -306,14 +306,27 @@ def from_datasets(train: Any, val: Any, test: Any = None, task: str | TaskInfo =
     Raises:
         DataError: not datasets, batched elements, unknown shapes, mismatched splits.
     """
-    import tensorflow as tf
-
     named = {"train": train, "val": val}
     if test is not None:
         named["test"] = test
     kind = task.kind if isinstance(task, TaskInfo) else task
     if kind not in KINDS:
         raise DataError(f"task must be a TaskInfo or one of {', '.join(KINDS)}, got {task!r}")
+    shape = _dataset_input_shape(named, kind)
+    sources = {s: (lambda ds=ds, s=s: _materialise(ds, s, kind)) for s, ds in named.items()}
+    return DataBundle(_dataset_task(task, kind, named), shape, sources, datasets=named)
+
+
+def _dataset_input_shape(named: dict[str, Any], kind: str) -> tuple[int, ...]:
+    """The input shape ``(T, H, W, C)`` shared by every dataset of ``named`` (split -> dataset).
+
+    Raises:
+        DataError: not a ``tf.data.Dataset``, elements not ``(x, y)`` pairs, ``x`` not of a
+            known rank-4 shape (batched), labels of the wrong rank for ``kind``, or shapes
+            that differ between splits.
+    """
+    import tensorflow as tf
+
     shape = None
     for split, ds in named.items():
         if not isinstance(ds, tf.data.Dataset):
@@ -333,29 +346,38 @@ def from_datasets(train: Any, val: Any, test: Any = None, task: str | TaskInfo =
         if shape is not None and tuple(xs.shape) != shape:
             raise DataError(f"{split}: inputs of shape {tuple(xs.shape)} differ from train's {shape}")
         shape = tuple(int(d) for d in xs.shape)
+    return shape
 
-    def materialise(ds: Any, split: str) -> tuple[np.ndarray, np.ndarray]:
-        xs, ys = [], []
-        for xb, yb in ds.batch(256).as_numpy_iterator():
-            xs.append(xb)
-            ys.append(yb)
-        if not xs:
-            raise DataError(f"{split}: the dataset is empty")
-        x = np.concatenate(xs).astype(np.float32)
-        return x, _as_labels(np.concatenate(ys), kind, len(x), f"{split} labels")
 
+def _dataset_task(task: str | TaskInfo, kind: str, named: dict[str, Any]) -> TaskInfo:
+    """The task of datasets: ``task`` itself when a :class:`TaskInfo`; for ``multiclass`` the
+    class count found from the labels of train and val (iterated once); for ``multilabel``
+    the label width ``K`` of train's elements; one positive class for ``binary``."""
     if isinstance(task, TaskInfo):
-        info = task
-    elif kind == "multiclass":
+        return task
+    if kind == "multiclass":
         labels = [np.concatenate([b for b in ds.map(lambda x, y: y).batch(4096).as_numpy_iterator()])
                   for s, ds in named.items() if s != "test"]
-        info = _resolve_task(task, [_as_labels(y, kind, len(y), "labels") for y in labels])
-    elif kind == "multilabel":
+        return _resolve_task(task, [_as_labels(y, kind, len(y), "labels") for y in labels])
+    if kind == "multilabel":
         k = named["train"].element_spec[1].shape[0]
         if k is None:
             raise DataError("train: multilabel labels need a known width K")
-        info = TaskInfo("custom", kind, int(k), tuple(str(i) for i in range(k)))
-    else:
-        info = TaskInfo("custom", kind, 1, ("positive",))
-    sources = {s: (lambda ds=ds, s=s: materialise(ds, s)) for s, ds in named.items()}
-    return DataBundle(info, shape, sources, datasets=named)
+        return TaskInfo("custom", kind, int(k), tuple(str(i) for i in range(k)))
+    return TaskInfo("custom", kind, 1, ("positive",))
+
+
+def _materialise(ds: Any, split: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """A dataset's elements as arrays ``(x float32, labels)``, read once in batches of 256.
+
+    Raises:
+        DataError: the dataset is empty, or its labels do not fit ``kind``.
+    """
+    xs, ys = [], []
+    for xb, yb in ds.batch(256).as_numpy_iterator():
+        xs.append(xb)
+        ys.append(yb)
+    if not xs:
+        raise DataError(f"{split}: the dataset is empty")
+    x = np.concatenate(xs).astype(np.float32)
+    return x, _as_labels(np.concatenate(ys), kind, len(x), f"{split} labels")

@@ -122,9 +122,17 @@ class EvalResult:
 
     @classmethod
     def failure(
-        cls, status: str, message: str, penalty: tuple[float, ...], seed: int = 0, **kwargs: Any
+        cls, status: str, message: str, penalty: tuple[float, ...] = (), seed: int = 0, **kwargs: Any
     ) -> "EvalResult":
-        """A failed evaluation with the penalty fitness."""
+        """A failed evaluation: its ``status`` and ``message`` (and any metrics, extra …).
+
+        A fitness reports only *that* and *why* an evaluation failed; the failure *value* is
+        written by one writer, the evaluation layer (:meth:`Objectives.with_failure_value`,
+        called by :func:`run_evaluation` with the run's :class:`Objectives`). The fitness
+        declares that value through its ``failure_fitness`` attribute. ``penalty`` is
+        accepted for fitnesses written before: whatever it holds is replaced by the run's
+        failure value. Until then the fitness is ``penalty`` (default: no value, ``()``).
+        """
         return cls(fitness=penalty, status=status, message=message, seed=seed, **kwargs)
 
 
@@ -190,6 +198,19 @@ class Objectives:
         """``w_i · v_i > w_i · f_i`` for every objective (and one value per objective)."""
         return len(values) == self.n and all(
             w * v > w * f for w, v, f in zip(self.weights, values, self.failure))
+
+    def with_failure_value(self, result: EvalResult) -> EvalResult:
+        """``result`` with the failure value :attr:`failure` as its fitness when it failed
+        (unchanged when ``ok``): the one writer of the value a failed evaluation gets,
+        whatever value, if any, the fitness put there."""
+        if not result.ok:
+            result.fitness = self.failure
+        return result
+
+    def failed(self, status: str, message: str, **kwargs: Any) -> EvalResult:
+        """A failed :class:`EvalResult` (``status``, ``message``, ``kwargs`` as for
+        :meth:`EvalResult.failure`) carrying this run's failure value."""
+        return self.with_failure_value(EvalResult.failure(status, message, **kwargs))
 
     def primary(self, values: tuple[float, ...]) -> float:
         """``w_0 · v_0``: the first objective, larger is better (successive halving ranks by it)."""
@@ -299,48 +320,51 @@ def run_evaluation(
     """Call ``fitness`` safely: time it, and record any exception as an ``error`` result.
 
     Every failed result gets the failure value ``objectives.failure`` (default: what the
-    fitness declares, :meth:`Objectives.of`). An ``ok`` result with a non-finite fitness
+    fitness declares, :meth:`Objectives.of`), written here and only here
+    (:meth:`Objectives.with_failure_value`): a fitness reports a failed status, and a value
+    it still puts in a failed result is replaced. An ``ok`` result with a non-finite fitness
     becomes ``nan``; one whose fitness does not outrank the failure value in every
     objective (or has the wrong number of values) becomes ``error``, saying so — the
     fitness's declared failure value was not below its range.
     """
     objectives = objectives if objectives is not None else Objectives.of(fitness)
-    penalty = objectives.failure
     start = time.perf_counter()
     try:
         with preserved_global_random():  # a fitness that reseeds must not reset the master's streams
             outcome = fitness(genome, context)
     except MemoryError as exc:
-        result = EvalResult.failure("oom", f"MemoryError: {exc}", penalty, seed=context.seed)
+        result = EvalResult.failure("oom", f"MemoryError: {exc}", seed=context.seed)
     except Exception as exc:  # a failing model is a result, never a crashed run
-        result = EvalResult.failure(
-            "error", f"{type(exc).__name__}: {exc}{raised_at(exc)}", penalty, seed=context.seed
-        )
+        result = EvalResult.failure("error", f"{type(exc).__name__}: {exc}{raised_at(exc)}", seed=context.seed)
     else:
         try:
             result = as_result(outcome, context)
         except (TypeError, ValueError) as exc:
-            result = EvalResult.failure("error", f"fitness {display_name(fitness)}: {exc}", penalty, seed=context.seed)
-    if result.status == "ok" and not all(math.isfinite(v) for v in result.fitness):
-        result = EvalResult.failure(
-            "nan", f"non-finite fitness {result.fitness}", penalty, seed=context.seed,
-            metrics=result.metrics, components=result.components, n_params=result.n_params,
-        )
-    elif result.status == "ok" and not objectives.outranks_failure(result.fitness):
-        if len(result.fitness) != objectives.n:
-            why = f"{len(result.fitness)} value(s) {result.fitness} for {objectives.n} objective(s)"
-        else:
-            why = (f"{result.fitness} for a trained model, which does not outrank the failure value "
-                   f"{penalty} in every objective (weights {objectives.weights}): declare a "
-                   f"failure_fitness below every value the fitness can return")
-        result = EvalResult.failure(
-            "error", f"fitness {display_name(fitness)}: returned {why}", penalty, seed=context.seed,
-            metrics=result.metrics,
-            components=result.components, n_params=result.n_params, wall_time=result.wall_time,
-            extra=result.extra,
-        )
-    elif not result.ok and result.fitness != penalty:
-        result.fitness = penalty  # one failure value, whatever the fitness put there
+            result = EvalResult.failure("error", f"fitness {display_name(fitness)}: {exc}", seed=context.seed)
+    if result.ok:
+        result = _checked_values(result, fitness, objectives, context)
     if not result.wall_time:
         result.wall_time = time.perf_counter() - start
-    return result
+    return objectives.with_failure_value(result)
+
+
+def _checked_values(result: EvalResult, fitness: Any, objectives: Objectives, context: EvalContext) -> EvalResult:
+    """An ``ok`` result whose values are finite and outrank the failure value in every
+    objective, or the failed result (``nan`` / ``error``) that says why not."""
+    if not all(math.isfinite(v) for v in result.fitness):
+        return EvalResult.failure(
+            "nan", f"non-finite fitness {result.fitness}", seed=context.seed,
+            metrics=result.metrics, components=result.components, n_params=result.n_params,
+        )
+    if objectives.outranks_failure(result.fitness):
+        return result
+    if len(result.fitness) != objectives.n:
+        why = f"{len(result.fitness)} value(s) {result.fitness} for {objectives.n} objective(s)"
+    else:
+        why = (f"{result.fitness} for a trained model, which does not outrank the failure value "
+               f"{objectives.failure} in every objective (weights {objectives.weights}): declare a "
+               f"failure_fitness below every value the fitness can return")
+    return EvalResult.failure(
+        "error", f"fitness {display_name(fitness)}: returned {why}", seed=context.seed, metrics=result.metrics,
+        components=result.components, n_params=result.n_params, wall_time=result.wall_time, extra=result.extra,
+    )

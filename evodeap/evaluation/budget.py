@@ -25,7 +25,7 @@ from evodeap.evaluation.api import EvalResult
 
 #: Logbook fields written by :func:`generation_compute` (per generation, then running totals).
 #: Only deterministic quantities: wall-clock seconds stay in the evaluations table
-#: (``storage.compute_per_generation`` sums them), so equal runs keep equal logbooks.
+#: (``queries.compute_per_generation`` sums them), so equal runs keep equal logbooks.
 COMPUTE_FIELDS = ("epochs", "train_flops", "epochs_total", "train_flops_total")
 
 

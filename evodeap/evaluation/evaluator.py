@@ -304,12 +304,11 @@ def _run_task(fitness: Callable, objectives: Objectives, task: tuple[Genome, Eva
 
 
 def _lost_result(objectives: Objectives, task: tuple[Genome, EvalContext], message: str) -> EvalResult:
-    return EvalResult.failure("error", message, objectives.failure, seed=task[1].seed)
+    return objectives.failed("error", message, seed=task[1].seed)
 
 
 def _timeout_result(objectives: Objectives, timeout: float, task: tuple[Genome, EvalContext]) -> EvalResult:
-    return EvalResult.failure("timeout", timeout_message(timeout), objectives.failure, seed=task[1].seed,
-                              wall_time=timeout)
+    return objectives.failed("timeout", timeout_message(timeout), seed=task[1].seed, wall_time=timeout)
 
 
 __all__ = ["EvaluationRecord", "Evaluator", "resume_state_of"]

@@ -7,14 +7,27 @@
   sub-package; docs/benchmarks.md); register your own with
   ``FITNESSES.register("mine")(MyFitness)`` and name it in an experiment
   (``fitness="mine"``, ``fitness_params={...}``);
-* :class:`KerasFitness` — build the genome's Keras model, train it, and score it with
-  ``F = α·A − β·T + γ·R`` (or the vector ``(A, −T, R)``); see docs/fitness.md;
+* :mod:`evodeap.fitness.keras_fitness` — :class:`KerasFitness`: build the genome's Keras
+  model, train it, and score it with ``F = α·A − β·T + γ·R`` (or the vector ``(A, −T, R)``);
+  see docs/fitness.md. It composes:
+
+  * :mod:`evodeap.fitness.keras_settings` — its parameters and their validation;
+  * :mod:`evodeap.fitness.training` — input pipeline, callbacks, epochs (budgets and
+    continuation), ``fit``, training costs;
+  * :mod:`evodeap.fitness.scoring` — metrics on the validation (clean, perturbed) and test
+    splits, the terms ``A``, ``T``, ``R``;
+  * :mod:`evodeap.fitness.inheritance` — starting weights inherited from a parent or a lower rung;
+  * :mod:`evodeap.fitness.runtime` — precision policy, out-of-memory detection, freeing models;
+  * :mod:`evodeap.fitness.phases` — the seconds of each phase of an evaluation;
+* :mod:`evodeap.fitness.landscape` — the cheap deterministic stand-in fitness;
 * :mod:`evodeap.fitness.metrics` — accuracy, precision, recall, F1 and ROC AUC in NumPy;
 * :func:`make_fitness` — build a registered fitness by name with its parameters.
 
 A fitness object says what its values mean (see :class:`evodeap.evaluation.api.Objectives`):
 ``n_objectives``, DEAP ``weights`` and ``failure_fitness``, the value of a failed
-evaluation, strictly worse than every value it gives a trained model.
+evaluation, strictly worse than every value it gives a trained model. A fitness *declares*
+that value; a failed evaluation reports only its status and message, and the evaluation
+layer writes the value (:meth:`evodeap.evaluation.api.Objectives.with_failure_value`).
 
 Importing this package does not import Keras or TensorFlow; the Keras fitness is loaded
 on first use.
@@ -95,8 +108,10 @@ def make_fitness(name: str, **params: Any) -> Any:
 
 
 def __getattr__(name: str) -> Any:  # lazy: keep `import evodeap.fitness` free of TensorFlow
-    if name in ("KerasFitness", "DEFAULT_PERTURBATION", "DEFAULT_COST_REFERENCES", "COST_MEASURES"):
+    if name == "KerasFitness":
         return getattr(importlib.import_module("evodeap.fitness.keras_fitness"), name)
+    if name in ("DEFAULT_PERTURBATION", "DEFAULT_COST_REFERENCES", "COST_MEASURES"):
+        return getattr(importlib.import_module("evodeap.fitness.keras_settings"), name)
     raise AttributeError(f"module 'evodeap.fitness' has no attribute {name!r}")
 
 

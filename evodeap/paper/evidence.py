@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from evodeap.reports.stats import bootstrap_ci, wilcoxon_signed_rank
-from evodeap.results.storage import evaluations, generations
+from evodeap.results.queries import evaluations, generations
 from evodeap.studies.study import arms
 
 #: The test metrics compared (``accuracy`` is exact-set accuracy on a multi-label task).

@@ -25,11 +25,12 @@ its metrics are those of the evaluation that produced its fitness.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from evodeap.paper.evidence import before_vs_after, best_evaluations, family_of, final_test_metrics, phase_of
 from evodeap.paper.values import beside_ours, paper_reported
 from evodeap.reports.run_report import best_per_generation_table, output_folder, save_figure, write_table
-from evodeap.results.storage import snapshots
+from evodeap.results.queries import snapshots
 from evodeap.studies.study import arms, read_study
 
 METRICS = ("accuracy", "precision", "recall", "auc", "f1")
@@ -86,13 +87,12 @@ def write_paper_report(directory: str | Path, out: str | Path | None = None) -> 
 
 
 def _write_paper_report(directory: Path, out: Path) -> list[Path]:
+    """Write the paper's tables (ours beside the published values, and the before/after
+    evidence over matched seeds) and Figures 2–5 into ``out``; returns the files written."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pandas as pd
     import seaborn as sns
-    from matplotlib.ticker import MaxNLocator
 
     tables = paper_tables(directory)
     per_run = final_test_metrics(directory)
@@ -104,74 +104,112 @@ def _write_paper_report(directory: Path, out: Path) -> list[Path]:
         if not frame.empty:
             written += write_table(frame, out / "tables", name)
     paper = paper_reported()
-    figures = out / "figures"
     sns.set_theme(style="whitegrid")
+    figures = {
+        "figure2_best_fitness": _figure2_best_fitness(tables, paper),
+        "figure3_metrics": _figure3_metrics(tables, paper),
+        "figure4_cnn_vs_rnn": _figure4_cnn_vs_rnn(tables, paper),
+        "figure5_before_vs_after_by_seed": _figure5_before_vs_after(per_run) if evidence else None,
+    }
+    for name, fig in figures.items():
+        if fig is not None:
+            written.extend(save_figure(fig, out / "figures", name))
+    return written
 
-    def save(fig, name: str) -> None:
-        written.extend(save_figure(fig, figures, name))
+
+def _figure2_best_fitness(tables: dict[str, Any], paper: dict[str, Any]) -> Any:
+    """Figure 2: the best fitness per generation of each family, before and after tuning, with
+    the paper's Tables 2 and 3 beside the CNN's (``None`` without rows)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
 
     best = pd.concat([tables["table2_before"].assign(arm="before"), tables["table3_after"].assign(arm="after")],
                      ignore_index=True)
-    if not best.empty:
-        families = list(dict.fromkeys(best["family"]))
-        fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
-        for ax, family in zip(axes[0], families):
-            sns.barplot(data=best[best["family"] == family], x="generation", y="best_fitness", hue="arm",
-                        hue_order=["before", "after"], ax=ax)
-            if family == "cnn":  # the paper's Tables 2 and 3, k-th generation beside our k-th
-                for arm, key, marker in (("before", "table2_before_tuning", "o"), ("after", "table3_after_tuning", "s")):
-                    values = [row["best_fitness"] for row in paper[key]]
-                    ax.plot(range(len(values)), values, color="black", marker=marker, linestyle=":",
-                            label=f"paper, {arm}")
-            ax.set(title=f"Figure 2 — best fitness per generation ({family})", xlabel="generation",
-                   ylabel="best fitness F")
-            ax.legend(loc="lower right", frameon=True, fontsize=8)
-        save(fig, "figure2_best_fitness")
+    if best.empty:
+        return None
+    families = list(dict.fromkeys(best["family"]))
+    fig, axes = plt.subplots(1, len(families), figsize=(6 * len(families), 4), squeeze=False)
+    for ax, family in zip(axes[0], families):
+        sns.barplot(data=best[best["family"] == family], x="generation", y="best_fitness", hue="arm",
+                    hue_order=["before", "after"], ax=ax)
+        if family == "cnn":  # the paper's Tables 2 and 3, k-th generation beside our k-th
+            for arm, key, marker in (("before", "table2_before_tuning", "o"), ("after", "table3_after_tuning", "s")):
+                values = [row["best_fitness"] for row in paper[key]]
+                ax.plot(range(len(values)), values, color="black", marker=marker, linestyle=":",
+                        label=f"paper, {arm}")
+        ax.set(title=f"Figure 2 — best fitness per generation ({family})", xlabel="generation",
+               ylabel="best fitness F")
+        ax.legend(loc="lower right", frameon=True, fontsize=8)
+    return fig
+
+
+def _figure3_metrics(tables: dict[str, Any], paper: dict[str, Any]) -> Any:
+    """Figure 3: the test metrics of the best individual per generation (after tuning), with
+    the paper's Table 4 (percent / 100) dashed beside the CNN's (``None`` without rows)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
+
     metrics = tables["table4_metrics"]
-    if not metrics.empty:
-        long = metrics.melt(id_vars=["family", "generation"], var_name="metric", value_name="value")
-        fig, axes = plt.subplots(1, metrics["family"].nunique(), figsize=(12, 4), squeeze=False)
-        for ax, (family, group) in zip(axes[0], long.groupby("family", sort=False)):
-            sns.lineplot(data=group, x="generation", y="value", hue="metric", marker="o", ax=ax)
-            if family == "cnn":  # the paper's Table 4 (percent / 100), dashed
-                rows = paper["table4_metrics_per_generation_percent"]
-                first = int(group["generation"].min())
-                for metric in ("accuracy", "precision", "auc", "f1"):
-                    ax.plot([first + k for k in range(len(rows))], [r[metric] / 100 for r in rows],
-                            linestyle="--", color="gray", alpha=0.8, linewidth=1)
-                ax.plot([], [], linestyle="--", color="gray", label="paper (Table 4)")
-                ax.legend(fontsize=8)
-            ax.set(title=f"Figure 3 — test metrics of the best individual ({family}, after)", ylim=(0, 1),
-                   xlabel="generation", ylabel="test metric")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        save(fig, "figure3_metrics")
+    if metrics.empty:
+        return None
+    long = metrics.melt(id_vars=["family", "generation"], var_name="metric", value_name="value")
+    fig, axes = plt.subplots(1, metrics["family"].nunique(), figsize=(12, 4), squeeze=False)
+    for ax, (family, group) in zip(axes[0], long.groupby("family", sort=False)):
+        sns.lineplot(data=group, x="generation", y="value", hue="metric", marker="o", ax=ax)
+        if family == "cnn":  # the paper's Table 4 (percent / 100), dashed
+            rows = paper["table4_metrics_per_generation_percent"]
+            first = int(group["generation"].min())
+            for metric in ("accuracy", "precision", "auc", "f1"):
+                ax.plot([first + k for k in range(len(rows))], [r[metric] / 100 for r in rows],
+                        linestyle="--", color="gray", alpha=0.8, linewidth=1)
+            ax.plot([], [], linestyle="--", color="gray", label="paper (Table 4)")
+            ax.legend(fontsize=8)
+        ax.set(title=f"Figure 3 — test metrics of the best individual ({family}, after)", ylim=(0, 1),
+               xlabel="generation", ylabel="test metric")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def _figure4_cnn_vs_rnn(tables: dict[str, Any], paper: dict[str, Any]) -> Any:
+    """Figure 4: the final best CNN and RNN (test split) beside the paper's Table 5 (``None`` without rows)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
     final = tables["table5_cnn_vs_rnn"]
-    if not final.empty:
-        long = final.melt(id_vars=["family", "arm", "fitness"], var_name="metric", value_name="value")
-        ours = long[long["arm"] == "after"].assign(source=lambda d: "evodeap " + d["family"].str.upper())
-        theirs = pd.DataFrame([{"metric": m, "value": row[m] / 100, "source": f"paper {row['model']}"}
-                               for row in paper["table5_cnn_vs_rnn_percent"]
-                               for m in ("accuracy", "precision", "recall", "f1")])
-        fig, ax = plt.subplots(figsize=(10, 4))
-        sns.barplot(data=pd.concat([ours, theirs], ignore_index=True), x="metric", y="value", hue="source",
-                    order=[m for m in TABLE5_METRICS if m in set(ours["metric"]) | set(theirs["metric"])], ax=ax)
-        ax.set(title="Figure 4 — CNN vs RNN (final best individual, test split) beside the paper's Table 5",
-               ylim=(0, 1.05), xlabel="metric", ylabel="value")
-        sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1), title=None, frameon=True)
-        save(fig, "figure4_cnn_vs_rnn")
-    if evidence:
-        families = list(dict.fromkeys(per_run["family"]))
-        fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 4), squeeze=False)
-        for ax, family in zip(axes[0], families):
-            group = per_run[per_run["family"] == family]
-            for seed, pair in group.groupby("seed"):
-                pair = pair.set_index("arm").reindex(["before", "after"])
-                ax.plot([0, 1], pair["auc"], marker="o", color="tab:blue", alpha=0.7)
-                ax.annotate(f"seed {seed}", (1.02, pair["auc"].iloc[1]), fontsize=7)
-            ax.set(title=f"Figure 5 — test macro AUC per seed ({family})", xticks=[0, 1],
-                   xticklabels=["before", "after"], xlim=(-0.2, 1.35), ylabel="test macro AUC")
-        save(fig, "figure5_before_vs_after_by_seed")
-    return written
+    if final.empty:
+        return None
+    long = final.melt(id_vars=["family", "arm", "fitness"], var_name="metric", value_name="value")
+    ours = long[long["arm"] == "after"].assign(source=lambda d: "evodeap " + d["family"].str.upper())
+    theirs = pd.DataFrame([{"metric": m, "value": row[m] / 100, "source": f"paper {row['model']}"}
+                           for row in paper["table5_cnn_vs_rnn_percent"]
+                           for m in ("accuracy", "precision", "recall", "f1")])
+    fig, ax = plt.subplots(figsize=(10, 4))
+    sns.barplot(data=pd.concat([ours, theirs], ignore_index=True), x="metric", y="value", hue="source",
+                order=[m for m in TABLE5_METRICS if m in set(ours["metric"]) | set(theirs["metric"])], ax=ax)
+    ax.set(title="Figure 4 — CNN vs RNN (final best individual, test split) beside the paper's Table 5",
+           ylim=(0, 1.05), xlabel="metric", ylabel="value")
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1, 1), title=None, frameon=True)
+    return fig
+
+
+def _figure5_before_vs_after(per_run: Any) -> Any:
+    """Figure 5: the test macro AUC of each seed before and after tuning, one line per seed."""
+    import matplotlib.pyplot as plt
+
+    families = list(dict.fromkeys(per_run["family"]))
+    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 4), squeeze=False)
+    for ax, family in zip(axes[0], families):
+        group = per_run[per_run["family"] == family]
+        for seed, pair in group.groupby("seed"):
+            pair = pair.set_index("arm").reindex(["before", "after"])
+            ax.plot([0, 1], pair["auc"], marker="o", color="tab:blue", alpha=0.7)
+            ax.annotate(f"seed {seed}", (1.02, pair["auc"].iloc[1]), fontsize=7)
+        ax.set(title=f"Figure 5 — test macro AUC per seed ({family})", xticks=[0, 1],
+               xticklabels=["before", "after"], xlim=(-0.2, 1.35), ylabel="test macro AUC")
+    return fig
 
 
 REPORTS = {"paper": write_paper_report}

@@ -137,10 +137,11 @@ def _present(value: Any) -> bool:
 def split_metrics(fitness: Any, model: Any, bundle: Any, batch_size: int) -> dict[str, dict[str, float]]:
     """Classification metrics of ``model`` on every split of ``bundle`` (:mod:`evodeap.fitness.metrics`)."""
     from evodeap.fitness.metrics import classification_metrics
+    from evodeap.fitness.scoring import predict
 
     metrics = {}
     for split in bundle.splits:
-        y_true, y_score = fitness._predict(model, bundle, split, batch_size, None)
+        y_true, y_score = predict(model, bundle, split, batch_size, None)
         metrics[split] = {k: float(v) for k, v in classification_metrics(bundle.task.kind, y_true, y_score).items()}
     return metrics
 
@@ -172,7 +173,7 @@ def export_best(run_dir: str | Path, *, epochs: int | None = None, train_on: str
         ExportError, RunDirectoryError, ConfigError: with a one-line reason; nothing is written.
     """
     from evodeap.reports.run_report import output_folder
-    from evodeap.results.storage import snapshots
+    from evodeap.results.queries import snapshots
 
     run_dir = Path(run_dir)
     if not (run_dir / "results.sqlite").is_file():

@@ -10,7 +10,7 @@ Every number is read from ``results.sqlite``; nothing is typed in. Outputs go to
 ``--out OUT``) and are regenerated from scratch on each call.
 
 A report on a directory someone sent executes no code and writes nothing outside its
-output folder: the databases are read as private copies (:func:`evodeap.results.storage.snapshots`),
+output folder: the databases are read as private copies (:func:`evodeap.results.queries.snapshots`),
 every file is written by :mod:`evodeap.files` (atomic, never through a link, never outside
 the output folder), and writing into the run directory itself takes its lock
 (:func:`output_folder`).
@@ -26,7 +26,7 @@ from typing import Iterator
 from evodeap.errors import ReadOnlyError, RunDirectoryError, RunLockedError
 from evodeap.files import write_bytes
 from evodeap.genome.genome import Genome
-from evodeap.results.storage import evaluations, generations, snapshots
+from evodeap.results.queries import evaluations, generations, snapshots
 
 
 def markdown_table(frame, float_format: str = "{:.4f}") -> str:
@@ -113,7 +113,7 @@ def best_per_generation_table(run_dir: Path):
 def _corrupt(run_dir: Path, what: str, exc: Exception | None = None) -> RunDirectoryError:
     """The refusal of a database whose content (not its structure) is not what a run writes."""
     from evodeap.errors import DamagedFileError
-    from evodeap.results.storage import database_path
+    from evodeap.results.schema import database_path
 
     detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
     return DamagedFileError(f"{database_path(run_dir)} is corrupt: {what}{detail}")

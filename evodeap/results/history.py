@@ -120,12 +120,12 @@ def _read(run_dir: str | Path, table: str, query: str, columns: Sequence[str]):
     exist (a run directory written before the history was recorded)."""
     import pandas as pd
 
-    from evodeap.results.storage import _frame
+    from evodeap.results.queries import read_frame
 
-    tables = set(_frame(run_dir, "SELECT name FROM sqlite_master WHERE type = 'table'")["name"])
+    tables = set(read_frame(run_dir, "SELECT name FROM sqlite_master WHERE type = 'table'")["name"])
     if table not in tables:
         return pd.DataFrame(columns=list(columns))
-    return _frame(run_dir, query)
+    return read_frame(run_dir, query)
 
 
 POPULATION_COLUMNS = ("generation", "position", "key", "fitness", "birth")

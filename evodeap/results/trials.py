@@ -60,9 +60,9 @@ def trials_dataframe(run_dir: str | Path):
     module docstring); ``n_<kind>`` counts are 0 where a genome has no layer of that kind."""
     import pandas as pd
 
-    from evodeap.results.storage import _frame
+    from evodeap.results.queries import read_frame
 
-    raw = _frame(run_dir, "SELECT generation, idx, key, genome, seed, status, message, fitness, metrics, components, "
+    raw = read_frame(run_dir, "SELECT generation, idx, key, genome, seed, status, message, fitness, metrics, components, "
                           "wall_time, n_params, worker, extra FROM evaluations ORDER BY generation, idx")
     rows = []
     for record in raw.itertuples(index=False):

@@ -1,8 +1,11 @@
-"""Run directories: the lifecycle of a run (start, checkpoint, resume, finish) and its files.
+"""Run directories: starting, checking, resuming, extending and finishing a run on disk.
 
-* :mod:`evodeap.runs.lifecycle` — ``run`` and ``resume``;
-* :mod:`evodeap.runs.rundir` — the run directory's files, read and written atomically;
-* :mod:`evodeap.runs.formats` — every file format's version and its checks, in one place;
-* :mod:`evodeap.runs.lock` — one writer per run directory;
-* :mod:`evodeap.runs.provenance` — what a run was started from (experiment-file hashes).
+* :mod:`evodeap.runs.lifecycle` — ``run`` / ``resume``: start, checkpoint, resume and finish a run;
+* :mod:`evodeap.runs.inspection` — read and check an existing run directory, writing nothing: what
+  it records, which experiment file to execute, the state to resume from;
+* :mod:`evodeap.runs.extension` — ``resume --set generations=N``: extending a run (recorded);
+* :mod:`evodeap.runs.rundir` — the run directory's files and their reading and writing;
+* :mod:`evodeap.runs.formats` — the versions of those files and their upgrades;
+* :mod:`evodeap.runs.lock` — one writer per run directory (an OS-level lock);
+* :mod:`evodeap.runs.provenance` — the experiment file and its sources, hashed and recorded.
 """

@@ -15,7 +15,7 @@ checkpoint.json   2        ``logbook`` dropped (the results database's ``generat
 study.json        2        ``format`` added
 ================  =======  ==============================================================
 
-``results.sqlite`` is versioned by SQLite's ``user_version`` (:mod:`evodeap.results.storage`),
+``results.sqlite`` is versioned by SQLite's ``user_version`` (:mod:`evodeap.results.schema`),
 ``weights/index.json`` by its own ``format`` (:mod:`evodeap.evaluation.weights`). ``logbook.csv`` is
 derived from the database's ``generations`` table, ``hall_of_fame.json`` and ``space.json``
 from ``checkpoint.json``; none is read back (their layout is that of the run's ``experiment.json`` format).

@@ -6,35 +6,38 @@ command here holds the directory's lock while it writes (:mod:`evodeap.runs.lock
 Nothing in the folder is a pickle and nothing in it is executed: ``resume`` re-runs the
 original experiment *file* (at its recorded path, or one the user names), after checking
 that its hash is the recorded one (:mod:`evodeap.runs.provenance`), and checks that it still
-describes the same configuration.
+describes the same configuration. Reading and checking a run directory before anything is
+written is :mod:`evodeap.runs.inspection`; extending a run (``resume --set generations=N``)
+is :mod:`evodeap.runs.extension`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from evodeap.runs import formats
-from evodeap.execution.backend import reconcile_backend
+from evodeap.config.experiment import build_config
+from evodeap.config.resolve import ResolvedRun, resolve_run
 from evodeap.config.settings import ExperimentConfig, comparable
-from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.engine.loop import evolve
 from evodeap.engine.records import EvolutionResult, GenerationReport
 from evodeap.engine.state import ResumeState
-from evodeap.engine.loop import evolve
-from evodeap.errors import ConfigError, DamagedFileError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
-from evodeap.config.experiment import build_config, load_experiment
-from evodeap.results.history import HistoryWriter
-from evodeap.runs.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
-from evodeap.config.resolve import ResolvedRun, resolve_run
-from evodeap.runs.rundir import RunDirectory, default_run_directory
-from evodeap.results.storage import ResultsDB, check_database
+from evodeap.evaluation.evaluator import EvaluationRecord
+from evodeap.errors import DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.evaluation.weights import INDEX, WeightFileError
+from evodeap.execution.backend import reconcile_backend
+from evodeap.results.history import HistoryWriter
+from evodeap.results.storage import ResultsDB
+from evodeap.runs.extension import EXTENDABLE, check_extendable, extended_config, record_extension
+from evodeap.runs.inspection import (RunOnDisk, check_same_config, inspect_run, is_final, load_recorded_experiment,
+                                     weights_refusal, with_registered_kinds)
+from evodeap.runs.provenance import record_change
+from evodeap.runs.rundir import RunDirectory, default_run_directory
 
-__all__ = ["Continuation", "EXTENDABLE", "RunDirectory", "RunInterrupted", "check_extendable", "check_same_config",
-           "continue_run", "default_run_directory", "execute", "extended_config", "load_recorded_experiment",
-           "record_extension", "resume", "run"]
-
-RETRAIN_FLAG = "--retrain-lost-weights"
+__all__ = ["Continuation", "RunInterrupted", "continue_run", "execute", "resume", "run",
+           # this module's names before the split, for users' code (evodeap's own imports their homes)
+           "EXTENDABLE", "RunDirectory", "check_extendable", "check_same_config", "default_run_directory",
+           "extended_config", "load_recorded_experiment", "record_extension"]
 
 
 class RunInterrupted(EvodeapError):
@@ -143,7 +146,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
                 raise DiskFullError(f"{exc}. Everything finished before is saved: free space, then "
                                     f"evodeap resume {directory.path}") from None
             if isinstance(exc, WeightFileError):
-                raise _weights_refusal(directory, {name: "damaged or missing" for name in exc.files}) from None
+                raise weights_refusal(directory, {name: "damaged or missing" for name in exc.files}) from None
             raise
         finally:
             recorder.close(finished)
@@ -191,64 +194,6 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
 
 
-def check_same_config(config: ExperimentConfig, recorded: dict, where: Path) -> None:
-    """Refuse ``config`` unless it is the one ``recorded`` (an upgraded ``config.json``), naming every changed key."""
-    changed = formats.config_differences(_described(config), comparable(recorded))
-    if changed:
-        raise RunDirectoryError(f"the experiment no longer matches {where}/config.json (changed: {'; '.join(changed)})")
-
-
-def _described(config: ExperimentConfig) -> dict[str, Any]:
-    import json
-
-    return comparable(formats.normalize_names(json.loads(json.dumps(config.to_dict()))))
-
-
-#: settings ``evodeap resume DIR --set`` may change: those that extend a run
-EXTENDABLE = frozenset({"generations"})
-
-
-def check_extendable(extend: dict[str, Any]) -> None:
-    """Refuse a resume override of anything but :data:`EXTENDABLE` settings."""
-    refused = sorted(set(extend) - EXTENDABLE)
-    if refused:
-        raise ConfigError(f"resume --set can only extend a run ({', '.join(sorted(EXTENDABLE))}); "
-                          f"{', '.join(refused)} cannot change in an existing run")
-
-
-def extended_config(config: ExperimentConfig, extend: dict[str, Any], state: dict[str, Any] | None,
-                    where: Path) -> ExperimentConfig:
-    """``config`` with the extension ``extend`` applied, refused when it has fewer generations
-    than the run (its checkpoint ``state``) completed."""
-    check_extendable(extend)
-    extended = config.with_overrides(extend).validate()
-    done = state["generation"] if state is not None else -1
-    if extended.generations < done:
-        raise ConfigError(f"{where} has already run {done} generations; "
-                          f"generations={extended.generations} would not extend it")
-    return extended
-
-
-def record_extension(source: dict[str, Any], recorded: dict[str, Any], config: ExperimentConfig,
-                     state: dict[str, Any] | None) -> dict[str, Any]:
-    """``source`` (an ``experiment.json`` record) with an extension of the ``recorded`` config
-    to ``config``: the new values in ``overrides`` and an entry in ``extensions`` (when,
-    after which generation, from → to), and in ``changes`` (:func:`evodeap.runs.provenance.record_change`)."""
-    import time
-
-    current = _described(config)
-    changes = {k: {"from": recorded.get(k), "to": current.get(k)} for k in sorted(EXTENDABLE)
-               if recorded.get(k) != current.get(k)}
-    if not changes:
-        return source
-    done = state["generation"] if state is not None else -1
-    updated = {**source, "overrides": {**source.get("overrides", {}), **{k: c["to"] for k, c in changes.items()}},
-               "extensions": [*source.get("extensions", []), {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                                                               "after_generation": done, "changes": changes}]}
-    described = ", ".join(f"{k} {c['from']} -> {c['to']}" for k, c in changes.items())
-    return record_change(updated, f"extended after generation {done}: {described}")
-
-
 @dataclass
 class Continuation:
     """What :func:`continue_run` did.
@@ -266,76 +211,11 @@ class Continuation:
     experiment_file: Path | None = None
 
 
-def _is_final(config: ExperimentConfig, state: dict[str, Any] | None, logbook: list[dict]) -> bool:
-    """True when the checkpoint is the run's last: all generations done, or the compute budget spent."""
-    if state is None:
-        return False
-    if state["generation"] >= config.generations:
-        return True
-    budget = config.compute_budget
-    return budget is not None and (logbook[-1].get("train_flops_total") or 0) >= budget
-
-
-def _weights_refusal(directory: RunDirectory, problems: dict[str, str]) -> WeightFileError:
-    listed = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
-    return WeightFileError(
-        f"{len(problems)} weight file(s) in {directory.file('weights')} are damaged or missing: {listed}. "
-        f"Nothing was changed. To go on, training those models again from scratch (recorded: the run is then no "
-        f"longer an exact continuation): evodeap resume {directory.path} {RETRAIN_FLAG}", list(problems))
-
-
-def _weight_problems(directory: RunDirectory, source: dict[str, Any] | None) -> dict[str, str]:
-    """name -> problem of each weight file that is not whole (``index.json`` too, when it should exist)."""
-    store = directory.weight_store()
-    try:
-        problems = store.check()
-    except DamagedFileError as exc:  # the index itself
-        return {INDEX: str(exc).split(": ", 1)[-1]}
-    legacy = source is None or source.get("format", 1) < formats.EXPERIMENT_FORMAT
-    if not legacy and store.has_unindexed_files():
-        problems[INDEX] = "missing, though the folder holds weight files"
-    return problems
-
-
 def _forget_weights(directory: RunDirectory, problems: dict[str, str]) -> list[str]:
     store = directory.weight_store()
     if INDEX in problems:  # without a whole index no file can be verified, so none is trusted
         return store.forget_all()
     return store.forget(list(problems))
-
-
-def load_recorded_experiment(directory: RunDirectory, source: dict[str, Any], named: str | Path | None,
-                              force: bool, announce: Callable[[Path], None] | None, where: str = "experiment.json",
-                              after_failure: bool = False) -> tuple[dict[str, Any], Path, dict[str, Any]]:
-    """Check, then execute, the experiment file of ``source``; returns (namespace, file, updated source).
-
-    The file (and the user modules recorded with it) is hashed before it is executed; a
-    changed one is refused unless ``force``, or ``after_failure`` (the run stopped because
-    its code broke the contract and asked for the fix); either change is recorded.
-    """
-    path = experiment_file_to_run(directory.path, source, named, where)
-    changed = changed_sources(source.get("sources"), path)
-    if changed and not (force or after_failure):
-        raise RunDirectoryError(
-            f"the experiment changed since {directory.path} was started: {'; '.join(changed)}. Resuming would mix "
-            f"two versions of its code in one run: restore it, or go on with the changed code (recorded in "
-            f"{where}) with: evodeap resume {directory.path} --force")
-    if announce is not None:
-        announce(path)
-    namespace = load_experiment(path)
-    updated = dict(source)
-    if changed and force:
-        updated = record_change(updated, f"forced: resumed with changed code: {'; '.join(changed)}",
-                                forced=True, exact=False)
-    elif changed:
-        updated = record_change(updated, f"resumed with code fixed after the run failed: {'; '.join(changed)}",
-                                exact=False)
-    if named is not None and str(path) != source.get("file"):
-        updated = record_change(updated, f"experiment file named on resume: {path} (recorded: {source.get('file')})")
-        updated["file"] = str(path)
-    if changed or not source.get("sources") or updated["file"] != source.get("file"):
-        updated["sources"] = describe_sources(path, namespace)
-    return namespace, path, updated
 
 
 def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None, *,
@@ -370,154 +250,117 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
         on_start: called with the configuration once it is known and checked, before any
             evaluation; it may return ``(on_generation, on_evaluation)`` hooks (progress).
         extend: ``{"generations": N}`` extends the run (finished or not) to N generations:
-            recorded in ``experiment.json`` (:func:`record_extension`) and ``config.json``;
+            recorded in ``experiment.json`` (:func:`evodeap.runs.extension.record_extension`) and ``config.json``;
             any other setting is refused.
     """
     extend = dict(extend or {})
     check_extendable(extend)
-    found = _inspect(directory)  # every file, before any code runs
+    checked = _check(directory, config, extend, experiment_file=experiment_file, force=force,
+                     retrain_lost_weights=retrain_lost_weights, force_backend=force_backend, announce=announce)
+    _write_checked(directory, checked, extend)  # everything is checked: from here on, write
+    if checked.final:
+        return _complete(directory, checked, want_result)
+    if on_start is not None:
+        hooks = on_start(checked.config)
+        if hooks:
+            on_generation, on_evaluation = hooks
+    found = checked.found
+    resume_state = ResumeState(found.state, found.stored, logbook=found.logbook) if found.has_db else None
+    result = execute(directory, checked.config, resume_state, on_generation, on_evaluation, executor,
+                     checked.resolved)
+    return Continuation(result, False, [], checked.executed)
+
+
+@dataclass
+class _Checked:
+    """What :func:`continue_run` checked before writing anything.
+
+    Attributes:
+        found: the run directory's files (:func:`evodeap.runs.inspection.inspect_run`).
+        config: the configuration to run (extended, when asked).
+        source: the ``experiment.json`` record to hold (changes and extensions recorded).
+        executed: the experiment file executed, if any.
+        resolved: ``config``'s objects.
+        final: the checkpoint is the run's last (:func:`evodeap.runs.inspection.is_final`).
+        backend_record: the ``runtime.json`` record to write, if it changes.
+    """
+
+    found: RunOnDisk
+    config: ExperimentConfig
+    source: dict[str, Any]
+    executed: Path | None
+    resolved: ResolvedRun
+    final: bool
+    backend_record: dict[str, Any] | None
+
+
+def _check(directory: RunDirectory, config: ExperimentConfig | None, extend: dict[str, Any], *,
+           experiment_file: str | Path | None, force: bool, retrain_lost_weights: bool, force_backend: bool,
+           announce: Callable[[Path], None] | None) -> _Checked:
+    """Check every file of ``directory``, then the experiment (executed unless ``config`` is
+    given), the extension and the backend, writing nothing (see :func:`continue_run`)."""
+    found = inspect_run(directory)  # every file, before any code runs
     if found.weight_problems and not retrain_lost_weights:
-        raise _weights_refusal(directory, found.weight_problems)
-    source, executed = found.source, None
-    if config is None:
-        if source is None:
-            raise RunDirectoryError(f"{directory.file('experiment.json')} is missing, so the experiment cannot be "
-                                    f"rebuilt; resume it from Python with evodeap.resume(dir, config)")
-        namespace, executed, source_now = load_recorded_experiment(directory, source, experiment_file, force,
-                                                                    announce, after_failure=found.status == "failed")
-        config = build_config(namespace, source_now)
-    else:
-        source_now = source if source is not None else {"file": None, "overrides": {}}
+        raise weights_refusal(directory, found.weight_problems)
+    config, source, executed = _experiment(directory, found, config, experiment_file, force, announce)
     if found.recorded is not None:
         check_same_config(config, found.recorded, directory.path)
-    found.stored = _with_registered_kinds(directory, found)
+    found.stored = with_registered_kinds(directory, found)
     if extend:
         if found.recorded is None:
             raise RunDirectoryError(f"{directory.path} has no config.json yet: there is no run to extend")
         config = extended_config(config, extend, found.state, directory.path)
-        source_now = record_extension(source_now, comparable(found.recorded), config, found.state)
+        source = record_extension(source, comparable(found.recorded), config, found.state)
     resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
-    final = _is_final(config, found.state, found.logbook)
+    final = is_final(config, found.state, found.logbook)
     backend_record = None if final else reconcile_backend(found.runtime, force=force_backend, where=directory.path)
+    return _Checked(found, config, source, executed, resolved, final, backend_record)
 
-    # everything is checked: from here on, write
+
+def _experiment(directory: RunDirectory, found: RunOnDisk, config: ExperimentConfig | None,
+                experiment_file: str | Path | None, force: bool, announce: Callable[[Path], None] | None,
+                ) -> tuple[ExperimentConfig, dict[str, Any], Path | None]:
+    """(configuration, ``experiment.json`` record, file executed): ``config`` as given, or
+    rebuilt by executing the recorded (or named) experiment file after its checks."""
+    source = found.source
+    if config is not None:
+        return config, (source if source is not None else {"file": None, "overrides": {}}), None
+    if source is None:
+        raise RunDirectoryError(f"{directory.file('experiment.json')} is missing, so the experiment cannot be "
+                                f"rebuilt; resume it from Python with evodeap.resume(dir, config)")
+    namespace, executed, source_now = load_recorded_experiment(directory, source, experiment_file, force,
+                                                                announce, after_failure=found.status == "failed")
+    return build_config(namespace, source_now), source_now, executed
+
+
+def _write_checked(directory: RunDirectory, checked: _Checked, extend: dict[str, Any]) -> None:
+    """Write what :func:`_check` decided: leftovers removed, lost weights forgotten (recorded),
+    ``experiment.json``, ``config.json`` and ``runtime.json`` where they change."""
+    found, source = checked.found, checked.source
     directory.remove_leftovers()
     if found.weight_problems:
         lost = _forget_weights(directory, found.weight_problems)
-        source_now = record_change(source_now, f"retrained lost weights from scratch: {', '.join(lost) or INDEX}",
-                                   forced=True, exact=False)
-    if source_now != source:
-        directory.write_experiment(source_now)
-    if found.recorded is None or (extend and source_now != source):
-        directory.write_config(config)
-    if backend_record is not None:
-        directory.write_runtime(backend_record)
-    if final:
-        written = _finish(directory, found.state)
-        result = None
-        if want_result:
-            from evodeap.execution.executors import SerialExecutor
-
-            result = evolve(config, resume=ResumeState(found.state, found.stored, logbook=found.logbook),
-                            executor=SerialExecutor(),
-                            weights_dir=str(directory.file("weights")), resolved=resolved)
-        return Continuation(result, True, written, executed)
-    if on_start is not None:
-        hooks = on_start(config)
-        if hooks:
-            on_generation, on_evaluation = hooks
-    resume_state = ResumeState(found.state, found.stored, logbook=found.logbook) if found.has_db else None
-    result = execute(directory, config, resume_state, on_generation, on_evaluation, executor, resolved)
-    return Continuation(result, False, [], executed)
+        source = record_change(source, f"retrained lost weights from scratch: {', '.join(lost) or INDEX}",
+                               forced=True, exact=False)
+    if source != found.source:
+        directory.write_experiment(source)
+    if found.recorded is None or (extend and source != found.source):
+        directory.write_config(checked.config)
+    if checked.backend_record is not None:
+        directory.write_runtime(checked.backend_record)
 
 
-@dataclass
-class _OnDisk:
-    """What :func:`_inspect` found in a run directory (everything checked)."""
+def _complete(directory: RunDirectory, checked: _Checked, want_result: bool) -> Continuation:
+    """A complete run: its final files and status where missing, and its result when wanted."""
+    written = _finish(directory, checked.found.state)
+    result = None
+    if want_result:
+        from evodeap.execution.executors import SerialExecutor
 
-    source: dict[str, Any] | None
-    recorded: dict[str, Any] | None
-    state: dict[str, Any] | None
-    has_db: bool
-    stored: list
-    weight_problems: dict[str, str]
-    status: str | None = None
-    runtime: dict[str, Any] | None = None
-    logbook: list = field(default_factory=list)  # the database's rows up to the checkpoint's generation
-
-
-def _with_registered_kinds(directory: RunDirectory, found: "_OnDisk") -> list:
-    """The stored evaluations decoded again now that the experiment's layer kinds are
-    registered, after checking that every genome of the checkpoint and the database is made
-    of registered kinds.
-
-    Raises:
-        RunDirectoryError: a genome uses a layer kind nothing registers now.
-    """
-    from evodeap.genome.genes import UnregisteredGene
-    from evodeap.genome.genome import Genome
-
-    def unregistered(genomes) -> set[str]:
-        return {g.kind for genome in genomes for g in genome if isinstance(g, UnregisteredGene)}
-
-    members = [m["genome"] for key in ("population", "hall_of_fame") for m in (found.state or {}).get(key, [])]
-    missing = unregistered(Genome.from_dict(m, allow_unregistered=True) for m in members)
-    stored = found.stored
-    if unregistered(genome for _, _, genome, _ in stored):
-        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-            stored = list(db.iter_evaluations(allow_unregistered=True))
-        missing |= unregistered(genome for _, _, genome, _ in stored)
-    if missing:
-        raise RunDirectoryError(
-            f"{directory.path} holds genomes of layer kind(s) {', '.join(sorted(missing))}, which nothing registers: "
-            f"the experiment file no longer registers them (see docs/extending.md), or a file is damaged; "
-            f"nothing was changed")
-    return stored
-
-
-def _inspect(directory: RunDirectory) -> _OnDisk:
-    """Read and check every file of a run directory, writing nothing.
-
-    Raises:
-        RunDirectoryError: a file is damaged, missing where a later stage's file exists,
-            or the directory holds no run (with the command that starts one).
-    """
-    directory.require()
-    source = directory.read_experiment()
-    recorded = directory.read_config()
-    if source is None and recorded is None:
-        if any(directory.path.glob("*/seed-*/config.json")):
-            raise DamagedFileError(f"{directory.file('study.json')} is missing: {directory.path} holds the sub-runs "
-                                   f"of a study; restore study.json (nothing was changed)")
-        raise RunDirectoryError(f"{directory.path} holds no run (no experiment.json or config.json); start one with: "
-                                f"evodeap run EXPERIMENT.py --out {directory.path}")
-    state = directory.load_checkpoint()
-    has_db = directory.db_path.exists() or directory.db_path.is_symlink()
-    if recorded is None and (has_db or state is not None):
-        raise DamagedFileError(f"{directory.file('config.json')} is missing, but the run has a database: "
-                               f"restore config.json (nothing was changed)")
-    stored: list = []
-    status, logbook = None, []
-    if has_db:
-        check_database(directory.db_path)
-        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
-            # every row must decode; kinds the experiment file registers are checked once it ran
-            stored = list(db.iter_evaluations(allow_unregistered=True))
-            recorded_generations = db.generations_recorded()
-            status = db.status()
-            logbook = db.logbook_rows(state["generation"] if state is not None else -1)
-        if state is not None:
-            missing = sorted(set(range(state["generation"] + 1)) - recorded_generations)
-            if missing:
-                raise DamagedFileError(f"{directory.db_path} is corrupt: it lacks the row(s) of generation(s) "
-                                       f"{', '.join(map(str, missing))}, which checkpoint.json has completed")
-    elif state is not None:
-        raise DamagedFileError(f"{directory.db_path} is missing, but checkpoint.json is at generation "
-                               f"{state['generation']}: the database holds every evaluation and cannot be rebuilt; "
-                               f"restore it (nothing was changed)")
-    directory.check_folders()
-    return _OnDisk(source, recorded, state, has_db, stored, _weight_problems(directory, source), status,
-                   directory.read_runtime(), logbook)
+        resume_state = ResumeState(checked.found.state, checked.found.stored, logbook=checked.found.logbook)
+        result = evolve(checked.config, resume=resume_state, executor=SerialExecutor(), weights_dir=str(directory.file("weights")),
+                        resolved=checked.resolved)
+    return Continuation(result, True, written, checked.executed)
 
 
 def _finish(directory: RunDirectory, state: dict[str, Any]) -> list[str]:

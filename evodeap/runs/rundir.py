@@ -21,7 +21,7 @@ The order is what makes every interruption resumable: a directory with ``experim
 alone, with both JSON files but no database, with a database but no checkpoint, or with a
 final checkpoint but not the final files — each is finished by ``evodeap resume``
 (:func:`evodeap.runs.lifecycle.continue_run`). Every read checks what it reads
-(:mod:`evodeap.runs.formats`, :func:`evodeap.results.storage.check_database`).
+(:mod:`evodeap.runs.formats`, :func:`evodeap.results.schema.check_database`).
 """
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from evodeap.errors import ConfigError, RunDirectoryError
 from evodeap.reports.run_report import output_folder, save_figure, write_table
-from evodeap.results.storage import snapshots
+from evodeap.results.queries import snapshots
 from evodeap.studies.study import check_factors, read_study
 from evodeap.studies.report import study_summary, write_notes
 
@@ -115,7 +115,44 @@ def analyse(directory: str | Path, measure: str = "final_best", factors: Mapping
     """
     import pandas as pd
 
-    info = read_study(Path(directory))
+    cells, seeds, levels, table, warnings = _balanced_design(Path(directory), factors, measure)
+    names = list(levels)
+    y = np.array([[table.loc[(v, s)] for s in seeds] for v in cells], dtype=float)  # cells × seeds
+    cell_codes = np.array([[levels[n].index(cells[v][n]) for n in names] for v in cells])
+
+    def compute(columns: np.ndarray):
+        values = y[:, columns].reshape(-1)
+        codes = np.repeat(cell_codes, len(columns), axis=0)
+        return _effects_from(values, codes, names, levels)
+
+    point, sums, total = compute(np.arange(len(seeds)))
+    rng = np.random.default_rng(seed)
+    draws = {key: [] for key in point}
+    shares = {term: [] for term in sums}
+    for _ in range(n_resamples if len(seeds) > 1 else 0):
+        effects, ss, tot = compute(rng.integers(0, len(seeds), size=len(seeds)))
+        for key, (_, _, effect) in effects.items():
+            draws[key].append(effect)
+        for term, (_, value) in ss.items():
+            shares[term].append(value / tot if tot > 0 else 0.0)
+    rows, term_rows = _effect_rows(point, sums, total, draws, shares, confidence)
+    if len(seeds) < 10:
+        warnings.append(f"bootstrap over {len(seeds)} seeds: the intervals are rough (they cannot be wider than "
+                        f"what {len(seeds)} seeds show)")
+    terms = pd.DataFrame(term_rows).sort_values("eta_sq", ascending=False, kind="stable").reset_index(drop=True)
+    return FactorialAnalysis(pd.DataFrame(rows), terms, seeds, float(y.mean()), measure, levels, warnings)
+
+
+def _balanced_design(directory: Path, factors: Mapping | None, measure: str) -> tuple[dict, list, dict, Any, list]:
+    """The complete, balanced part of a factorial study: (cells: variant -> {factor: level},
+    the seeds complete in every cell, factor -> its levels in order of first appearance,
+    ``measure`` indexed by (variant, seed), warnings).
+
+    Raises:
+        RunDirectoryError: the study is not factorial, no seed is complete in every cell, or
+            the variants are not a full factorial.
+    """
+    info = read_study(directory)
     factors = check_factors(factors, info["variants"]) if factors is not None else study_factors(directory)
     if factors is None:
         raise RunDirectoryError(f"{directory} is not a factorial study: its experiment declares no FACTORS")
@@ -137,24 +174,14 @@ def analyse(directory: str | Path, measure: str = "final_best", factors: Mapping
     if expected != len(cells):
         raise RunDirectoryError(f"{directory}: {len(cells)} variants for a full factorial of {expected} cells")
     table = complete.set_index(["variant", "seed"])[measure]
-    y = np.array([[table.loc[(v, s)] for s in seeds] for v in cells], dtype=float)  # cells × seeds
-    cell_codes = np.array([[levels[n].index(factors[v][n]) for n in names] for v in cells])
+    return {v: factors[v] for v in cells}, seeds, levels, table, warnings
 
-    def compute(columns: np.ndarray):
-        values = y[:, columns].reshape(-1)
-        codes = np.repeat(cell_codes, len(columns), axis=0)
-        return _effects_from(values, codes, names, levels)
 
-    point, sums, total = compute(np.arange(len(seeds)))
-    rng = np.random.default_rng(seed)
-    draws = {key: [] for key in point}
-    shares = {term: [] for term in sums}
-    for _ in range(n_resamples if len(seeds) > 1 else 0):
-        effects, ss, tot = compute(rng.integers(0, len(seeds), size=len(seeds)))
-        for key, (_, _, effect) in effects.items():
-            draws[key].append(effect)
-        for term, (_, value) in ss.items():
-            shares[term].append(value / tot if tot > 0 else 0.0)
+def _effect_rows(point: dict, sums: dict, total: float, draws: dict, shares: dict,
+                 confidence: float) -> tuple[list[dict], list[dict]]:
+    """The rows of the effects table (term, level, n, mean, effect and its percentile
+    interval) and of the terms table (df, sum of squares, η² = SS_term / SS_total and its
+    interval); an interval without bootstrap samples is the point value."""
     alpha = (1 - confidence) / 2
 
     def interval(samples: list, fallback: float) -> tuple[float, float]:
@@ -174,11 +201,7 @@ def analyse(directory: str | Path, measure: str = "final_best", factors: Mapping
         low, high = interval(shares[term], eta)
         term_rows.append({"term": term, "kind": "interaction" if "×" in term else "main", "df": df, "sum_sq": ss,
                           "eta_sq": eta, "eta_sq_ci_low": low, "eta_sq_ci_high": high})
-    if len(seeds) < 10:
-        warnings.append(f"bootstrap over {len(seeds)} seeds: the intervals are rough (they cannot be wider than "
-                        f"what {len(seeds)} seeds show)")
-    terms = pd.DataFrame(term_rows).sort_values("eta_sq", ascending=False, kind="stable").reset_index(drop=True)
-    return FactorialAnalysis(pd.DataFrame(rows), terms, seeds, float(y.mean()), measure, levels, warnings)
+    return rows, term_rows
 
 
 def effects(directory: str | Path, measure: str = "final_best", **kwargs: Any):

@@ -31,7 +31,7 @@ import numpy as np
 
 from evodeap.reports.run_report import output_folder, save_figure, write_table
 from evodeap.reports.stats import area_under_best_so_far, best_so_far, bootstrap_ci, compare_arms, comparison_warnings
-from evodeap.results.storage import evaluations, generations, snapshots
+from evodeap.results.queries import evaluations, generations, snapshots
 from evodeap.studies.study import arms, read_study
 
 

@@ -36,7 +36,9 @@ from evodeap.files import read_bytes, write_json
 from evodeap.runs.formats import NAME
 from evodeap.runs.lock import LOCK_NAME, RunLock
 from evodeap.config.resolve import resolve_run
-from evodeap.runs.lifecycle import RunDirectory, continue_run, execute, load_recorded_experiment
+from evodeap.runs.inspection import load_recorded_experiment
+from evodeap.runs.lifecycle import continue_run, execute
+from evodeap.runs.rundir import RunDirectory
 
 STUDY = "study.json"
 
@@ -150,7 +152,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
     study directory's lock is held throughout, and each sub-run's while it runs.
     ``extend`` (with ``resume``; only ``{"generations": N}``) extends every sub-run: recorded
     in ``study.json`` (its experiment's ``overrides`` and ``extensions``) and in each
-    sub-run (:func:`evodeap.runs.lifecycle.record_extension`); refused before anything is written
+    sub-run (:func:`evodeap.runs.extension.record_extension`); refused before anything is written
     when a sub-run has already run more generations. On resume, a sub-run recorded on another
     Keras backend — complete or not: the arms are compared with each other — refuses the
     whole study before any sub-run trains, unless ``force_backend``.
@@ -208,7 +210,7 @@ def _extend_study(namespace: Mapping[str, Any], out: Path, info: dict[str, Any],
     extension in ``study.json``; returns the extended experiment record."""
     import time
 
-    from evodeap.runs.lifecycle import extended_config
+    from evodeap.runs.extension import extended_config
 
     for variant in info["variants"]:  # refuse before anything is written
         for seed in info["seeds"]:
@@ -260,7 +262,8 @@ def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any
 
 def _stopped_by_user_code(out: Path) -> bool:
     """True when a sub-run's status is ``failed``: the study stopped because its code broke the contract."""
-    from evodeap.results.storage import ResultsDB, check_database
+    from evodeap.results.schema import check_database
+    from evodeap.results.storage import ResultsDB
 
     for arm in arms(out):
         if (arm.path / "results.sqlite").is_file():

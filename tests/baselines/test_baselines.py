@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evodeap.results.storage import evaluations
+from evodeap.results.queries import evaluations
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # keras_tuner's threading calls
 

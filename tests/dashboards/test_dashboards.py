@@ -11,7 +11,7 @@ from evodeap.cli import main
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError
 from evodeap.runs.lifecycle import resume, run
-from evodeap.results.storage import evaluations
+from evodeap.results.queries import evaluations
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = str(ROOT / "experiments" / "landscape_demo.py")

@@ -63,6 +63,30 @@ def test_after_run_evaluation_a_trained_model_outranks_the_failure_value_in_ever
     json.loads(json.dumps(result.to_dict(), allow_nan=False))  # JSON-safe either way
 
 
+@pytest.mark.parametrize("status", ["invalid", "nan", "oom", "error", "timeout"])
+def test_a_failed_status_without_a_value_gets_the_run_failure_value_from_one_writer(status):
+    """The fitness reports only a status; the evaluation layer writes the run's value (a
+    config's lower failure_fitness included), and a value the fitness still puts there is replaced."""
+    reported = EvalResult.failure(status, "the model could not be built", metrics={"val_accuracy": 0.0})
+    assert reported.fitness == ()  # nothing written by the fitness
+    fitness = Declared((1.0, -1.0), (-1.0, 1.0), reported)
+    result = run_evaluation(fitness, GENOME, EvalContext(seed=1))
+    assert (result.status, result.message) == (status, "the model could not be built")
+    assert result.fitness == (-1.0, 1.0) and result.metrics == {"val_accuracy": 0.0}
+    lower = Objectives.of(fitness, -7.0)
+    assert run_evaluation(fitness, GENOME, EvalContext(seed=1), lower).fitness == (-7.0, 7.0)
+    old_style = Declared((1.0,), (-1.0,), EvalResult.failure(status, "old fitness", (123.0,)))
+    assert run_evaluation(old_style, GENOME, EvalContext(seed=1), Objectives.of(old_style, -2.0)).fitness == (-2.0,)
+
+
+def test_objectives_is_the_one_writer_of_the_failure_value():
+    objectives = Objectives((1.0,), (-3.0,))
+    assert objectives.failed("timeout", "took too long", seed=4).fitness == (-3.0,)
+    ok = EvalResult(fitness=(0.5,))
+    assert objectives.with_failure_value(ok).fitness == (0.5,)  # a trained model's value is its own
+    assert objectives.with_failure_value(EvalResult.failure("oom", "", (9.0,))).fitness == (-3.0,)
+
+
 def test_a_value_below_the_declared_failure_is_recorded_as_an_error_that_says_so():
     fitness = Declared((1.0,), (-1.0,), EvalResult(fitness=(-2.5,), metrics={"val_accuracy": 0.1}))
     result = run_evaluation(fitness, GENOME, EvalContext(seed=1))

@@ -141,7 +141,7 @@ def test_budget_accounting_per_generation_in_logbook_and_database(tmp_path):
         total += spent
         assert row["epochs"] == spent and row["epochs_total"] == total
     assert result.logbook[0]["epochs"] == 36 * 1 + 12 * 3 + 4 * 9  # the landscape has no weights to continue from
-    from evodeap.results.storage import compute_per_generation
+    from evodeap.results.queries import compute_per_generation
 
     frame = compute_per_generation(tmp_path / "run")
     assert list(frame["epochs"]) == [row["epochs"] for row in result.logbook]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evodeap.results import storage
+from evodeap.results import queries, storage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,8 @@ NEUTRAL_MODULES = (
     "evodeap.runs.lifecycle", "evodeap.cli", "evodeap.operators", "evodeap.evaluation.evaluator", "evodeap.execution.executors",
     "evodeap.evaluation.weights", "evodeap.dashboards.tensorboard", "evodeap.fitness", "evodeap.evaluation.curves", "evodeap.data",
     "evodeap.execution.backend", "evodeap.runs.rundir", "evodeap.results.history", "evodeap.reports.export", "evodeap.results.trials",
-    "evodeap.dashboards.tensorboard_hparams", "evodeap.dashboards.mlflow",
+    "evodeap.dashboards.tensorboard_hparams", "evodeap.dashboards.mlflow", "evodeap.results.schema",
+    "evodeap.results.queries", "evodeap.runs.inspection", "evodeap.runs.extension",
 )
 
 
@@ -95,10 +96,10 @@ def tiny_search(backend: str, tmp_path: Path, block_tensorflow: bool = False) ->
     out = tmp_path / "run"
     env = environment(backend, tmp_path, block_tensorflow)
     python(["-m", "evodeap", "run", str(experiment), "--out", str(out), "--quiet"], env)
-    evals = storage.evaluations(out)
+    evals = queries.evaluations(out)
     assert len(evals) >= 4 and set(evals["status"]) == {"ok"}, evals[["status", "message"]]
     assert evals["metric_val_accuracy"].notna().all() and (evals["n_params"] > 0).all()
-    assert len(storage.generations(out)) == 3
+    assert len(queries.generations(out)) == 3
     assert json.loads((out / "runtime.json").read_text())["backend"] == backend
     with storage.ResultsDB(out / "results.sqlite") as db:
         backends = {result.extra["backend"] for _, _, _, result in db.iter_evaluations()}
@@ -148,6 +149,7 @@ CROSS_BACKEND = textwrap.dedent('''
     from evodeap.evaluation.api import EvalContext
     from evodeap.fitness.inheritance import load_weights_bytes
     from evodeap.fitness.keras_fitness import KerasFitness
+    from evodeap.fitness.scoring import predict
     from evodeap.genome.genes import ConvBlock, DenseLayer
     from evodeap.genome.genome import Genome
     from evodeap.models import build_model
@@ -164,7 +166,7 @@ CROSS_BACKEND = textwrap.dedent('''
     result = fitness(genome, context)
     model = build_model(genome, bundle.input_shape, bundle.task, max_params=None)
     load_weights_bytes(model, weights)
-    _, scores = fitness._predict(model, bundle, "val", 3, None)
+    _, scores = predict(model, bundle, "val", 3, None)
     # which batch of which epoch's order fit reads (the neutral path's reshuffling)
     read = []
 

@@ -128,7 +128,8 @@ def test_efficient_search_experiment_runs_from_the_command_line(tmp_path, capsys
     from pathlib import Path
 
     from evodeap.cli import main
-    from evodeap.results.storage import ResultsDB, compute_per_generation
+    from evodeap.results.queries import compute_per_generation
+    from evodeap.results.storage import ResultsDB
 
     experiment = Path(__file__).resolve().parents[2] / "experiments" / "efficient_search.py"
     out = tmp_path / "efficient"

@@ -17,7 +17,7 @@ from fitness_fixtures import cnn_genome, tiny_bundle
 import evodeap.fitness.keras_fitness as keras_fitness
 from evodeap.evaluation.api import EvalContext, run_evaluation
 from evodeap.fitness import KerasFitness
-from evodeap.fitness.keras_fitness import MAX_SCORING_BATCH, scoring_batch_size
+from evodeap.fitness.scoring import MAX_SCORING_BATCH, predict, scoring_batch_size
 from evodeap.fitness.phases import PHASES, PhaseClock
 from evodeap.models import build_model
 
@@ -80,7 +80,7 @@ def test_scoring_in_slices_gives_the_outputs_of_one_call_per_video(bundle):
     model = build_model(genome, bundle.input_shape, bundle.task)
     x, _ = bundle.inputs("val")
     one_by_one = np.concatenate([keras.ops.convert_to_numpy(model(x[i:i + 1], training=False)) for i in range(len(x))])
-    _, sliced = KerasFitness._predict(model, bundle, "val", 3, None)
+    _, sliced = predict(model, bundle, "val", 3, None)
     np.testing.assert_allclose(sliced, one_by_one, rtol=1e-5, atol=1e-6)
 
 

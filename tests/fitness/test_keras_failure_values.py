@@ -13,7 +13,7 @@ from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.loop import evolve
 from evodeap.evaluation.api import EvalContext, EvalResult, Objectives, run_evaluation
 from evodeap.fitness import KerasFitness
-from evodeap.fitness.keras_fitness import saturate
+from evodeap.fitness.scoring import saturate
 from evodeap.operators.selection import boltzmann_probabilities
 from evodeap.genome.space import SearchSpace
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evodeap.results import storage
+from evodeap.results import queries
 from evodeap.cli import main
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.loop import evolve
@@ -70,7 +70,7 @@ def test_paper_tables_and_figures_come_from_the_databases(tmp_path, capsys):
     assert list(before["family"].unique()) == ["cnn", "rnn"] and len(before) == 6
     assert set(before["structure"]) == {"conv32k3relu-max > conv32k3relu-max", "rnn32tanh > rnn32tanh"}
     for family in ("cnn", "rnn"):
-        gens = storage.generations(out / f"{family}-after" / "seed-0")
+        gens = queries.generations(out / f"{family}-after" / "seed-0")
         assert list(after.loc[after["family"] == family, "best_fitness"]) == list(gens["best"])
     metrics = pd.read_csv(tables / "table4_metrics.csv")
     assert list(metrics.loc[metrics["family"] == "cnn", "generation"]) == [0, 1, 2]

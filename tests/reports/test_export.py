@@ -17,7 +17,7 @@ from evodeap.errors import RunDirectoryError
 from evodeap.reports.export import best_evaluation, export_best
 from evodeap.runs.lifecycle import run
 from evodeap.genome.space import Choice, Integer, Real, SearchSpace
-from evodeap.results.storage import evaluations
+from evodeap.results.queries import evaluations
 
 pytestmark = pytest.mark.slow
 

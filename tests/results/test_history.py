@@ -12,7 +12,7 @@ from evodeap.errors import RunDirectoryError
 from evodeap.genome.genes import ConvBlock, DenseLayer
 from evodeap.genome.genome import Genome
 from evodeap.runs.lifecycle import RunInterrupted, resume, run
-from evodeap.results.storage import evaluations
+from evodeap.results.queries import evaluations
 
 
 def small(**changes) -> ExperimentConfig:

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from evodeap.results import storage
+from evodeap.results import queries
 from evodeap.config.settings import ExperimentConfig
 from evodeap.genome.genome import Genome
 from evodeap.reports.run_report import evolution_figure, refinement_generations, write_report
@@ -23,7 +23,7 @@ def finished(tmp_path_factory):
 
 def test_one_flat_row_per_evaluation(finished):
     flat = trials_dataframe(finished)
-    raw = storage.evaluations(finished)
+    raw = queries.evaluations(finished)
     assert len(flat) == len(raw) and list(flat["key"]) == list(raw["key"])
     assert list(flat.columns[:8]) == ["generation", "idx", "key", "family", "status", "message", "seed", "fitness"]
     for row, genome_json in zip(flat.to_dict("records"), raw["genome"]):
@@ -54,7 +54,7 @@ def test_report_writes_the_flat_table_genealogy_and_labelled_figures(finished):
     written = {p.name for p in write_report(finished)}
     assert {"evaluations.csv", "genealogy_best.csv", "genealogy_best.png", "evolution.png"} <= written
     flat = pd.read_csv(finished / "tables" / "evaluations.csv")
-    assert len(flat) == len(storage.evaluations(finished))
+    assert len(flat) == len(queries.evaluations(finished))
     for name in ("generations", "best_per_generation", "evaluations"):
         columns = pd.read_csv(finished / "tables" / f"{name}.csv").columns
         assert "generation" in columns and "gen" not in columns

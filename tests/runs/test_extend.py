@@ -112,7 +112,7 @@ def test_a_run_written_with_the_old_gen_column_reads_and_extends(tmp_path, capsy
     generations table: they read as ``generation``, resume and extend."""
     import sqlite3
 
-    from evodeap.results import storage
+    from evodeap.results import queries
 
     out = tmp_path / "run"
     assert main(["run", DEMO, "--set", "generations=2", *SMALL, "--out", str(out)]) == 0
@@ -126,8 +126,8 @@ def test_a_run_written_with_the_old_gen_column_reads_and_extends(tmp_path, capsy
             row = json.loads(record)
             row["gen"] = row.pop("generation")
             conn.execute("UPDATE generations SET record = ? WHERE generation = ?", (json.dumps(row), generation))
-    assert list(storage.generations(out)["generation"]) == [0, 1, 2]
+    assert list(queries.generations(out)["generation"]) == [0, 1, 2]
     assert main(["resume", str(out), "--set", "generations=3", "--quiet"]) == 0
     assert [row["generation"] for row in logbook(out)] == [0, 1, 2, 3]
-    assert list(storage.generations(out)["generation"]) == [0, 1, 2, 3]
+    assert list(queries.generations(out)["generation"]) == [0, 1, 2, 3]
     assert (out / "logbook.csv").read_text().splitlines()[1].startswith("0,")

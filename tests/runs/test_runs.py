@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evodeap.results import storage
+from evodeap.results import queries
 from evodeap.cli import main
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import EvodeapError, RunDirectoryError
@@ -111,15 +111,15 @@ def test_ctrl_c_saves_and_prints_the_resume_command(tmp_path, reference):
 def test_database_holds_every_evaluation_and_generation(tmp_path):
     config = ExperimentConfig(population_size=10, generations=3, seed=2)
     result = run(config, tmp_path / "run")
-    evals = storage.evaluations(tmp_path / "run")
+    evals = queries.evaluations(tmp_path / "run")
     assert len(evals) == len(result.evaluations)
     assert set(evals.columns) >= {"generation", "idx", "key", "genome", "seed", "status", "fitness", "wall_time",
                                   "n_params", "worker", "metric_val_score", "component_learning_rate"}
     assert (evals["status"] == "ok").all()
-    gens = storage.generations(tmp_path / "run")
+    gens = queries.generations(tmp_path / "run")
     assert list(gens["generation"]) == [0, 1, 2, 3]
     assert list(gens["best"]) == [row["best"] for row in result.logbook]
-    best = storage.best_per_generation(tmp_path / "run")
+    best = queries.best_per_generation(tmp_path / "run")
     assert list(best["generation"]) == sorted(set(evals["generation"]))
 
 
@@ -224,7 +224,7 @@ def test_report_writes_tables_and_figures_from_the_database(tmp_path, capsys):
     import pandas as pd
 
     table = pd.read_csv(out / "tables" / "generations.csv")
-    assert list(table["best"]) == list(storage.generations(out)["best"])
+    assert list(table["best"]) == list(queries.generations(out)["best"])
     best = pd.read_csv(out / "tables" / "best_per_generation.csv")
     assert list(best["best_fitness"]) == list(table["best"])
     assert (out / "tables" / "refinements.csv").exists()

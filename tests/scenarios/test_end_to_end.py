@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from evodeap.results import storage
+from evodeap.results import queries
 from evodeap.config.settings import ExperimentConfig
 from evodeap.runs.lifecycle import run
 from evodeap.genome.space import Choice, Integer, Real, SearchSpace
@@ -37,14 +37,14 @@ def test_two_generations_of_four_real_keras_models(tmp_path, family):
         population_size=4, generations=2, seed=3, elitism=1, tensorboard=family == "cnn",
     )
     result = run(config, tmp_path / "run")
-    evals = storage.evaluations(tmp_path / "run")
+    evals = queries.evaluations(tmp_path / "run")
     assert len(evals) == len(result.evaluations) >= 4
     assert set(evals["status"]) == {"ok"}, evals[["status", "message"]]
     for column in ("metric_val_accuracy", "metric_val_auc", "metric_test_f1", "metric_test_precision",
                    "component_A", "component_T", "component_R"):
         assert column in evals.columns and evals[column].notna().all(), column
     assert (evals["n_params"] > 0).all()
-    assert len(storage.generations(tmp_path / "run")) == 3
+    assert len(queries.generations(tmp_path / "run")) == 3
     if family == "cnn":  # training curves reach TensorBoard from the evaluations' history
         curves = list((tmp_path / "run" / "tensorboard" / "evaluations").glob("g*_i*/events.out.tfevents.*"))
         assert len(curves) == len(result.evaluations)

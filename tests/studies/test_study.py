@@ -15,7 +15,7 @@ from evodeap.cli import main
 from evodeap.errors import ConfigError, RunDirectoryError
 from evodeap.runs.lifecycle import RunInterrupted
 from evodeap.reports.stats import area_under_best_so_far, bootstrap_ci, mann_whitney
-from evodeap.results.storage import evaluations, generations
+from evodeap.results.queries import evaluations, generations
 from evodeap.studies.study import arms, read_study, run_study
 from evodeap.studies.report import study_summary, write_study_report
 
