@@ -11,23 +11,27 @@ suite's analysis counts only what was found within the budget):
 * ``evodeap_mf`` — the same with multi-fidelity successive halving over the epochs (problems
   with a fidelity only; elsewhere it is ``evodeap_published``).
 
-The peers (random search and the other libraries' optimizers) run through
-:mod:`evodeap.baselines` with the problem's budget as their compute budget.
+The peers are the baselines of :data:`evodeap.baselines.methods.BASELINES` that search at full
+fidelity (random search, regularized evolution, Optuna's TPE, SMAC3's HPO facade, Nevergrad's
+NGOpt, DE and discrete (1+1), DEHB), each run with the problem's budget as its compute budget;
+:data:`PEERS` names them.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
-from evodeap.baselines.random_search import random_search
+from evodeap.baselines.methods import BASELINES
 from evodeap.benchmarks.problem import METHODS, SuiteProblem
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.loop import evolve
 from evodeap.evaluation.evaluator import EvaluationRecord
 from evodeap.evaluation.fidelity import with_multi_fidelity
 
-#: Generations an evodeap arm may run at most; the compute budget stops it long before.
-MAX_GENERATIONS = 100_000
+#: Generations an evodeap arm may run at most. The compute budget stops it first unless the population
+#: has converged to copies of a few genomes, which cost nothing (cache hits): then it stops here,
+#: its budget partly unspent.
+MAX_GENERATIONS = 1_000
 #: Evaluations a peer may make at most; the compute budget stops it long before.
 UNBOUNDED = 100_000
 
@@ -66,12 +70,25 @@ def evodeap_mf(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
     return run_config(with_multi_fidelity(config, min_budget=max(1, top // 9), eta=3, max_budget=top))
 
 
-@METHODS.register("random")
-def random(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
-    """Random search: independent draws from the space until the budget is spent."""
-    return random_search(problem.space, problem.make_fitness(), UNBOUNDED, seed,
-                               compute_budget=float(problem.budget))
+#: The baselines the suite runs, by their BASELINES name.
+PEERS: tuple[str, ...] = ("random", "regularized_evolution", "optuna_tpe", "smac_hpo", "nevergrad_ngopt",
+                          "nevergrad_de", "nevergrad_discrete_one_plus_one")
 
 
-__all__ = ["MAX_GENERATIONS", "UNBOUNDED", "evodeap_mf", "evodeap_published", "published_config", "random",
+def peer(name: str) -> Callable[[SuiteProblem, int], list[EvaluationRecord]]:
+    """The suite method running the baseline ``name`` with the problem's budget as compute budget."""
+    baseline = BASELINES.get(name)
+
+    def search(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
+        return baseline(problem.space, problem.make_fitness(), UNBOUNDED, seed, compute_budget=float(problem.budget))
+
+    search.__doc__ = f"{name} (:data:`evodeap.baselines.methods.BASELINES`) at the problem's budget."
+    return search
+
+
+for _name in PEERS:
+    METHODS.register(_name)(peer(_name))
+
+
+__all__ = ["MAX_GENERATIONS", "PEERS", "UNBOUNDED", "evodeap_mf", "evodeap_published", "peer", "published_config",
            "run_config"]

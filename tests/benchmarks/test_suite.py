@@ -31,8 +31,12 @@ class CostedLandscape(LandscapeFitness):
         return dataclasses.replace(result, extra=extra, metrics=metrics)
 
 
-if "costed_landscape_test" not in FITNESSES:
-    FITNESSES.register("costed_landscape_test")(CostedLandscape)
+@pytest.fixture(autouse=True)
+def costed_landscape():
+    """The test fitness is registered only while this module's tests run."""
+    FITNESSES.register("costed_landscape_test", replace=True)(CostedLandscape)
+    yield
+    FITNESSES._items.pop("costed_landscape_test", None)
 
 PROBLEM = SuiteProblem("toy/landscape", "costed_landscape_test", {}, SearchSpace(family="cnn"), budget=150.0,
                        score_metric="val_score", test_metric="test_score", best_known=1.0)
