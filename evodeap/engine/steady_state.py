@@ -13,11 +13,12 @@ every worker is always busy. :func:`steady_state` runs it through any executor's
 2. each completed evaluation joins the population; aging: when the population already holds
    ``P`` members, the *oldest* is removed first (not the worst);
 3. after each completion one new evaluation is submitted: a random genome while fewer than
-   ``P`` have been submitted, else a child — ``S = sample_size`` members drawn uniformly
-   without replacement from the population, the one with the best primary objective
-   ``w_0·f_0`` (ties: the first drawn) is cloned and mutated with ``config.mutation``
-   (resolved once by :func:`evodeap.config.resolve.resolve_run`, bound with its generation-0
-   rate and checked against the space by the operator contract);
+   ``P`` have been submitted or none has completed (the first wave of ``K`` is random, also
+   when ``K > P``), else a child — ``S = sample_size`` members drawn uniformly without
+   replacement from the population, the one with the best primary objective ``w_0·f_0``
+   (ties: the first drawn) is cloned and mutated with ``config.mutation`` (resolved once by
+   :func:`evodeap.config.resolve.resolve_run`, bound with its generation-0 rate and checked
+   against the space by the operator contract);
 4. budget: nothing more is submitted once ``max_evaluations`` have been submitted or the
    completed evaluations' training compute ``Σ extra["train_flops"]`` has reached
    ``compute_budget``; evaluations already in flight finish and are kept, so the spend may
@@ -110,7 +111,8 @@ class _SteadyState:
         return child
 
     def submit(self, queue: deque) -> None:
-        individual = self.toolbox.individual() if len(self.individuals) < self.population_size else self.child()
+        breed = len(self.individuals) >= self.population_size and self.population
+        individual = self.child() if breed else self.toolbox.individual()
         queue.append((len(self.individuals), self.evaluator.context(individual, 0)))
         self.individuals.append(individual)
 

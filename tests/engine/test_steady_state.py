@@ -111,3 +111,11 @@ def test_bad_settings_get_a_clear_error():
         steady_state(config(), executor=SerialExecutor(), compute_budget=0)
     with pytest.raises(ConfigError, match="multi_fidelity"):
         steady_state(with_multi_fidelity(config(), max_budget=9), executor=SerialExecutor())
+
+
+def test_more_workers_than_population_start_with_a_random_wave():
+    executor = SimulatedExecutor(workers=20)
+    result = steady_state(config(), executor=executor, fitness=CostlyLandscape(), max_evaluations=50)
+    assert len(result.records) == 50 and len(result.population) == 8
+    first_wave = sorted(r.index for r in result.records)[:20]
+    assert first_wave == list(range(20)) and all(s.start == 0.0 for s in executor.timeline if s.item < 20)
