@@ -5,6 +5,8 @@
 * :mod:`evodeap.engine.fixed` — the ``fixed`` strategy (``repeat`` and ``continue`` schedules);
 * :mod:`evodeap.engine.state` — the checkpointed engine state (``get_state``/``set_state``) and ``ResumeState``;
 * :mod:`evodeap.engine.records` — logbook fields and rows, the generation report, the result, diversity;
+* :mod:`evodeap.engine.steady_state` — :func:`~evodeap.engine.steady_state.steady_state`:
+  regularized (asynchronous, steady-state) evolution over an executor's queue;
 * :mod:`evodeap.engine.progress` — console progress bars over generations and evaluations.
 """
 from evodeap.engine.loop import evolve
