@@ -48,7 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config.overrides import parse_assignments
     from evodeap.config.experiment import load_experiment
     from evodeap.runs.provenance import describe_sources
-    from evodeap.config.resolve import resolve_run
+    from evodeap.config.resolve import plan_run
     from evodeap.runs.lifecycle import run
     from evodeap.runs.rundir import default_run_directory
     from evodeap.studies.study import is_study
@@ -70,15 +70,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
                           seeds=args.seed if args.seed is not None else preset_seeds)
     if args.seed is not None:
         overrides["seed"] = args.seed
-    config = namespace["CONFIG"].with_overrides(overrides).validate()
-    resolved = resolve_run(config)  # refuse before any work is done: every name and parameter, then the directory
+    config = namespace["CONFIG"].with_overrides(overrides)
+    plan = plan_run(config)  # refuse before any work is done: every name and parameter, then the directory
     out = Path(args.out) if args.out else default_run_directory(config.name)
     if not args.out and not args.quiet:
         print(f"run directory: {out}", flush=True)
     progress = _progress(args, config)
     try:
         result = run(config, out, on_generation=progress.generation, on_evaluation=progress.evaluation,
-                     experiment=experiment, resolved=resolved)
+                     experiment=experiment, plan=plan)
     finally:
         progress.close()
     return _finish(result, out, args)

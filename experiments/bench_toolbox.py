@@ -26,7 +26,7 @@ from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.toolbox import RunToolbox, build_toolbox
 from evodeap.engine.loop import evolve
 from evodeap.registry import Registry
-from evodeap.config.resolve import resolve_run
+from evodeap.config.resolve import plan_run
 from evodeap.genome.space import SearchSpace
 from evodeap.execution.timing import median_seconds
 
@@ -74,7 +74,7 @@ def main() -> None:
         print(f"{generations:>3} generation(s): {lookups} registry look-ups, {toolboxes} toolbox(es) built")
     rng = np.random.default_rng(0)
     full = median_seconds(lambda: build_toolbox(config, rng=rng), args.repeats)
-    run_toolbox = RunToolbox(config, resolve_run(config), space=config.space, rng=rng, init_rng=rng,
+    run_toolbox = RunToolbox(config, plan_run(config), space=config.space, rng=rng, init_rng=rng,
                              mu=0.05, beta=1.0)
     values = iter(np.linspace(0.01, 0.05, args.repeats * 2))
     rebind = median_seconds(lambda: run_toolbox.rebind(space=config.space, mu=next(values), beta=next(values)),

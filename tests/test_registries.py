@@ -19,7 +19,7 @@ from evodeap.fitness import FITNESSES, make_fitness
 from evodeap.fitness.landscape import LandscapeFitness
 from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SCHEDULES, SELECTIONS
 from evodeap.registry import Registry
-from evodeap.config.resolve import resolve_run
+from evodeap.config.resolve import plan_run
 from evodeap.runs.lifecycle import run
 
 ALL = {"crossover": CROSSOVERS, "mutation": MUTATIONS, "selection": SELECTIONS, "schedule": SCHEDULES,
@@ -48,7 +48,7 @@ def test_every_table_is_a_registry_with_the_same_unknown_name_error(family):
 
 def test_built_in_names():
     assert FITNESSES.names() == ["fcnet", "hpobench_nn", "keras", "landscape", "lcbench", "nasbench201"]
-    assert EXECUTORS.names() == ["process", "ray", "serial"]
+    assert EXECUTORS.names() == ["process", "ray", "serial", "simulated"]
     assert TASKS.names() == ["digit", "digits", "direction", "exits"]
 
 
@@ -131,7 +131,7 @@ def test_a_registered_executor_is_named_in_a_config(scratch_registries):
 
 
 def test_resolution_gives_the_objects_the_engine_uses():
-    ops = resolve_run(small(selection="tournament", selection_params={"tournsize": 2}).validate())
+    ops = plan_run(small(selection="tournament", selection_params={"tournsize": 2}).validate())
     assert ops.mate is CROSSOVERS.get("one_point") and ops.select is SELECTIONS.get("tournament")
     assert ops.survive is None and isinstance(ops.fitness, LandscapeFitness)
     assert ops.objectives.weights == (1.0,) and ops.objectives.failure == (-1.0,)

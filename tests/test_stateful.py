@@ -102,9 +102,9 @@ def _evaluator() -> Evaluator:
 
 
 def _individuals(config: ExperimentConfig, seed: int, n: int) -> list:
-    from evodeap.config.resolve import resolve_run
+    from evodeap.config.resolve import plan_run
 
-    individual = resolve_run(config).individual
+    individual = plan_run(config).individual
     rng = np.random.default_rng(seed)
     return [config.space.sample_genome(rng, cls=individual) for _ in range(n)]
 

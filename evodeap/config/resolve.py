@@ -1,16 +1,20 @@
-"""Names to objects, once per run.
+"""An experiment parsed once: the run plan.
 
 An :class:`~evodeap.config.settings.ExperimentConfig` names its parts — operators, schedules, the
-fitness — as registry names (or gives them as objects). :func:`resolve_run` looks every one
-up once, at the start of a run, and returns the objects the engine works with
-(:class:`ResolvedRun`): the bound-to-be operators, the stateful schedules, the fitness
-object, what its values mean (:class:`~evodeap.evaluation.api.Objectives`: number of
-objectives, DEAP weights, the failure value) and the DEAP individual class for those
-weights. Nothing is looked up by name again during the run; the engine only rebinds what
-changes per generation (μ(t), β(t), the space after a refinement).
+fitness — as registry names (or gives them as objects) and holds its multi-fidelity and
+early-termination settings as plain dicts. :func:`plan_run` is the one place a config is
+validated and resolved: it checks every setting, looks every name up once and parses the
+settings into the frozen :class:`RunPlan` the engine and the run lifecycle take — the
+bound-to-be operators, the stateful schedules, the fitness object, what its values mean
+(:class:`~evodeap.evaluation.api.Objectives`: number of objectives, DEAP weights, the
+failure value), the DEAP individual class for those weights, and the parsed
+:class:`~evodeap.evaluation.fidelity.MultiFidelity` and
+:class:`~evodeap.evaluation.budget.EarlyTermination`. Nothing is looked up by name or
+parsed again during the run; the engine only rebinds what changes per generation (μ(t),
+β(t), the space after a refinement).
 
-Imports run one way: ``study → run → experiment → config``, and ``engine → resolve →
-config``; this module imports the registries and the config, never the engine.
+Imports run down the layers (:mod:`evodeap.architecture`): this module imports the
+registries, the evaluation layer and the settings, never the engine or the runs.
 """
 from __future__ import annotations
 
@@ -19,16 +23,19 @@ from typing import Any, Callable
 
 from evodeap.config.settings import ExperimentConfig
 from evodeap.evaluation.api import Objectives
+from evodeap.evaluation.budget import EarlyTermination
+from evodeap.evaluation.fidelity import MultiFidelity
 from evodeap.fitness import make_fitness
 from evodeap.genome.individual import individual_class
 from evodeap.config.rates import rate_sources
 
 
 @dataclass(frozen=True)
-class ResolvedRun:
-    """The objects one run of a config uses.
+class RunPlan:
+    """One config, validated and resolved: everything a run reads.
 
     Attributes:
+        config: the validated experiment.
         fitness: ``fitness(genome, context) -> EvalResult``.
         objectives: number of objectives, DEAP weights and failure value of ``fitness``
             (with ``config.failure_fitness`` applied).
@@ -40,8 +47,11 @@ class ResolvedRun:
         selection_pressure: the β(t) schedule — ``selection_pressure`` or a constant
             ``selection_params["beta"]`` — or ``None`` when the selection takes no ``beta``.
         mutation_params, selection_params: the parameters bound besides μ and β.
+        fidelity: the parsed ``multi_fidelity`` settings, or ``None``.
+        stopping: the parsed ``early_termination`` settings, or ``None``.
     """
 
+    config: ExperimentConfig
     fitness: Callable
     objectives: Objectives
     individual: type
@@ -53,6 +63,8 @@ class ResolvedRun:
     selection_pressure: Callable | None
     mutation_params: dict[str, Any] = field(default_factory=dict)
     selection_params: dict[str, Any] = field(default_factory=dict)
+    fidelity: MultiFidelity | None = None
+    stopping: EarlyTermination | None = None
 
 
 def resolve_fitness(config: ExperimentConfig) -> Any:
@@ -68,20 +80,23 @@ def resolve_fitness(config: ExperimentConfig) -> Any:
     return config.fitness
 
 
-def resolve_run(config: ExperimentConfig, fitness: Any = None) -> ResolvedRun:
-    """Look up every name of ``config`` once (``fitness`` overrides ``config.fitness``).
+def plan_run(config: ExperimentConfig, fitness: Any = None) -> RunPlan:
+    """Validate ``config`` and look up every name once (``fitness`` overrides ``config.fitness``).
 
     Raises:
+        ConfigError: a setting out of its range or of the wrong type (``config.validate()``).
         UnknownNameError: a name no registry holds (the message lists the known ones).
         ConfigError: parameters an operator or fitness does not take, inconsistent fitness
             objectives, or a ``failure_fitness`` that would rank failures above trained models.
     """
+    config.validate()
     fitness = resolve_fitness(config) if fitness is None else fitness
     objectives = Objectives.of(fitness, config.failure_fitness)
     rates = rate_sources(config)
     operators = {role: registry.resolve(spec, params, role)
                  for role, registry, spec, params in config.operator_specs(rates)}
-    return ResolvedRun(
+    return RunPlan(
+        config=config,
         fitness=fitness,
         objectives=objectives,
         individual=individual_class(objectives.weights),
@@ -93,7 +108,9 @@ def resolve_run(config: ExperimentConfig, fitness: Any = None) -> ResolvedRun:
         selection_pressure=rates.selection_pressure,
         mutation_params=rates.mutation_params,
         selection_params=rates.selection_params,
+        fidelity=MultiFidelity.from_config(config.multi_fidelity) if config.multi_fidelity else None,
+        stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
     )
 
 
-__all__ = ["ResolvedRun", "resolve_fitness", "resolve_run"]
+__all__ = ["RunPlan", "resolve_fitness", "plan_run"]

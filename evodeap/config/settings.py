@@ -220,7 +220,7 @@ class ExperimentConfig:
     def operator_specs(self, rates: RateSources | None = None) -> list[tuple[str, Registry, OperatorLike, dict[str, Any]]]:
         """``(role, registry, name or callable, params)`` of every operator the config names
         (``survival`` only when set) — what :meth:`validate` checks and
-        :func:`evodeap.config.resolve.resolve_run` resolves. The mutation's and selection's params
+        :func:`evodeap.config.resolve.plan_run` resolves. The mutation's and selection's params
         are those left once μ and β have their one source (:func:`evodeap.config.rates.rate_sources`:
         no ``indpb``, no ``beta``; ``rates``: those already resolved)."""
         rates = rate_sources(self) if rates is None else rates

@@ -27,7 +27,7 @@ One generation ``t ≥ 1`` of :func:`evolve`:
    the hall of fame, logbook and callback see it.
 
 Every name of the config is resolved once, before generation 0
-(:func:`evodeap.config.resolve.resolve_run`), and the run's toolbox
+(:func:`evodeap.config.resolve.plan_run`), and the run's toolbox
 (:class:`evodeap.engine.toolbox.RunToolbox`) is built
 once from those objects; per generation only μ(t), β(t) and — after a refinement — the
 space are rebound. A failed evaluation gets the fitness's failure value
@@ -44,14 +44,14 @@ import numpy as np
 from deap import tools
 
 from evodeap.config.rates import value_at
-from evodeap.config.resolve import ResolvedRun, resolve_run
+from evodeap.config.resolve import RunPlan, plan_run
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.fixed import evaluate_continued, run_fixed
 from evodeap.engine.records import (LOGBOOK_FIELDS, EvolutionResult, GenerationReport, logbook_row,
                                     population_stats)
 from evodeap.engine.state import ResumeState, engine_state, restore_engine_state
 from evodeap.engine.toolbox import RunToolbox, build_toolbox
-from evodeap.evaluation.budget import EarlyTermination
+from evodeap.errors import ConfigError
 from evodeap.evaluation.evaluator import EvaluationRecord, Evaluator, resume_state_of
 from evodeap.evaluation.failures import check_generation
 from evodeap.evaluation.fidelity import MultiFidelity
@@ -89,23 +89,23 @@ class _Evolution:
     restore it after a completed generation (:mod:`evodeap.engine.state`).
     """
 
-    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, executor: Any,
+    def __init__(self, plan: RunPlan, executor: Any,
                  callback: Callable[[GenerationReport], None] | None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None = None,
                  on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
                  weights_dir: str | None = None) -> None:
-        self.config, self.ops, self.executor = config, ops, executor
-        self.fitness, self.objectives, self.individual = ops.fitness, ops.objectives, ops.individual
+        config = plan.config
+        self.config, self.ops, self.executor = config, plan, executor
+        self.fitness, self.objectives, self.individual = plan.fitness, plan.objectives, plan.individual
         self.callback, self.on_checkpoint = callback, on_checkpoint
         init_seq, variation_seq = np.random.SeedSequence(config.seed).spawn(2)
         self.init_rng = np.random.default_rng(init_seq)
         self.rng = np.random.default_rng(variation_seq)
         self.space = config.space
-        self.fidelity = MultiFidelity.from_config(config.multi_fidelity) if config.multi_fidelity else None
+        self.fidelity = plan.fidelity
         self.evaluator = Evaluator(
             seed=config.seed, fitness=self.fitness, executor=executor, objectives=self.objectives,
-            fidelity=self.fidelity,
-            stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
+            fidelity=self.fidelity, stopping=plan.stopping,
             store=_weight_store(config, self.fidelity, weights_dir, self), inheritance=config.inheritance,
             on_evaluation=on_evaluation, timeout=config.evaluation_timeout,
         )
@@ -122,7 +122,7 @@ class _Evolution:
         self.elapsed_before = 0.0
         self.start = time.perf_counter()
         self.mu, self.beta = self._rates(0, None)
-        self.run_toolbox = RunToolbox(config, ops, space=self.space, rng=self.rng, init_rng=self.init_rng,
+        self.run_toolbox = RunToolbox(config, plan, space=self.space, rng=self.rng, init_rng=self.init_rng,
                                       mu=self.mu, beta=self.beta, map_fn=executor.map)
         self.toolbox = self.run_toolbox.toolbox
         self.contract = self.run_toolbox.contract
@@ -333,12 +333,12 @@ def evolve(
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
     resume: ResumeState | None = None,
     weights_dir: str | None = None,
-    resolved: ResolvedRun | None = None,
+    plan: RunPlan | None = None,
 ) -> EvolutionResult:
     """Run the generational loop of ``config`` and return the final state.
 
     Args:
-        config: the experiment (validated here).
+        config: the experiment (validated and resolved here, once, unless ``plan`` is given).
         fitness: overrides ``config.fitness``.
         callback: called with a :class:`GenerationReport` after every generation (0 included).
         map_fn: a plain ``map`` to evaluate with (e.g. a custom pool's), instead of an executor.
@@ -349,16 +349,21 @@ def evolve(
         weights_dir: where trained weights are kept (inheritance, multi-fidelity,
             ``fixed_schedule="continue"``); default:
             a temporary directory removed with the run's state.
-        resolved: the run's objects, already resolved from ``config`` (and ``fitness``) by
-            :func:`evodeap.config.resolve.resolve_run`; default: resolved here, once.
+        plan: ``config`` already validated and resolved (with ``fitness``) by
+            :func:`evodeap.config.resolve.plan_run`; default: planned here.
+
+    Raises:
+        ConfigError: ``plan`` was made for another config.
     """
-    config.validate()
-    ops = resolve_run(config, fitness) if resolved is None else resolved
+    if plan is None:
+        plan = plan_run(config, fitness)
+    elif plan.config is not config and plan.config != config:
+        raise ConfigError("evolve: the plan was made for another config; pass plan_run(config)")
     hooks = dict(callback=callback, on_evaluation=on_evaluation, on_checkpoint=on_checkpoint, weights_dir=weights_dir)
     if map_fn is not None:
         executor = _MapExecutor(map_fn)
     if executor is not None:
         check_executor_timeout(executor, config.evaluation_timeout)
-        return _Evolution(config, ops, executor, **hooks).run(resume)
+        return _Evolution(plan, executor, **hooks).run(resume)
     with make_executor(config.executor, config.workers, **config.executor_params) as owned:
-        return _Evolution(config, ops, owned, **hooks).run(resume)
+        return _Evolution(plan, owned, **hooks).run(resume)

@@ -17,7 +17,7 @@ every worker is always busy. :func:`steady_state` runs it through any executor's
    when ``K > P``), else a child — ``S = sample_size`` members drawn uniformly without
    replacement from the population, the one with the best primary objective ``w_0·f_0``
    (ties: the first drawn) is cloned and mutated with ``config.mutation`` (resolved once by
-   :func:`evodeap.config.resolve.resolve_run`, bound with its generation-0 rate and checked
+   :func:`evodeap.config.resolve.plan_run`, bound with its generation-0 rate and checked
    against the space by the operator contract);
 4. budget: nothing more is submitted once ``max_evaluations`` have been submitted or the
    completed evaluations' training compute ``Σ extra["train_flops"]`` has reached
@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from evodeap.config.resolve import ResolvedRun, resolve_run
+from evodeap.config.resolve import RunPlan, plan_run
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.toolbox import RunToolbox
 from evodeap.errors import ConfigError
@@ -85,7 +85,7 @@ def _check_budget(max_evaluations: Any, compute_budget: Any, sample_size: Any, i
 class _SteadyState:
     """The state of one steady-state run (see the module docstring)."""
 
-    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, executor: Any, sample_size: int,
+    def __init__(self, config: ExperimentConfig, ops: RunPlan, executor: Any, sample_size: int,
                  on_evaluation: Callable[[EvaluationRecord], None] | None) -> None:
         init_seq, variation_seq = np.random.SeedSequence(config.seed).spawn(2)  # the engine's streams
         self.rng = np.random.default_rng(variation_seq)
@@ -123,7 +123,7 @@ class _SteadyState:
         self.population.append(individual)
 
 
-def steady_state(config: ExperimentConfig, *, executor: Any, fitness: Any = None, resolved: ResolvedRun | None = None,
+def steady_state(config: ExperimentConfig, *, executor: Any, fitness: Any = None, plan: RunPlan | None = None,
                  max_evaluations: int | None = None, compute_budget: float | None = None, sample_size: int = 5,
                  in_flight: int | None = None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None = None) -> SteadyStateResult:
@@ -135,7 +135,7 @@ def steady_state(config: ExperimentConfig, *, executor: Any, fitness: Any = None
             settings (selection, crossover, elitism, refinement) are not.
         executor: an entered executor with ``imap_queue`` (e.g. ``SimulatedExecutor``).
         fitness: overrides ``config.fitness``.
-        resolved: the run's objects already resolved by :func:`resolve_run`.
+        plan: ``config`` already validated and resolved by :func:`plan_run`.
         max_evaluations: evaluations to submit in all (default ``P·(generations + 1)``, the
             generational run's count).
         compute_budget: stop submitting once ``Σ extra["train_flops"]`` reaches it
@@ -148,14 +148,14 @@ def steady_state(config: ExperimentConfig, *, executor: Any, fitness: Any = None
         ConfigError: a bad budget, sample size or ``in_flight``, or a config with
             ``multi_fidelity`` (every child here is trained fully).
     """
-    config.validate()
+    plan = plan_run(config, fitness) if plan is None else plan
     if config.multi_fidelity:
         raise ConfigError("steady-state evolution trains every child fully; remove multi_fidelity")
     max_evaluations = config.population_size * (config.generations + 1) if max_evaluations is None else max_evaluations
     compute_budget = config.compute_budget if compute_budget is None else compute_budget
     in_flight = int(getattr(executor, "workers", 1)) if in_flight is None else in_flight
     _check_budget(max_evaluations, compute_budget, sample_size, in_flight)
-    ops = resolve_run(config, fitness) if resolved is None else resolved
+    ops = plan
     with preserved_global_random():
         seed_global_random(config.seed, 0)  # for plain DEAP tools that draw from it
         run = _SteadyState(config, ops, executor, sample_size, on_evaluation)

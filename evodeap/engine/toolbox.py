@@ -13,7 +13,7 @@ import numpy as np
 from deap import base, tools
 
 from evodeap.config.rates import takes, value_at
-from evodeap.config.resolve import ResolvedRun, resolve_run
+from evodeap.config.resolve import RunPlan, plan_run
 from evodeap.config.settings import ExperimentConfig
 from evodeap.evaluation.api import EvalContext, Objectives, genome_seed, run_evaluation
 from evodeap.genome.genome import Genome
@@ -49,7 +49,7 @@ class RunToolbox:
     space in force and counts the repairs.
     """
 
-    def __init__(self, config: ExperimentConfig, ops: ResolvedRun, *, space: SearchSpace,
+    def __init__(self, config: ExperimentConfig, ops: RunPlan, *, space: SearchSpace,
                  rng: np.random.Generator, init_rng: np.random.Generator, mu: float | None,
                  beta: float | None, map_fn: Callable = map) -> None:
         self.config = config
@@ -113,7 +113,7 @@ def build_toolbox(
     checks (:mod:`evodeap.operators.contract`; ``toolbox.contract``).
     """
     rng = rng if rng is not None else np.random.default_rng(config.seed)
-    ops = resolve_run(config, fitness)
+    ops = plan_run(config, fitness)
     return RunToolbox(config, ops, space=space or config.space, rng=rng, init_rng=rng, mu=mu, beta=beta).toolbox
 
 

@@ -33,9 +33,10 @@ def check_extendable(extend: dict[str, Any]) -> None:
 def extended_config(config: ExperimentConfig, extend: dict[str, Any], state: dict[str, Any] | None,
                     where: Path) -> ExperimentConfig:
     """``config`` with the extension ``extend`` applied, refused when it has fewer generations
-    than the run (its checkpoint ``state``) completed."""
+    than the run (its checkpoint ``state``) completed. The caller plans the result
+    (:func:`evodeap.config.resolve.plan_run`), which validates it."""
     check_extendable(extend)
-    extended = config.with_overrides(extend).validate()
+    extended = config.with_overrides(extend)
     done = state["generation"] if state is not None else -1
     if extended.generations < done:
         raise ConfigError(f"{where} has already run {done} generations; "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from evodeap.config.experiment import build_config
-from evodeap.config.resolve import ResolvedRun, resolve_run
+from evodeap.config.resolve import RunPlan, plan_run
 from evodeap.config.settings import ExperimentConfig, comparable
 from evodeap.engine.loop import evolve
 from evodeap.engine.records import EvolutionResult, GenerationReport
@@ -104,14 +104,14 @@ class _Recorder:
 
 
 def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: ResumeState | None,
-            on_generation, on_evaluation, executor, resolved: ResolvedRun | None = None) -> EvolutionResult:
+            on_generation, on_evaluation, executor, plan: RunPlan | None = None) -> EvolutionResult:
     """Evolve ``config`` into a run directory whose start files exist (the caller holds its lock).
 
     Without ``resume_state`` the database is created; with it, the existing one is
     continued. A stop leaves the status ``failed`` when user code broke its contract (its
     failed evaluations are retried on resume), else ``interrupted``, where the disk allows
     it; a full disk or damaged weights end with one line that says how to go on.
-    ``resolved``: its objects, if the caller resolved them already (:func:`evodeap.config.resolve.resolve_run`).
+    ``plan``: ``config`` validated and resolved, if the caller did it already (:func:`evodeap.config.resolve.plan_run`).
     """
     directory.check_folders()
     if resume_state is None:
@@ -132,7 +132,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
         try:
             result = evolve(config, callback=recorder.generation, on_evaluation=recorder.evaluation,
                             on_checkpoint=recorder.checkpoint, resume=resume_state, executor=executor,
-                            weights_dir=str(directory.file("weights")), resolved=resolved)
+                            weights_dir=str(directory.file("weights")), plan=plan)
             finished = True
         except BaseException as exc:
             if isinstance(exc, UserCodeError):  # everything finished is stored; the fixed code resumes it
@@ -167,7 +167,7 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         on_generation: Callable[[GenerationReport], None] | None = None,
         on_evaluation: Callable[[EvaluationRecord], None] | None = None,
         experiment: dict[str, Any] | None = None, executor: Any = None,
-        resolved: ResolvedRun | None = None) -> EvolutionResult:
+        plan: RunPlan | None = None) -> EvolutionResult:
     """Validate ``config`` and evolve it; with ``out``, record everything in that run directory.
 
     Args:
@@ -177,21 +177,21 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         experiment: ``{"file": path, "overrides": {...}, "sources": {...}}`` so ``evodeap
             resume`` can rebuild it (see :mod:`evodeap.runs.provenance`).
         executor: an entered executor, instead of the one the config names.
-        resolved: ``config``'s objects, if the caller resolved them already (:func:`evodeap.config.resolve.resolve_run`).
+        plan: ``config`` validated and resolved, if the caller did it already (:func:`evodeap.config.resolve.plan_run`).
 
     Raises:
         RunDirectoryError: ``out`` holds anything, is in use, or cannot be written.
     """
-    if resolved is None:  # every name and parameter checked before anything is written
-        resolved = resolve_run(config.validate())
+    if plan is None:  # every name and parameter checked before anything is written
+        plan = plan_run(config)
     if out is None:
         return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor,
-                      resolved=resolved)
+                      plan=plan)
     directory = RunDirectory(Path(out))
     directory.make()
     with directory.lock("run"):
         directory.create(config, experiment)
-        return execute(directory, config, None, on_generation, on_evaluation, executor, resolved)
+        return execute(directory, config, None, on_generation, on_evaluation, executor, plan)
 
 
 @dataclass
@@ -267,7 +267,7 @@ def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None
     found = checked.found
     resume_state = ResumeState(found.state, found.stored, logbook=found.logbook) if found.has_db else None
     result = execute(directory, checked.config, resume_state, on_generation, on_evaluation, executor,
-                     checked.resolved)
+                     checked.plan)
     return Continuation(result, False, [], checked.executed)
 
 
@@ -280,7 +280,7 @@ class _Checked:
         config: the configuration to run (extended, when asked).
         source: the ``experiment.json`` record to hold (changes and extensions recorded).
         executed: the experiment file executed, if any.
-        resolved: ``config``'s objects.
+        plan: ``config`` validated and resolved.
         final: the checkpoint is the run's last (:func:`evodeap.runs.inspection.is_final`).
         backend_record: the ``runtime.json`` record to write, if it changes.
     """
@@ -289,7 +289,7 @@ class _Checked:
     config: ExperimentConfig
     source: dict[str, Any]
     executed: Path | None
-    resolved: ResolvedRun
+    plan: RunPlan
     final: bool
     backend_record: dict[str, Any] | None
 
@@ -311,10 +311,10 @@ def _check(directory: RunDirectory, config: ExperimentConfig | None, extend: dic
             raise RunDirectoryError(f"{directory.path} has no config.json yet: there is no run to extend")
         config = extended_config(config, extend, found.state, directory.path)
         source = record_extension(source, comparable(found.recorded), config, found.state)
-    resolved = resolve_run(config.validate())  # every name and parameter checked before anything is written
+    plan = plan_run(config)  # every name and parameter checked before anything is written
     final = is_final(config, found.state, found.logbook)
     backend_record = None if final else reconcile_backend(found.runtime, force=force_backend, where=directory.path)
-    return _Checked(found, config, source, executed, resolved, final, backend_record)
+    return _Checked(found, config, source, executed, plan, final, backend_record)
 
 
 def _experiment(directory: RunDirectory, found: RunOnDisk, config: ExperimentConfig | None,
@@ -359,7 +359,7 @@ def _complete(directory: RunDirectory, checked: _Checked, want_result: bool) -> 
 
         resume_state = ResumeState(checked.found.state, checked.found.stored, logbook=checked.found.logbook)
         result = evolve(checked.config, resume=resume_state, executor=SerialExecutor(), weights_dir=str(directory.file("weights")),
-                        resolved=checked.resolved)
+                        plan=checked.plan)
     return Continuation(result, True, written, checked.executed)
 
 

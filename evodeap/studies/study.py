@@ -35,7 +35,7 @@ from evodeap.config.experiment import BASELINE, build_config
 from evodeap.files import read_bytes, write_json
 from evodeap.runs.formats import NAME
 from evodeap.runs.lock import LOCK_NAME, RunLock
-from evodeap.config.resolve import resolve_run
+from evodeap.config.resolve import plan_run
 from evodeap.runs.inspection import load_recorded_experiment
 from evodeap.runs.lifecycle import continue_run, execute
 from evodeap.runs.rundir import RunDirectory
@@ -165,7 +165,7 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
         variants, seeds = study_plan(namespace, seed_override)
         configs = {(v, s): build_config(namespace, sub_run_source(experiment, v, s)) for v in variants for s in seeds}
         for config in configs.values():  # every arm's names and parameters, before anything is written
-            resolve_run(config.validate())
+            plan_run(config)  # each arm is planned again as it starts: its fitness object is its own
         RunDirectory(out).make()
     with RunLock(out, "resume" if resume else "run"):
         extended = experiment
@@ -216,8 +216,8 @@ def _extend_study(namespace: Mapping[str, Any], out: Path, info: dict[str, Any],
         for seed in info["seeds"]:
             directory = RunDirectory(out / variant / f"seed-{seed}")
             if directory.holds_run():
-                config = build_config(namespace, sub_run_source(experiment, variant, seed)).validate()
-                extended_config(config, extend, directory.load_checkpoint(), directory.path)
+                config = build_config(namespace, sub_run_source(experiment, variant, seed))
+                plan_run(extended_config(config, extend, directory.load_checkpoint(), directory.path))
     extended = {**experiment, "overrides": {**experiment.get("overrides", {}), **extend}}
     entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "changes": dict(extend)}
     write_json(out, STUDY, formats.stamp_study({**info, "experiment": extended,
@@ -239,7 +239,7 @@ def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any
             directory = RunDirectory(arm.path)
             exists = directory.holds_run()
             source = sub_run_source(experiment if exists or not extend else extended, variant, seed)
-            config = build_config(namespace, source).validate()
+            config = build_config(namespace, source)
             hooks = on_arm_start(arm, config.with_overrides(extend) if extend else config) if on_arm_start else None
             on_generation, on_evaluation = hooks if hooks else (None, None)
             directory.make()
