@@ -1,6 +1,8 @@
 """Run directories for tests: a snapshot of a folder, a run with stand-in weights stopped midway."""
 from __future__ import annotations
 
+import json
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -9,6 +11,9 @@ import pytest
 from evodeap.config.experiment import load_experiment
 from evodeap.runs.provenance import describe_sources
 from evodeap.runs.lifecycle import RunInterrupted, run
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = str(ROOT / "experiments" / "landscape_demo.py")
 
 WEIGHTS_EXPERIMENT = """
 from evodeap.config.settings import ExperimentConfig
@@ -42,3 +47,26 @@ def interrupted_weights_run(root: Path) -> Path:
         run(namespace["CONFIG"], root / "run", on_generation=stop, experiment=source)
     assert sorted((root / "run" / "weights").glob("*.weights.h5"))
     return root / "run"
+
+
+def db_logbook(directory) -> list[dict]:
+    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
+    import sqlite3 as _sqlite3
+
+    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
+        return [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
+
+def comparable(directory: Path) -> dict:
+    """What must be identical between an interrupted-and-resumed run and an uninterrupted one."""
+    checkpoint = json.loads((directory / "checkpoint.json").read_text())
+    logbook = [{k: v for k, v in row.items() if k != "elapsed"} for row in db_logbook(directory)]
+    assert "logbook" not in checkpoint
+    with sqlite3.connect(directory / "results.sqlite") as conn:
+        evaluations = conn.execute("SELECT generation, idx, key, seed, status, fitness FROM evaluations "
+                                   "ORDER BY generation, idx").fetchall()
+    return {
+        "logbook": logbook, "population": checkpoint["population"], "rng": checkpoint["rng"],
+        "space": checkpoint["space"],
+        "hall_of_fame": json.loads((directory / "hall_of_fame.json").read_text()),
+        "evaluations": evaluations,
+    }

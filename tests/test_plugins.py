@@ -15,6 +15,7 @@ import pytest
 from evodeap import plugins
 from evodeap.config.experiment import load_experiment
 from evodeap.kinds import KINDS
+from helpers_rundir import db_logbook
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = ROOT / "experiments" / "custom_kind.py"
@@ -26,13 +27,6 @@ LANDSCAPE = {"population_size": 4, "generations": 2, "fitness": "landscape", "fi
              "executor": "process", "workers": 2}
 
 
-
-def db_logbook(directory) -> list[dict]:
-    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
-    import sqlite3 as _sqlite3
-
-    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
-        return [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
 
 def env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}

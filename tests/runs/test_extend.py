@@ -11,22 +11,13 @@ from evodeap.cli import main
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError
 from evodeap.runs.lifecycle import resume, run
+from helpers_rundir import db_logbook
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = str(ROOT / "experiments" / "landscape_demo.py")
 SMALL = ["--set", "population_size=8", "--set", "refine_every=2", "--quiet"]
 
 
-
-def db_logbook(directory) -> list[dict]:
-    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
-    import sqlite3 as _sqlite3
-
-    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
-        rows = [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
-    from evodeap.results.columns import current_names
-
-    return [current_names(row) for row in rows]  # rows written before the rename hold "gen"
 
 def logbook(directory: Path) -> list[dict]:
     rows = db_logbook(directory)

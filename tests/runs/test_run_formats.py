@@ -13,7 +13,7 @@ from evodeap.runs import formats
 from evodeap.cli import main
 from evodeap.errors import DamagedFileError, RunDirectoryError
 from helpers_rundir import interrupted_weights_run
-from test_runs import comparable
+from helpers_rundir import comparable
 
 CALLABLE_EXPERIMENT = """
 from evodeap.config.settings import ExperimentConfig

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_runs import DEMO, comparable
+from helpers_rundir import DEMO, comparable
 
 ROOT = Path(__file__).resolve().parents[2]
 KILL_AT = str(Path(__file__).resolve().parents[1] / "kill_at.py")

@@ -17,34 +17,11 @@ from evodeap.cli import main
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import EvodeapError, RunDirectoryError
 from evodeap.runs.lifecycle import resume, run
+from helpers_rundir import DEMO, comparable, db_logbook
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO = str(ROOT / "experiments" / "landscape_demo.py")
 SMALL = ["--set", "population_size=12", "--set", "generations=6", "--set", "refine_every=3"]
 
-
-
-def db_logbook(directory) -> list[dict]:
-    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
-    import sqlite3 as _sqlite3
-
-    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
-        return [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
-
-def comparable(directory: Path) -> dict:
-    """What must be identical between an interrupted-and-resumed run and an uninterrupted one."""
-    checkpoint = json.loads((directory / "checkpoint.json").read_text())
-    logbook = [{k: v for k, v in row.items() if k != "elapsed"} for row in db_logbook(directory)]
-    assert "logbook" not in checkpoint
-    with sqlite3.connect(directory / "results.sqlite") as conn:
-        evaluations = conn.execute("SELECT generation, idx, key, seed, status, fitness FROM evaluations "
-                                   "ORDER BY generation, idx").fetchall()
-    return {
-        "logbook": logbook, "population": checkpoint["population"], "rng": checkpoint["rng"],
-        "space": checkpoint["space"],
-        "hall_of_fame": json.loads((directory / "hall_of_fame.json").read_text()),
-        "evaluations": evaluations,
-    }
 
 
 def cli(*argv: str, **kwargs) -> subprocess.Popen:

@@ -17,21 +17,12 @@ from pathlib import Path
 
 from evodeap.genome.genome import Genome
 from evodeap.runs.lifecycle import resume
+from helpers_rundir import db_logbook
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-
-def db_logbook(directory) -> list[dict]:
-    """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
-    import sqlite3 as _sqlite3
-
-    with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
-        rows = [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
-    from evodeap.results.columns import current_names
-
-    return [current_names(row) for row in rows]  # the old run's own rows keep their old names
 
 def old_run(tmp_path: Path) -> Path:
     """A copy of the fixture whose experiment.json points at the experiment in this checkout."""

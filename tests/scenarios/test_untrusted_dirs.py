@@ -15,7 +15,7 @@ import pytest
 import evodeap.files as files
 from evodeap.cli import main
 from evodeap.runs.lock import LOCK_NAME
-from test_runs import DEMO, comparable
+from helpers_rundir import DEMO, comparable
 
 SMALL = ["--set", "population_size=6", "--set", "generations=3", "--set", "refine_every=2"]
 
