@@ -53,8 +53,11 @@ def db_logbook(directory) -> list[dict]:
     """The logbook rows of a run directory: the records of results.sqlite's generations table (their one copy)."""
     import sqlite3 as _sqlite3
 
+    from evodeap.results.columns import current_names
+
     with _sqlite3.connect(f"file:{directory / 'results.sqlite'}?mode=ro", uri=True) as conn:
-        return [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
+        rows = [json.loads(r) for (r,) in conn.execute("SELECT record FROM generations ORDER BY generation")]
+    return [current_names(row) for row in rows]  # an old run's own rows keep their old column names
 
 def comparable(directory: Path) -> dict:
     """What must be identical between an interrupted-and-resumed run and an uninterrupted one."""
