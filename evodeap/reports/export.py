@@ -74,18 +74,29 @@ def _config(run_dir: Path) -> dict[str, Any]:
 
 
 def run_fitness(run_dir: str | Path) -> Any:
-    """The fitness of a run, rebuilt from ``config.json`` when it was named (``"keras"``),
-    otherwise from the run's recorded experiment file."""
-    from evodeap.config.settings import ExperimentConfig
+    """The fitness of a run. Its recorded experiment file is checked against its hash and
+    executed first, as ``resume`` does, so the user's layer kinds, operators and fitnesses are
+    registered; the fitness is then rebuilt from ``config.json`` when it was named
+    (``"keras"``), otherwise taken from the experiment's ``CONFIG``."""
+    from evodeap.config.experiment import build_config
     from evodeap.config.resolve import resolve_fitness
+    from evodeap.config.settings import ExperimentConfig
+    from evodeap.runs.inspection import load_recorded_experiment
+    from evodeap.runs.rundir import RunDirectory
 
+    directory = RunDirectory(Path(run_dir))
+    source = directory.read_experiment()
+    namespace = None
+    if source is not None and source.get("file"):
+        namespace, _, source = load_recorded_experiment(directory, source, None, force=False, announce=None)
     recorded = _config(Path(run_dir))
     if isinstance(recorded.get("fitness"), str):
         return resolve_fitness(ExperimentConfig(fitness=recorded["fitness"],
                                                 fitness_params=recorded.get("fitness_params") or {}))
-    from evodeap.runs.lifecycle import resume_config
-
-    return resolve_fitness(resume_config(run_dir))
+    if namespace is None:
+        raise ConfigError(f"{run_dir}: its fitness is an object of its experiment file, and experiment.json "
+                          f"records no file to rebuild it from")
+    return resolve_fitness(build_config(namespace, source))
 
 
 def _merged_bundle(bundle: Any, splits: tuple[str, ...]) -> Any:

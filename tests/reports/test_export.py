@@ -173,3 +173,19 @@ def test_mlflow_holds_the_run_its_evaluations_and_the_exported_model(keras_run):
     artifacts = {a.path for a in client.list_artifacts(record["run_id"])}
     assert {"best_model.keras", "best_model.json", "config.json"} <= artifacts
     assert "best_test_auc" in client.get_run(record["run_id"]).data.metrics
+
+
+@pytest.mark.slow
+def test_export_of_a_run_with_a_custom_layer_kind_loads_its_experiment(tmp_path):
+    """The kind is registered by the experiment file only: export must run that file (hash-checked), as resume does."""
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "custom"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    started = subprocess.run([sys.executable, "-m", "evodeap", "run", str(root / "experiments" / "custom_kind.py"),
+                              "--out", str(out), "--set", "population_size=2", "--set", "generations=0", "--quiet"],
+                             capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    exported = subprocess.run([sys.executable, "-m", "evodeap", "export", str(out)],
+                              capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert "unknown layer kind" not in exported.stderr and (out / "best_model.keras").is_file()
