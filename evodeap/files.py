@@ -17,6 +17,11 @@ most a temporary file that the next write ignores. Operating-system errors becom
 (:func:`os_error`): a full device (:class:`~evodeap.errors.DiskFullError`), a read-only
 folder (:class:`~evodeap.errors.ReadOnlyError`), a link
 (:class:`~evodeap.errors.UnsafePathError`). POSIX only (``dir_fd`` and ``O_NOFOLLOW``).
+
+The format version of every file evodeap writes (``CONFIG_FORMAT``, ``CHECKPOINT_FORMAT``,
+``DB_FORMAT`` …) is defined here and nowhere else; the readers and the compatibility shims for
+older files are in :mod:`evodeap.runs.formats` (run and study files) and beside each file's
+own reader (the weight index, the database schema, a data set's manifest).
 """
 from __future__ import annotations
 
@@ -31,6 +36,29 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from evodeap.errors import DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
+
+# -- the format of every file evodeap writes: the one home of every version number -------------
+#: ``config.json`` (2: ``format`` added; settings added later are filled with their defaults)
+CONFIG_FORMAT = 2
+#: ``experiment.json`` (2: ``format``, ``sources`` hashes and ``changes`` added)
+EXPERIMENT_FORMAT = 2
+#: ``checkpoint.json`` (2: the logbook left it; the database's generations table is its one copy)
+CHECKPOINT_FORMAT = 2
+#: ``study.json`` (2: ``format`` added)
+STUDY_FORMAT = 2
+#: ``results.sqlite``, as SQLite's ``user_version``
+DB_FORMAT = 2
+#: ``weights/index.json``
+INDEX_FORMAT = 1
+#: ``runtime.json`` (the Keras backend and device of a run)
+RUNTIME_FORMAT = 1
+#: ``best_model.json`` (what ``evodeap export`` wrote)
+BEST_MODEL_FORMAT = 1
+#: the manifest of a stored data set (``evodeap data generate``)
+DATA_SET_FORMAT = 1
+#: a benchmark suite's job result file
+JOB_FORMAT = 1
+
 
 TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.tmp(?:-journal)?")  # a write's temporary file
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -122,3 +122,17 @@ def test_size_limits():
         if lines > limit
     ]
     assert too_long == []
+
+
+def test_every_format_version_lives_in_files():
+    """A file format's version number is defined once, in evodeap/files.py, and imported elsewhere."""
+    defined = []
+    for path in code_files():
+        for node in ast.parse(path.read_text()).body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            value = getattr(node, "value", None)
+            for target in targets:
+                if (isinstance(target, ast.Name) and ("FORMAT" in target.id)
+                        and isinstance(value, ast.Constant) and isinstance(value.value, int)):
+                    defined.append(f"{path.relative_to(ROOT)}:{target.id}")
+    assert defined and all(entry.startswith("evodeap/files.py:") for entry in defined), defined

@@ -27,9 +27,8 @@ from typing import Any, Callable, Sequence
 from evodeap.errors import DamagedFileError
 from evodeap.evaluation.budget import evaluation_compute
 from evodeap.evaluation.evaluator import EvaluationRecord
-from evodeap.files import write_json
+from evodeap.files import JOB_FORMAT, write_json
 
-JOB_FORMAT = 1
 
 
 @dataclass(frozen=True)

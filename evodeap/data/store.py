@@ -31,11 +31,11 @@ from evodeap.data.digits import POOL_FRACTIONS, SPLITS, load_digits, source_fing
 from evodeap.data.generator import generate
 from evodeap.data.motion import CANVAS_H, CANVAS_W
 from evodeap.errors import DataError
+from evodeap.files import DATA_SET_FORMAT
 
 log = logging.getLogger(__name__)
 
 FORMAT = "evodeap-captioned-moving-mnist"
-FORMAT_VERSION = 1
 CAPTION_SEPARATOR = "\n\n\n"  # two blank lines, as in the published raw form
 LABEL_ARRAYS = ("digits", "image_ids", "positions", "steps", "hidden")
 
@@ -66,7 +66,7 @@ class GenerationParams:
     def key(self) -> str:
         """SHA-256 over the parameters, the digit source's fingerprint and the format."""
         payload = dict(self.to_dict(), fingerprint=source_fingerprint(self.digits_source),
-                       pool_fractions=list(POOL_FRACTIONS), format=FORMAT, format_version=FORMAT_VERSION)
+                       pool_fractions=list(POOL_FRACTIONS), format=FORMAT, format_version=DATA_SET_FORMAT)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -179,7 +179,7 @@ def _write_contents(folder: Path, params: GenerationParams) -> None:
         files[p.name] = {"size": p.stat().st_size, "sha256": _sha256(p)}
     manifest = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": DATA_SET_FORMAT,
         "params": params.to_dict(),
         "key": params.key(),
         "counts": dict(zip(SPLITS, params.videos)),
@@ -211,8 +211,8 @@ def open_set(path: Path, *, verify: bool = True) -> StoredSet:
         raise CorruptSetError(f"{mpath}: unreadable manifest ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise CorruptSetError(f"{mpath}: not an evodeap data set manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise CorruptSetError(f"{mpath}: format version {manifest.get('format_version')!r}, expected {FORMAT_VERSION}")
+    if manifest.get("format_version") != DATA_SET_FORMAT:
+        raise CorruptSetError(f"{mpath}: format version {manifest.get('format_version')!r}, expected {DATA_SET_FORMAT}")
     try:
         files, counts, params = manifest["files"], manifest["counts"], manifest["params"]
         frames = int(params["frames"])

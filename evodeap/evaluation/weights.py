@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from evodeap.files import TEMPORARY, read_bytes, write_bytes, write_json
+from evodeap.files import INDEX_FORMAT, TEMPORARY, read_bytes, write_bytes, write_json
 
 SUFFIX = ".weights.h5"
 INDEX = "index.json"
-INDEX_FORMAT = 1
 DAMAGED = "damaged"  # where forget() moves damaged files (a folder foreign to the store)
 _KEY = re.compile(r"[0-9a-f]+")
 _FILE = re.compile(r"(?P<key>[0-9a-f]+)-e(?P<budget>[^/\\]+)\.weights\.h5")

@@ -51,6 +51,7 @@ import sys
 from typing import Any, ContextManager, Mapping
 
 from evodeap.errors import ConfigError
+from evodeap.files import RUNTIME_FORMAT
 
 #: The Keras backends evodeap trains on.
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -306,7 +307,6 @@ def peak_gpu_memory_mb() -> float | None:
 
 
 # -- the backend a run directory trains on (runtime.json) ------------------------------------
-RUNTIME_FORMAT = 1
 
 
 def runtime_record(name: str | None = None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import Any
 
 from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
 from evodeap.genome.genome import Genome
+from evodeap.files import BEST_MODEL_FORMAT
 
 MODEL_FILE = "best_model.keras"
 INFO_FILE = "best_model.json"
@@ -237,7 +238,7 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
         load_weights_bytes(model, weights)
         model.optimizer.build(model.trainable_variables)  # saved complete: loading it warns about nothing
         info = {
-            "format": 1, "key": genome.key(), "genome": genome.to_dict(), "seed": int(best["seed"]),
+            "format": BEST_MODEL_FORMAT, "key": genome.key(), "genome": genome.to_dict(), "seed": int(best["seed"]),
             "evaluation": {"generation": int(best["generation"]), "index": int(best["idx"]),
                            "fitness": json.loads(raw["fitness"]), "metrics": json.loads(raw["metrics"])},
             **source, "train_on": list(splits),

@@ -24,10 +24,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from evodeap.errors import DamagedFileError, DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
+from evodeap.files import DB_FORMAT
 
 __all__ = ["DB_FORMAT", "SCHEMA", "SIDECARS", "check_database", "database_path", "expected_columns", "sqlite_error"]
 
-DB_FORMAT = 2
 SIDECARS = ("-wal", "-shm", "-journal")
 _HEADER = b"SQLite format 3\x00"
 
