@@ -49,9 +49,34 @@ def published_config(problem: SuiteProblem, seed: int, **changes: Any) -> Experi
     return dataclasses.replace(config, **changes)
 
 
-def run_config(config: ExperimentConfig) -> list[EvaluationRecord]:
-    """The evaluations of ``evolve(config)`` in the order they were made."""
-    return list(evolve(config).evaluations)
+#: Generations in a row without a new evaluation (every offspring a copy of a genome evaluated
+#: before: a cache hit, which costs nothing) after which an evodeap arm is over: its population
+#: has converged and no compute will be spent again.
+STALE_GENERATIONS = 50
+
+
+class _Converged(Exception):
+    """Raised from the generation callback to end a converged run."""
+
+
+def run_config(config: ExperimentConfig, stale: int = STALE_GENERATIONS) -> list[EvaluationRecord]:
+    """The new evaluations of ``evolve(config)`` (cache hits cost nothing and never improve the
+    incumbent, so they are left out) in the order they were made; the run ends early after
+    ``stale`` generations in a row that evaluated nothing new (a converged population)."""
+    records: list[EvaluationRecord] = []
+    quiet = 0
+
+    def generation(report: Any) -> None:
+        nonlocal quiet
+        quiet = 0 if any(not r.cached for r in report.evaluations) else quiet + 1
+        if quiet >= stale:
+            raise _Converged
+
+    try:
+        evolve(config, callback=generation, on_evaluation=records.append)
+    except _Converged:
+        pass
+    return records
 
 
 @METHODS.register("evodeap_published")
