@@ -16,6 +16,12 @@ from evodeap.genome.genes import LayerGene, gene_from_dict, gene_to_dict
 from evodeap.kinds import describe_gene
 
 
+def _same(a: tuple, b: tuple) -> bool:
+    """Two :meth:`Genome._fingerprint` values are the same: equal family and hyperparameters,
+    the very same gene objects in the same order."""
+    return a[0] == b[0] and a[2] == b[2] and len(a[1]) == len(b[1]) and all(x is y for x, y in zip(a[1], b[1]))
+
+
 class Genome(list):
     """Layer genes (the list items) plus hyperparameters, family and birth generation.
 
@@ -53,8 +59,33 @@ class Genome(list):
 
         Two genomes have the same key exactly when they have the same family, the same
         layers in the same order and the same hyperparameter values.
+
+        The engine asks for a genome's key many times per evaluation, so it is remembered
+        with a fingerprint of what it was computed from — the family, the identity of each
+        (frozen, never edited) layer gene and the hyperparameter items — and computed again
+        whenever any of those changed.
         """
-        return hashlib.sha256(self._canonical_text().encode()).hexdigest()[:16]
+        fingerprint = self._fingerprint()
+        memo = self.__dict__.get("_key_memo")
+        if fingerprint is not None and memo is not None and _same(memo[0], fingerprint):
+            return memo[1]
+        key = hashlib.sha256(self._canonical_text().encode()).hexdigest()[:16]
+        if fingerprint is not None:
+            self.__dict__["_key_memo"] = (fingerprint, key)
+        return key
+
+    def _fingerprint(self) -> tuple | None:
+        """What :meth:`key` depends on: the family, the layer genes themselves (held, so compared by
+        identity) and each hyperparameter's type and exact value (``None`` for other values)."""
+        values = []
+        for name, value in self.hyperparameters.items():
+            kind = type(value)
+            if kind is float:
+                value = value.hex()  # -0.0 and 0.0 differ in the key, as in JSON
+            elif kind not in (str, int, bool):
+                return None
+            values.append((name, kind, value))
+        return (self.family, tuple(self), tuple(values))
 
     def _canonical_text(self) -> str:
         return json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
@@ -82,6 +113,8 @@ class Genome(list):
         for name, value in self.__dict__.items():
             if name == "hyperparameters" and all(type(v) in (str, int, float, bool) for v in value.values()):
                 copied: Any = dict(value)
+            elif name == "_key_memo":  # the copy holds the very same genes: the memo stays true
+                copied = value
             else:
                 copied = copy.deepcopy(value, memo)
             new.__dict__[name] = copied

@@ -264,3 +264,39 @@ def test_unknown_kind_error_lists_known_kinds():
 
 def test_describe_names_every_layer():
     assert example().describe() == "conv32k3relu-max > drop0.25 > dense64elu"
+
+
+def test_the_remembered_key_follows_every_change():
+    """key() is remembered per genome; any edit — a gene replaced, added or removed, a hyperparameter
+    changed (0.0 to -0.0 and 1 to 1.0 included), the family — gives the key computed from scratch."""
+    import copy
+    import hashlib
+
+    import numpy as np
+
+    from evodeap.genome.space import SearchSpace
+
+    space = SearchSpace(family="cnn")
+    rng = np.random.default_rng(5)
+    genome = space.sample_genome(rng)
+
+    def fresh(g):
+        return hashlib.sha256(g._canonical_text().encode()).hexdigest()[:16]
+
+    edits = [
+        lambda g: g.__setitem__(0, space.sample_genome(rng)[0]),
+        lambda g: g.append(g[-1]),
+        lambda g: g.pop(),
+        lambda g: g.hyperparameters.__setitem__("dropout", 0.0),
+        lambda g: g.hyperparameters.__setitem__("dropout", -0.0),
+        lambda g: g.hyperparameters.__setitem__("epochs", 1),
+        lambda g: g.hyperparameters.__setitem__("epochs", 1.0),
+        lambda g: setattr(g, "family", "rnn"),
+    ]
+    for edit in edits:
+        before = genome.key()
+        clone = copy.deepcopy(genome)
+        assert clone.key() == before == fresh(clone)
+        edit(genome)
+        assert genome.key() == fresh(genome)
+        assert clone.key() == before  # the copy did not change
