@@ -51,7 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config.resolve import plan_run
     from evodeap.runs.lifecycle import run
     from evodeap.runs.rundir import default_run_directory
-    from evodeap.studies.study import is_study
+    from evodeap.config.experiment import base_config, is_study, preset_overrides
 
     namespace = load_experiment(args.experiment)
     preset = preset_overrides(namespace, args.preset)
@@ -70,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                           seeds=args.seed if args.seed is not None else preset_seeds)
     if args.seed is not None:
         overrides["seed"] = args.seed
-    config = namespace["CONFIG"].with_overrides(overrides)
+    config = base_config(namespace).with_overrides(overrides)
     plan = plan_run(config)  # refuse before any work is done: every name and parameter, then the directory
     out = Path(args.out) if args.out else default_run_directory(config.name)
     if not args.out and not args.quiet:
@@ -82,22 +82,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     return _finish(result, out, args)
-
-
-def preset_overrides(namespace: dict, name: str | None) -> dict:
-    """The overrides of preset ``name`` (or of ``DEFAULT_PRESET``) from the experiment's ``PRESETS``.
-
-    A preset of a study may also hold ``"seeds": [...]``, the study's seeds (instead of its
-    ``SEEDS``); ``evodeap run`` takes that key out before the overrides reach the config."""
-    presets = namespace.get("PRESETS", {})
-    if name is None:
-        name = namespace.get("DEFAULT_PRESET")
-        if name is None:
-            return {}
-    if name not in presets:
-        known = ", ".join(presets) or "none (the experiment defines no PRESETS)"
-        raise ConfigError(f"unknown preset {name!r}; presets: {known}")
-    return dict(presets[name])
 
 
 def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
@@ -127,12 +111,12 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
                                 on_arm_start=start, on_arm_done=done, extend=extend,
                                 force_backend=args.force_backend)
         else:
-            from evodeap.studies.study import study_plan
+            from evodeap.config.experiment import base_config, study_plan
 
             study_plan(namespace, seeds)  # refuse a malformed plan before choosing a folder
             reserved = out is None
             if reserved:
-                out = default_run_directory(namespace["CONFIG"].name)
+                out = default_run_directory(base_config(namespace).name)
                 if not args.quiet:
                     print(f"study directory: {out}", flush=True)
             try:
@@ -225,15 +209,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from evodeap.studies.study import read_study
 
         with output_folder(directory, args.out) as target:
-            names = read_study(directory).get("reports", [])
-            unknown = [n for n in names if n not in REPORTS]
-            if unknown:
-                raise ConfigError(f"unknown report {unknown[0]!r}; known: {', '.join(REPORTS)}")
+            reports = [REPORTS.get(name) for name in read_study(directory).get("reports", [])]  # unknown: refused
             from evodeap.studies.factorial import write_factorial_report
 
             paths = write_study_report(directory, target) + write_factorial_report(directory, target)
-            for name in names:
-                paths += REPORTS[name](directory, target)
+            for report in reports:
+                paths += report(directory, target)
     for path in paths:
         print(path)
     for path in paths:

@@ -72,7 +72,7 @@ def evaluate(task: tuple) -> EvalResult:
 
 def quick_preset(tiny: bool, cache_dir: str | None):
     """The paper replication's quick-preset config (smaller still with ``tiny``)."""
-    from evodeap.cli import preset_overrides
+    from evodeap.config.experiment import preset_overrides
     from evodeap.config.experiment import load_experiment
 
     namespace = load_experiment(ROOT / "experiments" / "paper_replication.py")

@@ -1,8 +1,11 @@
-"""Experiment files: plain Python that defines ``CONFIG = ExperimentConfig(...)``, and the
-config one of its runs uses (recorded overrides, a study's variant and seed).
+"""The experiment-file protocol: the one module that reads an experiment file's names.
 
-Imports run one way: :mod:`evodeap.studies.study` and :mod:`evodeap.runs.lifecycle` use this module, which
-knows only the config.
+An experiment file is plain Python that defines ``CONFIG = ExperimentConfig(...)`` and,
+optionally, ``PRESETS`` / ``DEFAULT_PRESET`` (named sets of overrides), ``VARIANTS`` and
+``SEEDS`` (a study), ``REFERENCE`` (the variant a study compares with), ``FACTORS`` (a
+factorial study's levels) and ``REPORTS`` (extra reports, e.g. ``["paper"]``). This module
+loads the file, checks those names, and builds the config one of its runs uses (recorded
+overrides, a study's variant and seed); the CLI, studies and the run lifecycle ask it.
 
 The file is executed as a real module named ``evodeap_experiment`` (the name it always
 ran under) and stays in ``sys.modules``, so the layer kinds, families, fitnesses and
@@ -12,6 +15,7 @@ source that spawned and Ray workers load before their first task (see
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -21,6 +25,8 @@ from evodeap.plugins import load_file
 
 #: the one variant of an experiment file without ``VARIANTS``
 BASELINE = "base"
+#: variant names (and so sub-run folder names)
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
 def load_experiment(path: str | Path) -> dict[str, Any]:
@@ -42,6 +48,11 @@ def load_experiment(path: str | Path) -> dict[str, Any]:
     return namespace
 
 
+def base_config(namespace: Mapping[str, Any]) -> ExperimentConfig:
+    """The file's ``CONFIG`` (checked by :func:`load_experiment`)."""
+    return namespace["CONFIG"]
+
+
 def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: str) -> ExperimentConfig:
     """``config`` changed by variant ``name`` of the experiment's ``VARIANTS`` (overrides dict or function)."""
     variants = namespace.get("VARIANTS", {BASELINE: {}})
@@ -59,9 +70,94 @@ def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: 
 def build_config(namespace: Mapping[str, Any], source: Mapping[str, Any]) -> ExperimentConfig:
     """The config an ``experiment.json`` record describes: the file's ``CONFIG`` with the
     recorded overrides, then (for a study's sub-run) its variant and seed."""
-    config = namespace["CONFIG"].with_overrides(source.get("overrides", {}))
+    config = base_config(namespace).with_overrides(source.get("overrides", {}))
     if source.get("variant") is not None:
         config = apply_variant(config, namespace, source["variant"])
     if source.get("seed") is not None:
         config = config.with_overrides({"seed": source["seed"]})
     return config
+
+
+def preset_overrides(namespace: dict, name: str | None) -> dict:
+    """The overrides of preset ``name`` (or of ``DEFAULT_PRESET``) from the experiment's ``PRESETS``.
+
+    A preset of a study may also hold ``"seeds": [...]``, the study's seeds (instead of its
+    ``SEEDS``); ``evodeap run`` takes that key out before the overrides reach the config."""
+    presets = namespace.get("PRESETS", {})
+    if name is None:
+        name = namespace.get("DEFAULT_PRESET")
+        if name is None:
+            return {}
+    if name not in presets:
+        known = ", ".join(presets) or "none (the experiment defines no PRESETS)"
+        raise ConfigError(f"unknown preset {name!r}; presets: {known}")
+    return dict(presets[name])
+
+
+def is_study(namespace: Mapping[str, Any]) -> bool:
+    return "VARIANTS" in namespace or "SEEDS" in namespace
+
+
+def study_plan(namespace: Mapping[str, Any], seed_override: int | list[int] | None = None) -> tuple[list[str], list[int]]:
+    """Variant names and seeds of an experiment namespace (validated); ``seed_override`` (one
+    seed, ``--seed``, or a list, a preset's ``"seeds"``) replaces ``SEEDS``."""
+    variants = namespace.get("VARIANTS", {BASELINE: {}})
+    if not isinstance(variants, Mapping) or not variants:
+        raise ConfigError("VARIANTS must be a non-empty dict of name -> overrides or function")
+    for name, change in variants.items():
+        if not isinstance(name, str) or not NAME.match(name):
+            raise ConfigError(f"variant name {name!r} must be letters, digits, '_', '.', '+', '-'")
+        if not (isinstance(change, Mapping) or callable(change)):
+            raise ConfigError(f"variant {name!r} must be a dict of overrides or a function, got {change!r}")
+    if seed_override is None:
+        seeds = list(namespace.get("SEEDS", [base_config(namespace).seed]))
+    elif isinstance(seed_override, (list, tuple)):
+        seeds = list(seed_override)
+    else:
+        seeds = [seed_override]
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise ConfigError(f"SEEDS must be a non-empty list of integers >= 0, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"SEEDS has duplicates: {seeds}")
+    reference = namespace.get("REFERENCE")
+    if reference is not None and reference not in variants:
+        raise ConfigError(f"REFERENCE {reference!r} is not a variant; variants: {', '.join(variants)}")
+    if namespace.get("FACTORS") is not None:
+        check_factors(namespace["FACTORS"], list(variants))
+    return list(variants), seeds
+
+
+def check_factors(factors: Any, variants: list[str]) -> dict[str, dict[str, str]]:
+    """Validate a ``FACTORS`` declaration (variant -> {factor: level}) against the study's
+    variants: every variant named once, the same factors each, no two variants alike."""
+    if not isinstance(factors, Mapping):
+        raise ConfigError("FACTORS must be a dict of variant -> {factor: level}")
+    missing = [v for v in variants if v not in factors]
+    extra = [v for v in factors if v not in variants]
+    if missing or extra:
+        raise ConfigError(f"FACTORS must name every variant exactly: missing {missing}, unknown {extra}")
+    names = None
+    checked = {}
+    for variant, levels in factors.items():
+        if not isinstance(levels, Mapping) or not levels or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in levels.items()):
+            raise ConfigError(f"FACTORS[{variant!r}] must be a non-empty dict of factor name -> level name")
+        if names is None:
+            names = list(levels)
+        elif set(levels) != set(names):
+            raise ConfigError(f"FACTORS[{variant!r}] has factors {sorted(levels)}, others have {sorted(names)}")
+        checked[variant] = {k: levels[k] for k in names}
+    cells = [tuple(levels.values()) for levels in checked.values()]
+    if len(set(cells)) != len(cells):
+        raise ConfigError("FACTORS gives two variants the same levels")
+    return checked
+
+
+def study_record(namespace: Mapping[str, Any], variants: list[str]) -> dict[str, Any]:
+    """What ``study.json`` records of the file's study names: ``reference`` (``REFERENCE`` or
+    the first variant), ``reports`` (``REPORTS``) and, when declared, ``factors`` (``FACTORS``)."""
+    record: dict[str, Any] = {"reference": namespace.get("REFERENCE", variants[0]),
+                              "reports": list(namespace.get("REPORTS", []))}
+    if namespace.get("FACTORS") is not None:
+        record["factors"] = dict(namespace["FACTORS"])
+    return record

@@ -25,13 +25,14 @@ its metrics are those of the evaluation that produced its fitness.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from evodeap.paper.evidence import before_vs_after, best_evaluations, family_of, final_test_metrics, phase_of
 from evodeap.paper.values import beside_ours, paper_reported
 from evodeap.reports.run_report import best_per_generation_table, output_folder, save_figure, write_table
 from evodeap.results.queries import snapshots
 from evodeap.studies.study import arms, read_study
+from evodeap.registry import Registry
 
 METRICS = ("accuracy", "precision", "recall", "auc", "f1")
 #: Table 4's columns (the paper's, plus label-wise accuracy where the task is multi-label:
@@ -212,4 +213,6 @@ def _figure5_before_vs_after(per_run: Any) -> Any:
     return fig
 
 
-REPORTS = {"paper": write_paper_report}
+#: name -> ``report(study_dir, out) -> [paths]``, the extra reports a study may name in ``REPORTS``
+REPORTS: Registry[Callable[..., list]] = Registry("report")
+REPORTS.register("paper")(write_paper_report)

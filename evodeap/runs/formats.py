@@ -39,8 +39,8 @@ from typing import Any, Mapping
 from evodeap.results.columns import current_names
 from evodeap.errors import DamagedFileError, RunDirectoryError
 from evodeap.files import CHECKPOINT_FORMAT, CONFIG_FORMAT, EXPERIMENT_FORMAT, STUDY_FORMAT
+from evodeap.config.experiment import NAME
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")  # variant names (and so sub-run folder names)
 CHECKPOINT_KEYS = ("format", "generation", "population", "hall_of_fame", "rng", "space")
 _MOVED_PACKAGES = ("operators.", "models.")
 

@@ -31,7 +31,8 @@ import numpy as np
 from evodeap.errors import ConfigError, RunDirectoryError
 from evodeap.reports.run_report import output_folder, save_figure, write_table
 from evodeap.results.queries import snapshots
-from evodeap.studies.study import check_factors, read_study
+from evodeap.config.experiment import check_factors
+from evodeap.studies.study import read_study
 from evodeap.studies.report import study_summary, write_notes
 
 

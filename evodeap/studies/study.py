@@ -31,9 +31,8 @@ from typing import Any, Callable, Mapping
 from evodeap.runs import formats
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
-from evodeap.config.experiment import BASELINE, build_config
+from evodeap.config.experiment import BASELINE, base_config, build_config, check_factors, is_study, study_plan, study_record
 from evodeap.files import read_bytes, write_json
-from evodeap.runs.formats import NAME
 from evodeap.runs.lock import LOCK_NAME, RunLock
 from evodeap.config.resolve import plan_run
 from evodeap.runs.inspection import load_recorded_experiment
@@ -50,65 +49,6 @@ class Arm:
     variant: str
     seed: int
     path: Path
-
-
-def is_study(namespace: Mapping[str, Any]) -> bool:
-    return "VARIANTS" in namespace or "SEEDS" in namespace
-
-
-def study_plan(namespace: Mapping[str, Any], seed_override: int | list[int] | None = None) -> tuple[list[str], list[int]]:
-    """Variant names and seeds of an experiment namespace (validated); ``seed_override`` (one
-    seed, ``--seed``, or a list, a preset's ``"seeds"``) replaces ``SEEDS``."""
-    variants = namespace.get("VARIANTS", {BASELINE: {}})
-    if not isinstance(variants, Mapping) or not variants:
-        raise ConfigError("VARIANTS must be a non-empty dict of name -> overrides or function")
-    for name, change in variants.items():
-        if not isinstance(name, str) or not NAME.match(name):
-            raise ConfigError(f"variant name {name!r} must be letters, digits, '_', '.', '+', '-'")
-        if not (isinstance(change, Mapping) or callable(change)):
-            raise ConfigError(f"variant {name!r} must be a dict of overrides or a function, got {change!r}")
-    if seed_override is None:
-        seeds = list(namespace.get("SEEDS", [namespace["CONFIG"].seed]))
-    elif isinstance(seed_override, (list, tuple)):
-        seeds = list(seed_override)
-    else:
-        seeds = [seed_override]
-    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise ConfigError(f"SEEDS must be a non-empty list of integers >= 0, got {seeds!r}")
-    if len(set(seeds)) != len(seeds):
-        raise ConfigError(f"SEEDS has duplicates: {seeds}")
-    reference = namespace.get("REFERENCE")
-    if reference is not None and reference not in variants:
-        raise ConfigError(f"REFERENCE {reference!r} is not a variant; variants: {', '.join(variants)}")
-    if namespace.get("FACTORS") is not None:
-        check_factors(namespace["FACTORS"], list(variants))
-    return list(variants), seeds
-
-
-def check_factors(factors: Any, variants: list[str]) -> dict[str, dict[str, str]]:
-    """Validate a ``FACTORS`` declaration (variant -> {factor: level}) against the study's
-    variants: every variant named once, the same factors each, no two variants alike."""
-    if not isinstance(factors, Mapping):
-        raise ConfigError("FACTORS must be a dict of variant -> {factor: level}")
-    missing = [v for v in variants if v not in factors]
-    extra = [v for v in factors if v not in variants]
-    if missing or extra:
-        raise ConfigError(f"FACTORS must name every variant exactly: missing {missing}, unknown {extra}")
-    names = None
-    checked = {}
-    for variant, levels in factors.items():
-        if not isinstance(levels, Mapping) or not levels or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in levels.items()):
-            raise ConfigError(f"FACTORS[{variant!r}] must be a non-empty dict of factor name -> level name")
-        if names is None:
-            names = list(levels)
-        elif set(levels) != set(names):
-            raise ConfigError(f"FACTORS[{variant!r}] has factors {sorted(levels)}, others have {sorted(names)}")
-        checked[variant] = {k: levels[k] for k in names}
-    cells = [tuple(levels.values()) for levels in checked.values()]
-    if len(set(cells)) != len(cells):
-        raise ConfigError("FACTORS gives two variants the same levels")
-    return checked
 
 
 def arms(directory: str | Path) -> list[Arm]:
@@ -180,10 +120,8 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
                 hint = f"; continue it with 'evodeap resume {out}'" if is_study_directory(out) else ""
                 raise RunDirectoryError(f"{out} exists and is not empty{hint}")
             write_json(out, STUDY, formats.stamp_study({
-                "name": namespace["CONFIG"].name, "experiment": experiment, "variants": variants, "seeds": seeds,
-                "reference": namespace.get("REFERENCE", variants[0]),
-                "reports": list(namespace.get("REPORTS", [])),
-                **({"factors": dict(namespace["FACTORS"])} if namespace.get("FACTORS") is not None else {}),
+                "name": base_config(namespace).name, "experiment": experiment, "variants": variants, "seeds": seeds,
+                **study_record(namespace, variants),
             }))
         done: list[Arm] = []
         try:

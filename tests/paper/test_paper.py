@@ -122,7 +122,7 @@ def test_f1_consistency_bound_and_the_papers_table5_rows():
 def test_every_preset_validates_for_every_arm():
     import runpy
 
-    from evodeap.cli import preset_overrides
+    from evodeap.config.experiment import preset_overrides
 
     namespace = runpy.run_path(str(PAPER))
     assert set(namespace["PRESETS"]) == {"quick", "evidence", "paper"}

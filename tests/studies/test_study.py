@@ -280,7 +280,7 @@ def test_read_study_errors(tmp_path):
 def test_operator_ablation_declares_the_full_factorial():
     namespace = runpy.run_path(str(Path(__file__).resolve().parents[2] / "experiments" / "operator_ablation.py"))
     from evodeap.config.experiment import apply_variant
-    from evodeap.studies.study import study_plan
+    from evodeap.config.experiment import study_plan
 
     variants, seeds = study_plan(namespace)
     assert len(variants) == 48 == len(set(variants)) and len(seeds) >= 5

@@ -14,7 +14,7 @@ from evodeap.studies import factorial
 from evodeap.cli import main
 from evodeap.errors import ConfigError, RunDirectoryError
 from evodeap.reports.stats import vargha_delaney_a12, wilcoxon_signed_rank
-from evodeap.studies.study import check_factors
+from evodeap.config.experiment import check_factors
 from evodeap.studies.report import compare_study, curve_bands_against, study_curves, study_figures, study_summary
 
 EXPERIMENT = """
