@@ -47,14 +47,16 @@ class JobResult:
     def to_dict(self) -> dict[str, Any]:
         return {"format": JOB_FORMAT, "problem": self.problem, "method": self.method, "seed": self.seed,
                 "budget": self.budget, "spent": self.spent, "evaluations": self.evaluations,
-                "wall_seconds": self.wall_seconds, "trace": [list(point) for point in self.trace]}
+                "wall_seconds": self.wall_seconds,
+                "trace": [[None if math.isnan(v) else v for v in point] for point in self.trace]}  # strict JSON
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> "JobResult":
         try:
             if data.get("format") != JOB_FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {JOB_FORMAT}")
-            trace = tuple((float(c), float(v), float(s), float(t)) for c, v, s, t in data["trace"])
+            trace = tuple((float(c), float(v), float(s), math.nan if t is None else float(t))
+                          for c, v, s, t in data["trace"])
             return cls(str(data["problem"]), str(data["method"]), int(data["seed"]), float(data["budget"]),
                        float(data["spent"]), int(data["evaluations"]), float(data["wall_seconds"]), trace)
         except (AttributeError, KeyError, TypeError, ValueError) as error:

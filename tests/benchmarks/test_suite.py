@@ -129,3 +129,13 @@ def test_suite_problems_come_from_the_benchmark_registry():
 
 def test_methods_are_one_registry():
     assert {"random", "evodeap_published", "evodeap_mf"} <= set(METHODS.names())
+
+
+def test_a_job_file_is_strict_json_and_reads_back(tmp_path):
+    from evodeap.benchmarks.jobs import write_job
+
+    job = JobResult("a/b", "m", 3, 10.0, 9.0, 2, 0.5, ((1.0, 0.5, 0.4, math.nan), (4.0, 0.7, 0.6, math.nan)))
+    path = write_job(tmp_path, job)
+    json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    back = read_job(path)
+    assert back.trace[1][:3] == (4.0, 0.7, 0.6) and math.isnan(back.trace[1][3]) and back.seed == 3
