@@ -147,9 +147,13 @@ def anytime_curves(grid: Grid, fractions: Sequence[float] = CURVE_FRACTIONS) -> 
 
 
 def final_test(grid: Grid) -> dict[tuple[str, str], float]:
-    """Median over seeds of the incumbent's *test* value at the full budget."""
-    return {(p, m): float(np.nanmedian([grid.jobs[(p, m, s)].incumbent_at(grid.jobs[(p, m, s)].budget)[1]
-                                        for s in grid.seeds]))
+    """Median over seeds of the incumbent's *test* value at the full budget (``nan`` for a
+    benchmark without a test split)."""
+    def median(values: list[float]) -> float:
+        finite = [v for v in values if not math.isnan(v)]
+        return float(np.median(finite)) if finite else math.nan
+
+    return {(p, m): median([grid.jobs[(p, m, s)].incumbent_at(grid.jobs[(p, m, s)].budget)[1] for s in grid.seeds])
             for p in grid.problems for m in grid.methods}
 
 
