@@ -31,6 +31,18 @@ def snapshot(directory: Path, skip: tuple[str, ...] = ("tables", "figures")) -> 
             if p.is_file() and p.relative_to(directory).parts[0] not in skip}
 
 
+def stopped_run(config, out: Path, after: int = 1, **kwargs) -> Path:
+    """``out``: a run of ``config`` interrupted (as by Ctrl-C) once generation ``after`` is recorded."""
+
+    def stop(report):
+        if report.generation == after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(RunInterrupted):
+        run(config, out, on_generation=stop, **kwargs)
+    return out
+
+
 def interrupted_weights_run(root: Path) -> Path:
     """``root/run``: a run with weight inheritance (stand-in weights, tests/helpers_fitness.py),
     started from the experiment file ``root/weights_exp.py`` and stopped after generation 2 of 4."""
@@ -39,12 +51,7 @@ def interrupted_weights_run(root: Path) -> Path:
     namespace = load_experiment(experiment)
     source = {"file": str(experiment), "overrides": {}, "sources": describe_sources(experiment, namespace)}
 
-    def stop(report):
-        if report.generation == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(RunInterrupted):
-        run(namespace["CONFIG"], root / "run", on_generation=stop, experiment=source)
+    stopped_run(namespace["CONFIG"], root / "run", after=2, experiment=source)
     assert sorted((root / "run" / "weights").glob("*.weights.h5"))
     return root / "run"
 

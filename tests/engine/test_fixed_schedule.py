@@ -16,6 +16,7 @@ from evodeap.evaluation.api import EvalResult, evaluation_seed
 from evodeap.genome.genome import Genome
 from evodeap.runs.lifecycle import RunInterrupted, resume, run
 from evodeap.evaluation.weights import WeightStore
+from helpers_rundir import stopped_run
 
 EPOCHS = 2
 
@@ -172,12 +173,7 @@ def test_the_command_line_refuses_an_unknown_schedule_with_exit_2(capsys):
 def test_an_old_config_json_without_the_setting_loads_and_resumes(tmp_path):
     repeat = config(fixed_schedule="repeat", fitness="landscape", generations=2)
 
-    def stop(report):
-        if report.generation == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(RunInterrupted):
-        run(repeat, tmp_path / "run", on_generation=stop)
+    stopped_run(repeat, tmp_path / "run")
     path = tmp_path / "run" / "config.json"
     recorded = json.loads(path.read_text())
     assert recorded["fixed_schedule"] == "repeat"

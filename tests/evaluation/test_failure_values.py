@@ -19,6 +19,7 @@ from evodeap.evaluation.api import EvalContext, EvalResult, Objectives, run_eval
 from evodeap.fitness.landscape import LandscapeFitness, landscape_value
 from evodeap.runs.lifecycle import RunInterrupted, resume, run
 from evodeap.genome.space import SearchSpace
+from helpers_rundir import stopped_run
 
 GENOME = SearchSpace().sample_genome(np.random.default_rng(0))
 finite = st.floats(-1e6, 1e6, allow_nan=False)
@@ -238,12 +239,7 @@ def test_population_stats_follow_the_direction_of_the_first_weight():
 def test_an_old_config_json_with_failure_fitness_minus_one_still_resumes(tmp_path):
     config = ExperimentConfig(population_size=6, generations=3, seed=2)
 
-    def stop(report):
-        if report.generation == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(RunInterrupted):
-        run(config, tmp_path / "run", on_generation=stop)
+    stopped_run(config, tmp_path / "run")
     path = tmp_path / "run" / "config.json"
     recorded = json.loads(path.read_text())
     assert recorded["failure_fitness"] is None

@@ -13,6 +13,7 @@ from evodeap.engine.loop import evolve
 from evodeap.errors import ConfigError, FailedGenerationError
 from evodeap.evaluation.api import EvalResult
 from evodeap.fitness.landscape import landscape_value
+from helpers_rundir import stopped_run
 
 
 def small(**changes) -> ExperimentConfig:
@@ -95,16 +96,11 @@ def test_a_config_json_from_before_these_settings_still_resumes(tmp_path):
     import json
 
     from evodeap.errors import RunDirectoryError
-    from evodeap.runs.lifecycle import RunInterrupted, resume, run
+    from evodeap.runs.lifecycle import resume
 
     config = ExperimentConfig(population_size=6, generations=3, seed=2)
 
-    def stop(report):
-        if report.generation == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(RunInterrupted):
-        run(config, tmp_path / "run", on_generation=stop)
+    stopped_run(config, tmp_path / "run")
     path = tmp_path / "run" / "config.json"
     recorded = json.loads(path.read_text())
     older = {k: v for k, v in recorded.items()
