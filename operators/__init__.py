@@ -1,12 +1,12 @@
 """Pluggable DEAP operators for evodeap genomes.
 
-One module per family (crossover, mutation, selection, schedules, refinement), each
+One module per family (crossover, mutation, selection, schedules, refinement, surrogate), each
 operator registered by name so experiments can name them as strings::
 
     from evodeap.operators import CROSSOVERS
     toolbox.register("mate", CROSSOVERS.get("two_point"), space=space, rng=rng)
 """
-from evodeap.operators import crossover, mutation, selection  # noqa: F401  (fill the registries)
+from evodeap.operators import crossover, mutation, selection, surrogate  # noqa: F401  (fill the registries)
 from evodeap.operators.crossover import cut_and_splice, cx_one_point, cx_two_point, cx_uniform, two_point_splice, uniform_swap
 from evodeap.operators.mutation import (
     gaussian_step,
@@ -15,6 +15,7 @@ from evodeap.operators.mutation import (
     mut_change_kernel,
     mut_change_units,
     mut_hyperparameters,
+    mut_one_gene,
     mut_remove_layer,
     mut_split,
     mut_structure,
@@ -38,7 +39,7 @@ __all__ = [
     "ExponentialDecay", "ExponentialIncrease", "LinearIncrease", "PopulationStats", "Refinement",
     "Registry", "boltzmann_probabilities", "cut_and_splice", "cx_one_point", "cx_two_point",
     "cx_uniform", "gaussian_step", "make_schedule", "mut_add_layer", "mut_change_activation",
-    "mut_change_kernel", "mut_change_units", "mut_hyperparameters", "mut_remove_layer", "mut_split",
+    "mut_change_kernel", "mut_change_units", "mut_hyperparameters", "mut_one_gene", "mut_remove_layer", "mut_split",
     "mut_structure", "refine_space", "repair", "sel_aging", "sel_best", "sel_boltzmann", "sel_nsga2",
     "sel_tournament", "two_point_splice", "uniform_swap",
 ]

@@ -187,3 +187,42 @@ def mut_split(
         mut_structure(ind, space=space, rng=rng, indpb=indpb, add_prob=add_prob,
                       remove_prob=remove_prob, sigma=sigma)
     return (ind,)
+
+
+# -- one gene per child ------------------------------------------------------------------
+@MUTATIONS.register("one_gene")
+def mut_one_gene(
+    ind: Genome, *, space: SearchSpace, rng: np.random.Generator, sigma: float = 0.2,
+) -> tuple[Genome]:
+    """Change exactly one gene ("Mutation is all you need", Schneider et al. 2021; the
+    mutation of regularized evolution, Real et al. 2019).
+
+    The move is drawn uniformly among: each hyperparameter gene with more than one value,
+    each field with more than one value of each layer, adding a layer (when the genome is
+    shorter than ``max_layers`` and a kind may be added) and removing one (when longer than
+    ``min_layers`` and a layer may go). The chosen gene changes by :func:`mutate_value`
+    (numbers: a Gaussian step of ``sigma`` in unit space; choices: another option), so every
+    child differs from its parent unless the space holds one genome.
+    """
+    moves: list[tuple[str, Any]] = [("hyper", name) for name, dom in space.hyperparameters.items()
+                                    if dom.size > 1 and name in ind.hyperparameters]
+    for i, gene in enumerate(ind):
+        moves += [("field", (i, f)) for f, dom in space.layers.get(gene.kind, {}).items() if dom.size > 1]
+    if len(ind) < space.max_layers and addable_kinds(ind, space):
+        moves.append(("add", None))
+    if len(ind) > space.min_layers and removable_positions(list(ind), space):
+        moves.append(("remove", None))
+    if not moves:
+        return (repair(ind, space, rng),)
+    move, where = moves[int(rng.integers(len(moves)))]
+    if move == "hyper":
+        ind.hyperparameters = {**ind.hyperparameters,
+                               where: mutate_value(space.hyperparameters[where], ind.hyperparameters[where], rng, sigma)}
+    elif move == "field":
+        i, f = where
+        ind[i] = _mutate_layer_fields(ind[i], space.layers[ind[i].kind], (f,), rng, sigma)
+    elif move == "add":
+        return mut_add_layer(ind, space=space, rng=rng)
+    else:
+        return mut_remove_layer(ind, space=space, rng=rng)
+    return (repair(ind, space, rng),)

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from evodeap.baselines.methods import BASELINES
 from evodeap.benchmarks.problem import METHODS, SuiteProblem
+from evodeap.config.presets import recommended
 from evodeap.config.settings import ExperimentConfig
 from evodeap.engine.loop import evolve
 from evodeap.evaluation.evaluator import EvaluationRecord
@@ -47,6 +48,13 @@ def published_config(problem: SuiteProblem, seed: int, **changes: Any) -> Experi
         seed=int(seed), compute_budget=float(problem.budget),
     )
     return dataclasses.replace(config, **changes)
+
+
+def recommended_config(problem: SuiteProblem, seed: int, **changes: Any) -> ExperimentConfig:
+    """evodeap's recommended configuration (:func:`evodeap.config.presets.recommended`) on
+    ``problem`` with its budget, with ``changes``."""
+    return recommended(problem.space, problem.budget, fitness=problem.fitness,
+                       fitness_params=dict(problem.fitness_params), seed=int(seed), **changes)
 
 
 #: Generations in a row without a new evaluation (every offspring a copy of a genome evaluated
@@ -116,4 +124,4 @@ for _name in PEERS:
 
 
 __all__ = ["MAX_GENERATIONS", "PEERS", "UNBOUNDED", "evodeap_mf", "evodeap_published", "peer", "published_config",
-           "run_config"]
+           "recommended_config", "run_config"]

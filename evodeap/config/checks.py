@@ -72,8 +72,13 @@ def check_budget_settings(config: Any) -> None:
     from evodeap.evaluation.fidelity import MultiFidelity
     from evodeap.genome.space import Choice
 
+    from evodeap.evaluation.screening import Screening
+
     if config.early_termination is not None:
         EarlyTermination.from_config(config.early_termination)
+    if config.screening is not None:
+        Screening.from_config(config.screening)
+        require(config.strategy == "evolve", "screening needs strategy 'evolve'")
     if config.multi_fidelity is None:
         return
     fidelity = MultiFidelity.from_config(config.multi_fidelity)

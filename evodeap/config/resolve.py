@@ -25,6 +25,7 @@ from evodeap.config.settings import ExperimentConfig
 from evodeap.evaluation.api import Objectives
 from evodeap.evaluation.budget import EarlyTermination
 from evodeap.evaluation.fidelity import MultiFidelity
+from evodeap.evaluation.screening import Screening
 from evodeap.fitness import make_fitness
 from evodeap.genome.individual import individual_class
 from evodeap.config.rates import rate_sources
@@ -49,6 +50,7 @@ class RunPlan:
         mutation_params, selection_params: the parameters bound besides μ and β.
         fidelity: the parsed ``multi_fidelity`` settings, or ``None``.
         stopping: the parsed ``early_termination`` settings, or ``None``.
+        screening: the parsed ``screening`` settings, or ``None``.
     """
 
     config: ExperimentConfig
@@ -65,6 +67,7 @@ class RunPlan:
     selection_params: dict[str, Any] = field(default_factory=dict)
     fidelity: MultiFidelity | None = None
     stopping: EarlyTermination | None = None
+    screening: Screening | None = None
 
 
 def resolve_fitness(config: ExperimentConfig) -> Any:
@@ -110,6 +113,7 @@ def plan_run(config: ExperimentConfig, fitness: Any = None) -> RunPlan:
         selection_params=rates.selection_params,
         fidelity=MultiFidelity.from_config(config.multi_fidelity) if config.multi_fidelity else None,
         stopping=EarlyTermination.from_config(config.early_termination) if config.early_termination else None,
+        screening=Screening.from_config(config.screening) if config.screening else None,
     )
 
 

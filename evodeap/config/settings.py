@@ -105,6 +105,10 @@ class ExperimentConfig:
         early_termination: learning-curve early termination
             (:class:`evodeap.evaluation.budget.EarlyTermination`): ``{"top_k": k, "min_epochs": 2}``
             or ``None`` (off).
+        screening: surrogate-assisted evolution (:mod:`evodeap.evaluation.screening`): breed
+            ``factor`` × the places of a generation and train only those a surrogate fitted on
+            the evaluations so far ranks best — ``{"surrogate": "tpe", "factor": 8,
+            "min_evaluations": 10, "params": {}}`` — or ``None`` (off).
         compute_budget: stop after the generation in which the run's training FLOPs
             (``train_flops_total`` of the logbook) reach this number (``None``: run all
             ``generations``).
@@ -158,6 +162,7 @@ class ExperimentConfig:
     multi_fidelity: dict[str, Any] | None = None
     inheritance: bool = False
     early_termination: dict[str, Any] | None = None
+    screening: dict[str, Any] | None = None
     compute_budget: float | None = None
     invalid_offspring: str = "repair"
     max_failure_fraction: float | None = 1.0
@@ -253,7 +258,8 @@ class ExperimentConfig:
 RETIRED_DEFAULTS: dict[str, tuple[Any, Any]] = {"failure_fitness": (-1.0, None)}
 
 #: settings added after config.json files were first written: one a file lacks had its default
-ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow", "fixed_schedule")
+ADDED_SETTINGS = ("invalid_offspring", "max_failure_fraction", "evaluation_timeout", "mlflow", "fixed_schedule",
+                  "screening")
 
 def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
     """A config description (``to_dict()`` output or a recorded ``config.json``) with retired

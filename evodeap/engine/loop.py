@@ -18,7 +18,9 @@ One generation ``t ≥ 1`` of :func:`evolve`:
    every operator call is checked against the operator contract (:mod:`evodeap.operators.contract`),
    and a copy no operator changed that lies outside the (refined) space is repaired into
    it — so every offspring lies inside the space in force; elites and surviving parents
-   are kept as they are;
+   are kept as they are; with ``screening``, ``F×`` as many candidates are bred (a fraction
+   of them random genomes) and the places go to those a surrogate fitted on the evaluations
+   so far ranks best (:mod:`evodeap.evaluation.screening`);
 4. changed offspring are evaluated through ``toolbox.map`` — a genome whose key was seen
    before in the run is not evaluated again (cache) — with per-evaluation seeds derived
    from (run seed, generation, index); too many failures stop the run
@@ -56,6 +58,7 @@ from evodeap.evaluation.evaluator import EvaluationRecord, Evaluator, resume_sta
 from evodeap.evaluation.failures import check_generation
 from evodeap.evaluation.fidelity import MultiFidelity
 from evodeap.evaluation.rungs import successive_halving
+from evodeap.evaluation.screening import screen
 from evodeap.evaluation.weights import WeightStore
 from evodeap.execution.executors import make_executor
 from evodeap.execution.global_random import preserved_global_random, seed_global_random
@@ -241,15 +244,31 @@ class _Evolution:
         if self.ops.survive is None:
             elite_count = self.config.elitism
             elites = [self.toolbox.clone(ind) for ind in tools.selBest(population, elite_count)] if elite_count else []
-            made = self.vary(self.toolbox.select(population, self._candidates(n - elite_count)), generation)
+            made = self.breed(population, self._candidates(n - elite_count), generation)
             offspring, new, hits = self.evaluate(made, generation, n - elite_count)
             next_population = elites + offspring
         else:
-            made = self.vary(self.toolbox.select(population, self._candidates(n)), generation)
+            made = self.breed(population, self._candidates(n), generation)
             offspring, new, hits = self.evaluate(made, generation, n)
             next_population = [self.toolbox.clone(ind) for ind in self.toolbox.survive(population + offspring, n)]
         self.record(generation, next_population, new, hits, refinement, made)
         return next_population
+
+    def breed(self, population: list, places: int, generation: int) -> list:
+        """``places`` offspring of ``population``: selected, recombined and mutated — with
+        ``screening``, ``factor × places`` bred and the best ``places`` kept
+        (:mod:`evodeap.evaluation.screening`)."""
+        screening = self.ops.screening
+        if screening is None:
+            return self.vary(self.toolbox.select(population, places), generation)
+        drawn = screening.random_count(places)
+        bred = self.vary(self.toolbox.select(population, screening.factor * places - drawn), generation)
+        for _ in range(drawn):  # random candidates: drawn from the variation stream, in the space in force
+            child = self.space.sample_genome(self.rng, birth=generation, cls=self.individual)
+            child.variation = variation_record([], mutation="random")
+            bred.append(child)
+        return screen(bred, places, screening, self.space, self.evaluator.evaluations, self.evaluator.cache,
+                      self.objectives.weights[0])
 
     def _candidates(self, survivors: int) -> int:
         """Offspring to produce for ``survivors`` places (``S·η^K`` with multi-fidelity)."""

@@ -7,6 +7,8 @@
 * :mod:`evodeap.evaluation.rungs` — multi-fidelity successive halving (synchronous and ASHA) on the evaluator;
 * :mod:`evodeap.evaluation.budget` — compute accounting and early-termination settings;
 * :mod:`evodeap.evaluation.fidelity` — successive halving inside a generation;
+* :mod:`evodeap.evaluation.screening` — surrogate-assisted evolution: breed many offspring, train
+  those a surrogate fitted on the evaluations so far ranks best;
 * :mod:`evodeap.evaluation.curves` — learning-curve extrapolation for early termination;
 * :mod:`evodeap.evaluation.failures` — stop a run whose evaluations keep failing;
 * :mod:`evodeap.evaluation.weights` — trained weights kept per (genome key, budget);

@@ -5,7 +5,8 @@
   with an exact JSON round trip and a canonical ``key()``;
 * :mod:`evodeap.genome.space` — :class:`SearchSpace`: every gene's domain, sampling,
   the unit-interval mapping, validation;
-* :mod:`evodeap.genome.individual` — the DEAP ``creator.Individual`` classes of a run.
+* :mod:`evodeap.genome.individual` — the DEAP ``creator.Individual`` classes of a run;
+* :mod:`evodeap.genome.encoding` — genomes as rows of a fixed-width table, for surrogate models.
 """
 from evodeap.genome.genome import Genome
 

@@ -94,7 +94,9 @@ class Genome(list):
         """Equal exactly when the keys are equal (so ``1`` and ``1.0`` differ, as in JSON)."""
         if not isinstance(other, Genome):
             return NotImplemented
-        return self._canonical_text() == other._canonical_text()
+        if self is other:
+            return True
+        return self.key() == other.key()  # remembered (see key()), so cheap after the first call
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)

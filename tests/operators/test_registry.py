@@ -13,7 +13,7 @@ def test_registered_names():
     assert CROSSOVERS.names() == ["one_point", "two_point", "uniform"]
     assert set(MUTATIONS.names()) >= {
         "hyperparameter", "structural", "split", "add_layer", "remove_layer",
-        "change_units", "change_activation", "change_kernel",
+        "change_units", "change_activation", "change_kernel", "one_gene",
     }
     assert set(SELECTIONS.names()) >= {"boltzmann", "tournament", "aging", "nsga2", "best"}
     assert set(SCHEDULES.names()) >= {"constant", "exponential_decay", "linear", "exponential_increase", "convergence"}
