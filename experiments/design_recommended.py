@@ -16,9 +16,10 @@ The candidates (each changes the one before it, or the base ``one_gene``):
 
 * ``one_gene`` — population 20, tournament selection (size 3), uniform crossover with
   probability 0.5, a mutation of exactly one gene per child, one elite;
-* ``screen2``/``screen4``/``screen4_explore``/``screen4_gamma10`` — ``one_gene`` with
-  surrogate screening (:mod:`evodeap.evaluation.screening`): factor 2 or 4, half the
-  candidates random (``explore``), or the good fraction γ = 0.1;
+* ``screen2``/``screen4_explore``/``pop10_screen8_explore`` — ``one_gene`` with surrogate
+  screening (:mod:`evodeap.evaluation.screening`, the univariate Parzen ratio): factor 2;
+  factor 4 with half the candidates random (``explore``); population 10, factor 8, 30 %
+  random; ``screen4_multivariate`` — ``screen4_explore`` with the multivariate Parzen ratio;
 * ``*_mf`` — the same with successive halving over the epochs (η = 3, rungs from R/9), on
   problems with a fidelity;
 * ``pop10``/``pop40`` — ``one_gene`` with population 10 or 40; ``aging`` — ``one_gene`` with
@@ -48,14 +49,14 @@ def _screen(factor: int, **more) -> dict:
 CANDIDATES: dict[str, dict] = {
     "one_gene": {},
     "screen2": _screen(2),
-    "screen4": _screen(4),
     "screen4_explore": _screen(4, explore=0.5),
-    "screen4_gamma10": _screen(4, params={"gamma": 0.1}),
+    "pop10_screen8_explore": {"population_size": 10, **_screen(8, explore=0.3)},
+    "screen4_multivariate": _screen(4, explore=0.5, params={"multivariate": True}),
     "pop10": {"population_size": 10},
     "pop40": {"population_size": 40},
     "aging": {"survival": "aging", "elitism": 0},
 }
-MULTI_FIDELITY = ("one_gene", "screen2", "screen4_explore")
+MULTI_FIDELITY = ("one_gene", "screen4_explore")
 PEERS = ("random", "regularized_evolution", "optuna_tpe", "evodeap_published", "evodeap_mf")
 
 

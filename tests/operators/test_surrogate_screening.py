@@ -198,3 +198,26 @@ def test_a_screened_run_resumes_identically(tmp_path):
     stopped_run(config, tmp_path / "stopped", after=2)
     resume(tmp_path / "stopped", config)
     assert comparable(tmp_path / "stopped") == comparable(tmp_path / "whole")
+
+
+def test_univariate_ratio_is_the_sum_of_one_column_ratios():
+    rng = np.random.default_rng(5)
+    genomes = [genome(float(x), str(c), int(o), seed=i) for i, (x, c, o) in
+               enumerate(zip(rng.random(12), rng.choice(["a", "b", "c"], 12), rng.choice([1, 2, 4, 8], 12)))]
+    values = list(rng.random(12))
+    probe = [genome(0.4, "b", 2), genome(0.9, "c", 8, layers=3)]
+    whole = ParzenRatio(FLAT).fit(genomes, values).score(probe)
+    enc = GenomeEncoding(FLAT)
+    rows = enc.matrix(genomes)[np.argsort(-np.asarray(values), kind="stable")]
+    k = good_count(12, 0.25)
+    from evodeap.operators.surrogate import _log_mixture
+
+    x = enc.matrix(probe)
+    parts = 0.0
+    for d, c in enumerate(enc.categories):
+        cats = np.array([c])
+        args = (0.5, 0.05, 0.2, False)
+        parts = parts + np.where(np.isnan(x[:, d]), 0.0,
+                                 _log_mixture(x[:, [d]], rows[:k, [d]], cats, *args)
+                                 - _log_mixture(x[:, [d]], rows[k:, [d]], cats, *args))
+    assert whole == pytest.approx(parts)
