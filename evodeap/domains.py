@@ -131,6 +131,11 @@ class Choice:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", tuple(self.options))
+        try:  # (type, value) of each option, for a constant-time contains()
+            members = frozenset((type(o), o) for o in self.options)
+        except TypeError:  # an unhashable option: contains() compares one by one
+            members = None
+        object.__setattr__(self, "_members", members)
 
     def validate(self, name: str) -> None:
         if not self.options:
@@ -148,6 +153,11 @@ class Choice:
         return self.options[int(rng.integers(len(self.options)))]
 
     def contains(self, value: Any) -> bool:
+        if self._members is not None:
+            try:
+                return (type(value), value) in self._members
+            except TypeError:  # an unhashable value is none of the (hashable) options
+                return False
         return any(type(value) is type(o) and value == o for o in self.options)
 
     def clip(self, value: Any) -> Any:
