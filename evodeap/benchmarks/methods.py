@@ -50,11 +50,34 @@ def published_config(problem: SuiteProblem, seed: int, **changes: Any) -> Experi
     return dataclasses.replace(config, **changes)
 
 
-def recommended_config(problem: SuiteProblem, seed: int, **changes: Any) -> ExperimentConfig:
+def recommended_config(problem: SuiteProblem, seed: int, multi_fidelity: bool = False,
+                       **changes: Any) -> ExperimentConfig:
     """evodeap's recommended configuration (:func:`evodeap.config.presets.recommended`) on
-    ``problem`` with its budget, with ``changes``."""
+    ``problem`` with its budget — with successive halving over the epochs when
+    ``multi_fidelity`` and the problem has a fidelity — with ``changes``."""
     return recommended(problem.space, problem.budget, fitness=problem.fitness,
-                       fitness_params=dict(problem.fitness_params), seed=int(seed), **changes)
+                       fitness_params=dict(problem.fitness_params), seed=int(seed),
+                       max_fidelity=problem.max_fidelity if multi_fidelity else None, **changes)
+
+
+#: The recommended configuration and its ablations: suite method name -> (multi-fidelity, changes).
+RECOMMENDED_ARMS: dict[str, tuple[bool, dict[str, Any]]] = {
+    "evodeap_recommended": (True, {}),
+    "evodeap_recommended_full_fidelity": (False, {}),
+    "evodeap_recommended_no_screening": (True, {"screening": None}),
+}
+
+
+def _recommended_arm(multi_fidelity: bool, changes: dict[str, Any]) -> Callable[[SuiteProblem, int], list]:
+    def search(problem: SuiteProblem, seed: int) -> list[EvaluationRecord]:
+        return run_config(recommended_config(problem, seed, multi_fidelity, **changes))
+
+    search.__doc__ = f"The recommended configuration (multi-fidelity: {multi_fidelity}) with {changes or 'no change'}."
+    return search
+
+
+for _name, (_mf, _changes) in RECOMMENDED_ARMS.items():
+    METHODS.register(_name)(_recommended_arm(_mf, _changes))
 
 
 #: Generations in a row without a new evaluation (every offspring a copy of a genome evaluated
@@ -124,4 +147,4 @@ for _name in PEERS:
 
 
 __all__ = ["MAX_GENERATIONS", "PEERS", "UNBOUNDED", "evodeap_mf", "evodeap_published", "peer", "published_config",
-           "recommended_config", "run_config"]
+           "RECOMMENDED_ARMS", "recommended_config", "run_config"]
