@@ -181,7 +181,18 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from evodeap.reports.export import export_best
+    from evodeap.studies.study import is_study_directory
 
+    if is_study_directory(args.directory):
+        from evodeap.studies.best import export_study
+
+        for arm, done in export_study(Path(args.directory), epochs=args.epochs, train_on=args.train_on, out=args.out,
+                                      overwrite=args.force):
+            val = done.info["metrics"].get("val", {})
+            print(f"{arm.variant}/seed-{arm.seed}: best genome {done.info['key']}  "
+                  + "  ".join(f"val {k} {v:.4f}" for k, v in val.items() if k in ("auc", "f1", "accuracy"))
+                  + f"  {done.model_path}")
+        return 0
     done = export_best(Path(args.directory), epochs=args.epochs, train_on=args.train_on, out=args.out,
                        overwrite=args.force)
     print(f"best genome {done.info['key']} ({done.info['weights']} weights, {done.info['epochs']} epochs)")
@@ -272,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(resume_p)
     resume_p.set_defaults(handler=_cmd_resume)
 
-    export_p = sub.add_parser("export", help="write the best model of a run (best_model.keras + best_model.json)")
+    export_p = sub.add_parser("export", help="write the best model of a run (best_model.keras + best_model.json); "
+                                             "on a study, that of every sub-run")
     export_p.add_argument("directory")
     export_p.add_argument("--epochs", type=int, help="retrain the best genome for N epochs")
     export_p.add_argument("--train-on", choices=("train", "train+val"), default="train",
