@@ -50,8 +50,9 @@ class Export:
     info: dict[str, Any]
 
 
-def best_evaluation(run_dir: str | Path) -> dict[str, Any]:
-    """The row (of :func:`evodeap.results.trials.trials_dataframe`) of the run's best evaluation."""
+def candidates(run_dir: str | Path):
+    """The rows (of :func:`evodeap.results.trials.trials_dataframe`) a best model is chosen from:
+    the ``ok`` evaluations, with multi-fidelity only the full-budget ones."""
     from evodeap.results.trials import trials_dataframe
 
     run_dir = Path(run_dir)
@@ -60,6 +61,13 @@ def best_evaluation(run_dir: str | Path) -> dict[str, Any]:
     fidelity = _config(run_dir).get("multi_fidelity")
     if fidelity and not ok.empty:
         ok = ok[ok["budget"] == fidelity.get("max_budget")]
+    return ok
+
+
+def best_evaluation(run_dir: str | Path) -> dict[str, Any]:
+    """The row (of :func:`evodeap.results.trials.trials_dataframe`) of the run's best evaluation."""
+    run_dir = Path(run_dir)
+    ok = candidates(run_dir)
     if ok.empty:
         raise ExportError(f"{run_dir} has no successful full-budget evaluation to export")
     return ok.loc[ok["fitness"].idxmax()].to_dict()
@@ -263,4 +271,4 @@ def _evaluation(run_dir: Path, generation: int, index: int) -> dict[str, Any]:
     return {"genome": row[0], "fitness": row[1], "metrics": row[2] or "{}"}
 
 
-__all__ = ["Export", "ExportError", "best_evaluation", "export_best", "run_fitness", "split_metrics"]
+__all__ = ["Export", "ExportError", "best_evaluation", "candidates", "export_best", "run_fitness", "split_metrics"]

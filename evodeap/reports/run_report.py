@@ -1,8 +1,11 @@
 """``evodeap report DIR``: tables (CSV + Markdown) and figures (PNG + SVG) from a run's database.
 
 Tables: ``generations``, ``best_per_generation``, ``status_counts``, ``refinements`` (when
-the space was refined), ``evaluations`` (the flattened table of :mod:`evodeap.results.trials`) and
-``genealogy_best`` (:func:`evodeap.results.history.genealogy`). Figures: ``evolution`` (refinement
+the space was refined), ``evaluations`` (the flattened table of :mod:`evodeap.results.trials`),
+``hall_of_fame`` (validation beside test, the fitness's components, the chance level:
+:mod:`evodeap.reports.learning`), ``run_warnings.md`` (when the best model is within noise of
+chance, or the validation split too small to rank models) and ``genealogy_best``
+(:func:`evodeap.results.history.genealogy`). Figures: ``evolution`` (refinement
 generations marked) and ``genealogy_best``.
 
 Every number is read from ``results.sqlite``; nothing is typed in. Outputs go to
@@ -220,6 +223,27 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> list[Pat
         return _write_run_report(run_dir, target)
 
 
+WARNINGS_FILE = "run_warnings.md"
+
+
+def _write_learning(run_dir: Path, out: Path) -> list[Path]:
+    """``tables/hall_of_fame`` and ``tables/run_warnings.md`` (:mod:`evodeap.reports.learning`;
+    an earlier warnings file is removed when there is none)."""
+    from evodeap.files import write_text
+    from evodeap.reports.export import ExportError, best_evaluation
+    from evodeap.reports.learning import hall_of_fame_table, learning_warnings
+
+    written = write_table(hall_of_fame_table(run_dir), out / "tables", "hall_of_fame")
+    try:
+        notes = learning_warnings(best_evaluation(run_dir))
+    except ExportError:  # no successful evaluation: status_counts says so
+        notes = []
+    if notes:
+        return written + [write_text(out, f"tables/{WARNINGS_FILE}", "".join(f"- {n}\n" for n in notes))]
+    (out / "tables" / WARNINGS_FILE).unlink(missing_ok=True)
+    return written
+
+
 def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     gens = generations(run_dir)
     if gens.empty:
@@ -254,6 +278,7 @@ def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     from evodeap.results.trials import trials_dataframe
 
     written += write_table(trials_dataframe(run_dir), tables, "evaluations")
+    written += _write_learning(run_dir, out)
     if not history.population_history(run_dir).empty:
         tree = history.genealogy(run_dir)
         for column in ("parents", "mutated"):

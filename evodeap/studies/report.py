@@ -13,7 +13,9 @@ writes, under ``DIR/tables`` and ``DIR/figures``:
 * ``study_ranking`` — a compact table sorted by mean final best fitness (best first) — the
   ablation table; ``study_warnings`` — when the seeds cannot reach the significance level;
 * ``study_best`` — per variant and seed: the best model's genome, fitness, components and
-  validation and test metrics (:func:`evodeap.studies.best.study_best`);
+  validation and test metrics (:func:`evodeap.studies.best.study_best`); ``study_warnings``
+  also names every sub-run whose best is within noise of chance
+  (:func:`evodeap.reports.learning.learning_warnings`);
 * figures: best-so-far fitness against generations (refinement generations marked),
   against evaluations and against training compute, diversity — step curves of the mean
   over seeds with a bootstrap 95 % band, integer ticks for generations and evaluations; a
@@ -266,10 +268,15 @@ def _write_study_report(directory: Path, out: Path) -> list[Path]:
     written += write_table(comparisons["final_best"], tables, "study_final_best")
     written += write_table(comparisons["auc_best_so_far"], tables, "study_auc")
     written += write_table(ranking_table(comparisons, reference), tables, "study_ranking")
-    written += write_notes(out, WARNINGS_FILE, study_warnings(comparisons))
+    from evodeap.reports.learning import learning_warnings
     from evodeap.studies.best import study_best
 
-    written += write_table(study_best(directory), tables, "study_best")
+    best = study_best(directory)
+    written += write_table(best, tables, "study_best")
+    notes = study_warnings(comparisons)
+    for row in best[best["status"] == "ok"].to_dict("records"):
+        notes += learning_warnings(row, f"{row['variant']}/seed-{row['seed']}: ")
+    written += write_notes(out, WARNINGS_FILE, notes)
     sns.set_theme(style="whitegrid")
     for name, fig in study_figures(directory, comparisons).items():
         written += save_figure(fig, figures, name)
