@@ -4,9 +4,10 @@ Tables: ``generations``, ``best_per_generation``, ``status_counts``, ``refinemen
 the space was refined), ``evaluations`` (the flattened table of :mod:`evodeap.results.trials`),
 ``hall_of_fame`` (validation beside test, the fitness's components, the chance level:
 :mod:`evodeap.reports.learning`), ``run_warnings.md`` (when the best model is within noise of
-chance, or the validation split too small to rank models) and ``genealogy_best``
-(:func:`evodeap.results.history.genealogy`). Figures: ``evolution`` (refinement
-generations marked) and ``genealogy_best``.
+chance, or the validation split too small to rank models), ``importance`` (each gene's
+first-order share of the fitness variance, with the selection-bias caveat:
+:mod:`evodeap.reports.importance`) and ``genealogy_best`` (:func:`evodeap.results.history.genealogy`). Figures: ``evolution`` (refinement
+generations marked), ``importance`` and ``genealogy_best``.
 
 Every number is read from ``results.sqlite``; nothing is typed in. Outputs go to
 ``DIR/tables`` and ``DIR/figures`` (or ``OUT/tables`` and ``OUT/figures`` with
@@ -244,6 +245,22 @@ def _write_learning(run_dir: Path, out: Path) -> list[Path]:
     return written
 
 
+def write_importance(source: Path, out: Path) -> list[Path]:
+    """``tables/importance`` and ``figures/importance`` (:mod:`evodeap.reports.importance`) of a
+    run or study into the output folder ``out``; nothing when fewer than 3 evaluations succeeded
+    or no gene varied."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evodeap.reports.importance import hyperparameter_importance, importance_figure
+
+    importance = hyperparameter_importance(source)
+    if importance.n < 3 or importance.table.empty:
+        return []
+    return write_table(importance.table, out / "tables", "importance") + \
+        save_figure(importance_figure(importance), out / "figures", "importance")
+
+
 def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     gens = generations(run_dir)
     if gens.empty:
@@ -279,6 +296,7 @@ def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
 
     written += write_table(trials_dataframe(run_dir), tables, "evaluations")
     written += _write_learning(run_dir, out)
+    written += write_importance(run_dir, out)
     if not history.population_history(run_dir).empty:
         tree = history.genealogy(run_dir)
         for column in ("parents", "mutated"):

@@ -22,6 +22,8 @@ writes, under ``DIR/tables`` and ``DIR/figures``:
   seed that stopped early holds its last best-so-far value to the end of its arm (the arm's
   curve ends at its longest seed, at the mean of the seeds' final values) — and
   ``final_best``, the forest plot of the arms;
+* ``importance`` (table and figure) — each gene's, and the variant's, first-order share of the
+  fitness variance over every sub-run's evaluations (:mod:`evodeap.reports.importance`);
 * for a factorial study (``FACTORS``), main effects and two-way interactions with CIs
   (:mod:`evodeap.studies.factorial`).
 
@@ -36,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evodeap.reports.run_report import output_folder, save_figure, write_table
+from evodeap.reports.run_report import output_folder, save_figure, write_importance, write_table
 from evodeap.reports.stats import area_under_best_so_far, compare_arms, comparison_warnings
 from evodeap.results.queries import snapshots
 from evodeap.studies.curves import compute_axis, curve_bands, curve_bands_against, study_curves
@@ -277,6 +279,7 @@ def _write_study_report(directory: Path, out: Path) -> list[Path]:
     for row in best[best["status"] == "ok"].to_dict("records"):
         notes += learning_warnings(row, f"{row['variant']}/seed-{row['seed']}: ")
     written += write_notes(out, WARNINGS_FILE, notes)
+    written += write_importance(directory, out)
     sns.set_theme(style="whitegrid")
     for name, fig in study_figures(directory, comparisons).items():
         written += save_figure(fig, figures, name)
