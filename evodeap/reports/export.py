@@ -31,6 +31,7 @@ from typing import Any
 from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
 from evodeap.genome.genome import Genome
 from evodeap.files import BEST_MODEL_FORMAT
+from evodeap.reports.learning import candidates, run_config as _config
 
 MODEL_FILE = "best_model.keras"
 INFO_FILE = "best_model.json"
@@ -50,20 +51,6 @@ class Export:
     info: dict[str, Any]
 
 
-def candidates(run_dir: str | Path):
-    """The rows (of :func:`evodeap.results.trials.trials_dataframe`) a best model is chosen from:
-    the ``ok`` evaluations, with multi-fidelity only the full-budget ones."""
-    from evodeap.results.trials import trials_dataframe
-
-    run_dir = Path(run_dir)
-    flat = trials_dataframe(run_dir)
-    ok = flat[flat["status"] == "ok"] if not flat.empty else flat
-    fidelity = _config(run_dir).get("multi_fidelity")
-    if fidelity and not ok.empty:
-        ok = ok[ok["budget"] == fidelity.get("max_budget")]
-    return ok
-
-
 def best_evaluation(run_dir: str | Path) -> dict[str, Any]:
     """The row (of :func:`evodeap.results.trials.trials_dataframe`) of the run's best evaluation."""
     run_dir = Path(run_dir)
@@ -71,15 +58,6 @@ def best_evaluation(run_dir: str | Path) -> dict[str, Any]:
     if ok.empty:
         raise ExportError(f"{run_dir} has no successful full-budget evaluation to export")
     return ok.loc[ok["fitness"].idxmax()].to_dict()
-
-
-def _config(run_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((run_dir / "config.json").read_text())
-    except FileNotFoundError:
-        raise RunDirectoryError(f"{run_dir / 'config.json'} is missing: is {run_dir} a run directory?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirectoryError(f"{run_dir / 'config.json'} is corrupt: {exc}") from None
 
 
 def run_fitness(run_dir: str | Path) -> Any:

@@ -17,13 +17,41 @@ was recorded) gets the table without those columns and no warning.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from evodeap.fitness.chance import RANKING_RESOLUTION, Z, chance_verdict
-from evodeap.reports.export import candidates
+from evodeap.errors import RunDirectoryError
 
-__all__ = ["hall_of_fame_table", "learning_warnings"]
+__all__ = ["candidates", "hall_of_fame_table", "learning_warnings", "run_config"]
+
+
+def run_config(run_dir: Path) -> dict[str, Any]:
+    """The run's ``config.json`` as a dict, read without following a link (one line when it is
+    missing, a link or corrupt)."""
+    from evodeap.files import read_bytes
+
+    try:
+        return json.loads(read_bytes(run_dir, "config.json"))
+    except FileNotFoundError:
+        raise RunDirectoryError(f"{run_dir / 'config.json'} is missing: is {run_dir} a run directory?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunDirectoryError(f"{run_dir / 'config.json'} is corrupt: {exc}") from None
+
+
+def candidates(run_dir: str | Path):
+    """The rows (of :func:`evodeap.results.trials.trials_dataframe`) a best model is chosen from:
+    the ``ok`` evaluations, with multi-fidelity only the full-budget ones."""
+    from evodeap.results.trials import trials_dataframe
+
+    run_dir = Path(run_dir)
+    flat = trials_dataframe(run_dir)
+    ok = flat[flat["status"] == "ok"] if not flat.empty else flat
+    fidelity = run_config(run_dir).get("multi_fidelity")
+    if fidelity and not ok.empty:
+        ok = ok[ok["budget"] == fidelity.get("max_budget")]
+    return ok
 
 
 def _chance(row: dict[str, Any]) -> tuple[str, float, float] | None:

@@ -231,14 +231,11 @@ def _write_learning(run_dir: Path, out: Path) -> list[Path]:
     """``tables/hall_of_fame`` and ``tables/run_warnings.md`` (:mod:`evodeap.reports.learning`;
     an earlier warnings file is removed when there is none)."""
     from evodeap.files import write_text
-    from evodeap.reports.export import ExportError, best_evaluation
-    from evodeap.reports.learning import hall_of_fame_table, learning_warnings
+    from evodeap.reports.learning import candidates, hall_of_fame_table, learning_warnings
 
     written = write_table(hall_of_fame_table(run_dir), out / "tables", "hall_of_fame")
-    try:
-        notes = learning_warnings(best_evaluation(run_dir))
-    except ExportError:  # no successful evaluation: status_counts says so
-        notes = []
+    ok = candidates(run_dir)  # none: status_counts says so
+    notes = learning_warnings(ok.loc[ok["fitness"].idxmax()].to_dict()) if not ok.empty else []
     if notes:
         return written + [write_text(out, f"tables/{WARNINGS_FILE}", "".join(f"- {n}\n" for n in notes))]
     (out / "tables" / WARNINGS_FILE).unlink(missing_ok=True)
