@@ -11,7 +11,9 @@ run directory's lock when it writes there):
   ``import evodeap.models`` (which registers evodeap's custom loss);
 * ``best_model.json`` — the genome and its key, the evaluation it came from (generation,
   index, seed, fitness, metrics), how the weights were obtained, the epochs trained, the
-  training splits, and the model's metrics on every split (train / val / test).
+  training splits, the model's metrics on every split (train / val / test), and ``data``
+  (:func:`data_record`): the data spec, task and preprocessing that feed the model, which
+  :func:`evodeap.export.load` turns back into an input pipeline.
 
 Options: ``epochs`` retrains for that many epochs instead of the genome's own; ``train_on
 = "train+val"`` retrains on the training and validation splits together and scores on test
@@ -128,6 +130,30 @@ def _weights(run_dir: Path, fitness: Any, genome: Genome, best: dict, epochs: in
                             "retrain_fitness": list(result.fitness)}, bundle
 
 
+def data_record(bundle: Any) -> dict[str, Any]:
+    """What feeds the exported model (``best_model.json``'s ``data``): the task (name, kind,
+    outputs, class names), the model's ``input_shape``, the ``spec`` (a
+    :class:`evodeap.data.DataSpec` as a dict; ``None`` for data given as arrays) and the
+    ``preprocessing`` from raw videos to inputs (:func:`evodeap.data.loader.videos_to_inputs`:
+    keep frames ``0, s, 2s, … < frames``, average ``f × f`` pixel blocks, scale by ``1/255``)."""
+    spec = getattr(bundle, "spec", None)
+    task = bundle.task
+    record: dict[str, Any] = {
+        "task": {"name": task.name, "kind": task.kind, "n_outputs": int(task.n_outputs),
+                 "class_names": list(task.class_names)},
+        "input_shape": [int(n) for n in bundle.input_shape], "spec": spec.to_dict() if spec is not None else None,
+    }
+    if spec is None:
+        record["preprocessing"] = {"function": None, "note": "the arrays given to evodeap.data.from_arrays, as given"}
+    else:
+        record["preprocessing"] = {
+            "function": "evodeap.data.loader.videos_to_inputs", "raw": "uint8 videos (N, T0, 72, 128)",
+            "frames": int(spec.frames), "frame_stride": int(spec.frame_stride), "downsample": int(spec.downsample),
+            "output": "float32 (N, T, H, W, 1) in [0, 1]",
+        }
+    return record
+
+
 def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and value != value)
 
@@ -229,7 +255,7 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
                            "fitness": json.loads(raw["fitness"]), "metrics": json.loads(raw["metrics"])},
             **source, "train_on": list(splits),
             "metrics": split_metrics(fitness, model, bundle, int(genome.hyperparameters.get("batch_size", 32))),
-            "trained_on_val": "val" in splits, "n_params": int(model.count_params()),
+            "trained_on_val": "val" in splits, "n_params": int(model.count_params()), "data": data_record(bundle),
             "keras_version": keras.__version__, "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         with tempfile.TemporaryDirectory(prefix="evodeap-export-") as scratch:
@@ -249,4 +275,4 @@ def _evaluation(run_dir: Path, generation: int, index: int) -> dict[str, Any]:
     return {"genome": row[0], "fitness": row[1], "metrics": row[2] or "{}"}
 
 
-__all__ = ["Export", "ExportError", "best_evaluation", "candidates", "export_best", "run_fitness", "split_metrics"]
+__all__ = ["Export", "ExportError", "best_evaluation", "data_record", "export_best", "run_fitness", "split_metrics"]
