@@ -127,7 +127,8 @@ def save_figure(fig, directory: Path, name: str) -> list[Path]:
     """Save ``fig`` as ``name.png`` and ``name.svg`` in ``directory``, close it, return the paths."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # a figure laid out by its maker (constrained) keeps its layout
+        fig.tight_layout()
     paths = []
     for ext in ("png", "svg"):
         buffer = io.BytesIO()

@@ -212,3 +212,34 @@ def test_a_study_started_from_python_is_finished_from_python(tmp_path, capsys):
     assert main(["resume", str(tmp_path / "s")]) == 2
     assert "started from Python" in capsys.readouterr().err
     assert run_study(study, tmp_path / "s", {"file": None, "overrides": {}}, resume=True)  # complete: skipped
+
+
+def test_the_interaction_grid_shares_one_y_scale_and_no_title_overlaps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["crossover", "mutation", "refinement", "mutation_rate"]
+    levels = {"crossover": ["none", "two_point"], "mutation": ["hyperparameter", "split"],
+              "refinement": ["norefine", "refine"], "mutation_rate": ["constant", "adaptive"]}
+    codes = np.array(list(itertools.product(range(2), repeat=4)) * 2)
+    values = 0.5 + 0.3 * codes[:, 0] + 0.01 * codes[:, 1] - 0.2 * codes[:, 2] * codes[:, 3]
+    point, sums, total = factorial._effects_from(values, codes, names, levels)
+    rows, term_rows = factorial._effect_rows(point, sums, total, {k: [] for k in point}, {t: [] for t in sums}, 0.95)
+    analysis = factorial.FactorialAnalysis(pd.DataFrame(rows), pd.DataFrame(term_rows), [0, 1], float(values.mean()),
+                                           "final_best", levels)
+    figures = factorial.effects_figures(analysis)
+    for name, fig in figures.items():
+        fig.canvas.draw()
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert len({ax.get_ylim() for ax in axes}) == 1, name  # one y-scale
+        renderer = fig.canvas.get_renderer()
+        titles = [ax.title.get_window_extent(renderer) for ax in axes]
+        for i, title in enumerate(titles):
+            for j, ax in enumerate(axes):
+                if i != j:
+                    assert not title.overlaps(ax.get_tightbbox(renderer)), (name, i, j)
+            assert not any(title.overlaps(other) for k, other in enumerate(titles) if k != i), name
+        plt.close(fig)
+    assert len([ax for ax in figures["factorial_interactions"].axes if ax.get_visible()]) == 6
