@@ -51,13 +51,14 @@ Z = 2.0
 RANKING_RESOLUTION = 0.1
 
 
-def constant_scores(kind: str, y_true: Any) -> list[np.ndarray]:
-    """The score arrays of the constant predictors of a split (see the module docstring)."""
+def constant_scores(kind: str, y_true: Any, n_classes: int | None = None) -> list[np.ndarray]:
+    """The score arrays of the constant predictors of a split (see the module docstring);
+    ``n_classes``: the task's classes (multiclass; default: the largest label + 1)."""
     y = np.asarray(y_true)
     n = y.shape[0]
     if kind == "multiclass":
         labels = y.astype(np.int64).ravel()
-        k = int(labels.max()) + 1 if labels.size else 1
+        k = n_classes or (int(labels.max()) + 1 if labels.size else 1)
         return [np.tile(np.eye(k)[c], (n, 1)) for c in range(k)]
     truth = (y > 0.5).astype(float).reshape(n, -1)
     majority = (truth.mean(axis=0) >= 0.5).astype(float)
@@ -70,10 +71,10 @@ def constant_scores(kind: str, y_true: Any) -> list[np.ndarray]:
     return candidates
 
 
-def chance_level(kind: str, metric: str, y_true: Any) -> float:
+def chance_level(kind: str, metric: str, y_true: Any, n_classes: int | None = None) -> float:
     """``c``: the best ``metric`` of a constant predictor on these labels (module docstring)."""
     values = [classification_metrics(kind, y_true, scores).get(metric, float("nan"))
-              for scores in constant_scores(kind, y_true)]
+              for scores in constant_scores(kind, y_true, n_classes)]
     values = [v for v in values if v == v]
     return float(max(values)) if values else float("nan")
 
@@ -94,22 +95,24 @@ def _auc_se(kind: str, y_true: Any) -> float:
     return float(np.mean(ses)) if ses else float("nan")
 
 
-def noise_se(kind: str, metric: str, y_true: Any, level: float | None = None) -> float:
+def noise_se(kind: str, metric: str, y_true: Any, level: float | None = None, n_classes: int | None = None) -> float:
     """``SE`` of ``metric`` for a chance-level model on these labels (module docstring)."""
     if metric == "auc":
         return _auc_se(kind, y_true)
     n = int(np.asarray(y_true).shape[0])
-    c = chance_level(kind, metric, y_true) if level is None else level
+    c = chance_level(kind, metric, y_true, n_classes) if level is None else level
     if n == 0 or c != c:
         return float("nan")
     return math.sqrt(max(c * (1.0 - c), 0.0) / n)
 
 
-def chance_record(kind: str, metric: str, y_true: Any, split: str = "val") -> dict[str, float]:
+def chance_record(kind: str, metric: str, y_true: Any, split: str = "val",
+                  n_classes: int | None = None) -> dict[str, float]:
     """``{"<split>_chance_<metric>": c, "<split>_chance_se_<metric>": SE}``: what the Keras
     fitness adds to every trained model's metrics."""
-    level = chance_level(kind, metric, y_true)
-    return {f"{split}_chance_{metric}": level, f"{split}_chance_se_{metric}": noise_se(kind, metric, y_true, level)}
+    level = chance_level(kind, metric, y_true, n_classes)
+    return {f"{split}_chance_{metric}": level,
+            f"{split}_chance_se_{metric}": noise_se(kind, metric, y_true, level, n_classes)}
 
 
 def chance_verdict(value: float, level: float, se: float, metric: str = "the metric", z: float = Z) -> str | None:
@@ -122,11 +125,12 @@ def chance_verdict(value: float, level: float, se: float, metric: str = "the met
     return None
 
 
-def split_warning(kind: str, metric: str, y_true: Any, split: str = "validation", z: float = Z) -> str | None:
+def split_warning(kind: str, metric: str, y_true: Any, split: str = "validation", z: float = Z,
+                  n_classes: int | None = None) -> str | None:
     """A sentence when the split is too small to rank models by ``metric``
     (``z · SE > RANKING_RESOLUTION``), else ``None``."""
-    level = chance_level(kind, metric, y_true)
-    se = noise_se(kind, metric, y_true, level)
+    level = chance_level(kind, metric, y_true, n_classes)
+    se = noise_se(kind, metric, y_true, level, n_classes)
     if se == se and z * se > RANKING_RESOLUTION:
         n = int(np.asarray(y_true).shape[0])
         return (f"the {split} split has {n} examples: {metric} there is only known to ±{z * se:.3f} ({z:g}·SE at "

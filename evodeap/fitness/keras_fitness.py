@@ -160,7 +160,7 @@ class KerasFitness(KerasSettings):
         from evodeap.fitness.chance import split_warning
 
         bundle = self.bundle()
-        note = split_warning(bundle.task.kind, self.metric, bundle.arrays("val")[1])
+        note = split_warning(bundle.task.kind, self.metric, bundle.arrays("val")[1], n_classes=bundle.task.n_outputs)
         return [note] if note else []
 
     def prepare(self) -> None:

@@ -127,5 +127,6 @@ def chance_terms(settings: KerasSettings, bundle: Any) -> dict[str, float]:
     key = (settings.metric, bundle.task.kind)
     cached = _CHANCE.setdefault(bundle, {})
     if key not in cached:
-        cached[key] = chance_record(bundle.task.kind, settings.metric, bundle.arrays("val")[1])
+        cached[key] = chance_record(bundle.task.kind, settings.metric, bundle.arrays("val")[1],
+                                    n_classes=bundle.task.n_outputs)
     return dict(cached[key])

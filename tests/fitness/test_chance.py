@@ -16,6 +16,9 @@ def test_chance_levels_are_those_of_the_best_constant_predictor():
     assert chance_level("multiclass", "accuracy", multiclass) == pytest.approx(0.6)
     assert chance_level("multiclass", "auc", multiclass) == pytest.approx(0.5)
     assert chance_level("multiclass", "f1", multiclass) == pytest.approx(2 * 0.6 / 1.6 / 3)
+    # a class the split lacks still counts in the macro average (the task's classes)
+    assert chance_level("multiclass", "f1", multiclass, n_classes=4) == pytest.approx(2 * 0.6 / 1.6 / 4)
+    assert chance_level("multiclass", "recall", multiclass, n_classes=4) == pytest.approx(1 / 4)
     binary = np.array([1, 0, 0, 0, 1, 0, 0, 0])  # p = 0.25
     assert chance_level("binary", "accuracy", binary) == pytest.approx(0.75)
     assert chance_level("binary", "f1", binary) == pytest.approx(2 * 0.25 / 1.25)  # all-positive
