@@ -25,7 +25,8 @@ from types import ModuleType
 #: Top-level folders of the repository imported as ``evodeap.<name>``.
 MOUNTED = ("operators", "models")
 
-#: Old module path -> its home since the layers became folders.
+#: Old module path -> its home since the layers became folders. (``evodeap.export`` left this
+#: table: it is the public export package now, and keeps every name the alias had.)
 MOVED: dict[str, str] = {
     "evodeap.backend": "evodeap.execution.backend",
     "evodeap.executors": "evodeap.execution.executors",
@@ -62,7 +63,6 @@ MOVED: dict[str, str] = {
     "evodeap.report": "evodeap.reports.run_report",
     "evodeap.stats": "evodeap.reports.stats",
     "evodeap.efficiency": "evodeap.reports.efficiency",
-    "evodeap.export": "evodeap.reports.export",
     "evodeap.study": "evodeap.studies.study",
     "evodeap.study_report": "evodeap.studies.report",
     "evodeap.factorial": "evodeap.studies.factorial",

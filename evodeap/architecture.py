@@ -16,7 +16,8 @@ runs against it. Bottom to top:
   plan) · ``engine`` (the genetic algorithm) · ``dashboards`` (TensorBoard, MLflow);
 * ``runs`` (run directories, lifecycle) · ``reports`` · ``studies`` · ``baselines`` (the peers) ·
   ``benchmarks`` (suites of standard problems) · ``paper``;
-* the user-facing tops — ``testing`` (contract suites), ``cli``, ``__main__`` and the
+* the user-facing tops — ``export`` (the exported model: write, load with its input
+  pipeline), ``testing`` (contract suites), ``cli``, ``__main__`` and the
   package's own ``__init__``.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ LAYERS: tuple[str, ...] = (
     "evaluation", "fitness",
     "results", "config", "engine", "dashboards",
     "runs", "reports", "studies", "baselines", "benchmarks", "paper",
-    "testing", "cli", "__main__", "__init__",
+    "export", "testing", "cli", "__main__", "__init__",
 )
 
 

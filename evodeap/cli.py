@@ -35,6 +35,12 @@ def _per_generation(config) -> int:
     return 1 if config.strategy == "fixed" and config.fixed_schedule == "continue" else config.population_size
 
 
+def _warn_before_training(fitness) -> None:
+    """Print the fitness's ``data_warnings()`` (e.g. a validation split too small to rank models)."""
+    for note in getattr(fitness, "data_warnings", lambda: [])():
+        print(f"warning: {note}", file=sys.stderr, flush=True)
+
+
 def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
     from evodeap.engine.progress import summary
 
@@ -72,6 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     config = base_config(namespace).with_overrides(overrides)
     plan = plan_run(config)  # refuse before any work is done: every name and parameter, then the directory
+    _warn_before_training(plan.fitness)
     out = Path(args.out) if args.out else default_run_directory(config.name)
     if not args.out and not args.quiet:
         print(f"run directory: {out}", flush=True)
@@ -93,6 +100,10 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
     progress: list[ConsoleProgress] = []
 
     def start(arm, config):
+        if not progress:
+            from evodeap.config.resolve import plan_run
+
+            _warn_before_training(plan_run(config).fitness)
         if not args.quiet:
             print(f"== {arm.variant} seed {arm.seed} -> {arm.path}", flush=True)
         progress.append(ConsoleProgress(config.generations, _per_generation(config),
@@ -102,8 +113,12 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
     def done(arm, result):
         progress[-1].close()
         if not args.quiet:
+            from evodeap.engine.progress import best_model_lines
+
             best = result.hall_of_fame[0]
             print(f"   best {best.fitness.values[0]:.4f}: {best.describe()}", flush=True)
+            for line in best_model_lines(result):
+                print(f"   {line}", flush=True)
 
     try:
         if resume:
@@ -181,7 +196,18 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from evodeap.reports.export import export_best
+    from evodeap.studies.study import is_study_directory
 
+    if is_study_directory(args.directory):
+        from evodeap.studies.best import export_study
+
+        for arm, done in export_study(Path(args.directory), epochs=args.epochs, train_on=args.train_on, out=args.out,
+                                      overwrite=args.force):
+            val = done.info["metrics"].get("val", {})
+            print(f"{arm.variant}/seed-{arm.seed}: best genome {done.info['key']}  "
+                  + "  ".join(f"val {k} {v:.4f}" for k, v in val.items() if k in ("auc", "f1", "accuracy"))
+                  + f"  {done.model_path}")
+        return 0
     done = export_best(Path(args.directory), epochs=args.epochs, train_on=args.train_on, out=args.out,
                        overwrite=args.force)
     print(f"best genome {done.info['key']} ({done.info['weights']} weights, {done.info['epochs']} epochs)")
@@ -218,7 +244,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     for path in paths:
-        if path.name in ("study_warnings.md", "factorial_warnings.md"):
+        if path.name in ("study_warnings.md", "factorial_warnings.md", "run_warnings.md"):
             for line in path.read_text().splitlines():
                 print(f"warning: {line.lstrip('- ')}")
     return 0
@@ -272,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(resume_p)
     resume_p.set_defaults(handler=_cmd_resume)
 
-    export_p = sub.add_parser("export", help="write the best model of a run (best_model.keras + best_model.json)")
+    export_p = sub.add_parser("export", help="write the best model of a run (best_model.keras + best_model.json); "
+                                             "on a study, that of every sub-run")
     export_p.add_argument("directory")
     export_p.add_argument("--epochs", type=int, help="retrain the best genome for N epochs")
     export_p.add_argument("--train-on", choices=("train", "train+val"), default="train",

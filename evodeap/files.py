@@ -52,8 +52,9 @@ DB_FORMAT = 2
 INDEX_FORMAT = 1
 #: ``runtime.json`` (the Keras backend and device of a run)
 RUNTIME_FORMAT = 1
-#: ``best_model.json`` (what ``evodeap export`` wrote)
-BEST_MODEL_FORMAT = 1
+#: ``best_model.json`` (what ``evodeap export`` wrote; 2: ``data`` — the data spec, task and
+#: preprocessing that feed the model — added)
+BEST_MODEL_FORMAT = 2
 #: the manifest of a stored data set (``evodeap data generate``)
 DATA_SET_FORMAT = 1
 #: a benchmark suite's job result file

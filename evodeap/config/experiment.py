@@ -15,18 +15,17 @@ source that spawned and Ray workers load before their first task (see
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
 from evodeap.plugins import load_file
+from evodeap.results.layout import NAME
 
 #: the one variant of an experiment file without ``VARIANTS``
 BASELINE = "base"
-#: variant names (and so sub-run folder names)
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+#: variant names (and so sub-run folder names) match ``NAME`` (:mod:`evodeap.results.layout`)
 
 
 def load_experiment(path: str | Path) -> dict[str, Any]:

@@ -91,8 +91,28 @@ class ConsoleProgress:
         self.show_bars = False
 
 
+def _described(result: EvolutionResult) -> tuple[list[tuple[str, str]], list[str]]:
+    """:func:`evodeap.fitness.chance.describe_model` of the best's evaluation (none when ``result``
+    does not hold it, e.g. it was evaluated before a resume)."""
+    from evodeap.fitness.chance import describe_model
+
+    key = result.hall_of_fame[0].key()
+    record = next((r for r in reversed(result.evaluations) if r.result.ok and r.genome.key() == key), None)
+    if record is None:
+        return [], []
+    return describe_model(record.result.metrics or {}, record.result.components or {})
+
+
+def best_model_lines(result: EvolutionResult) -> list[str]:
+    """The best's fitness components and validation metric against chance, one line each, then warnings."""
+    rows, warnings = _described(result)
+    return [f"{label}: {value}" for label, value in rows] + [f"warning: {w}" for w in warnings]
+
+
 def summary(result: EvolutionResult, directory: Path | None) -> str:
-    """The closing table: best result and the path of every output."""
+    """The closing table: best result, its fitness components and validation metric against
+    the chance level (:func:`evodeap.fitness.chance.describe_model`, when the evaluation is in
+    ``result``), the path of every output, and a warning when the best is within noise of chance."""
     best = result.hall_of_fame[0]
     evaluated = len(result.evaluations)
     failed = sum(not r.result.ok for r in result.evaluations)
@@ -104,6 +124,8 @@ def summary(result: EvolutionResult, directory: Path | None) -> str:
         ("evaluations", f"{evaluated} ({failed} failed)"),
         ("generations", str(len(result.logbook) - 1)),
     ]
+    lines, warnings = _described(result)
+    rows += lines
     if directory is not None:
         for label, name in (("run directory", ""), ("results database", "results.sqlite"),
                             ("checkpoint", "checkpoint.json"), ("logbook", "logbook.csv"),
@@ -113,4 +135,4 @@ def summary(result: EvolutionResult, directory: Path | None) -> str:
             if path.exists():
                 rows.append((label, str(path)))
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+    return "\n".join([f"{label.ljust(width)}  {value}" for label, value in rows] + [f"warning: {w}" for w in warnings])

@@ -21,6 +21,7 @@
   * :mod:`evodeap.fitness.phases` — the seconds of each phase of an evaluation;
 * :mod:`evodeap.fitness.landscape` — the cheap deterministic stand-in fitness;
 * :mod:`evodeap.fitness.metrics` — accuracy, precision, recall, F1 and ROC AUC in NumPy;
+* :mod:`evodeap.fitness.chance` — a metric's chance level and noise on a split, and what they say;
 * :func:`make_fitness` — build a registered fitness by name with its parameters.
 
 A fitness object says what its values mean (see :class:`evodeap.evaluation.api.Objectives`):

@@ -154,6 +154,15 @@ class KerasFitness(KerasSettings):
             raise ConfigError(f"metric 'label_accuracy' needs a multilabel task, not {bundle.task.kind}")
         return bundle
 
+    def data_warnings(self) -> list[str]:
+        """Sentences to show before training: a validation split too small to rank models by
+        the metric (:func:`evodeap.fitness.chance.split_warning`). Loads the data."""
+        from evodeap.fitness.chance import split_warning
+
+        bundle = self.bundle()
+        note = split_warning(bundle.task.kind, self.metric, bundle.arrays("val")[1], n_classes=bundle.task.n_outputs)
+        return [note] if note else []
+
     def prepare(self) -> None:
         """Load the data now (call in the master to fail fast on a bad data spec)."""
         self.bundle()
@@ -266,6 +275,7 @@ class KerasFitness(KerasSettings):
         if bad_split is not None:
             return EvalResult.failure("nan", f"non-finite predictions on {bad_split}", metrics=metrics,
                                       wall_time=time.perf_counter() - start, **common)
+        metrics.update(scoring.chance_terms(self, bundle))
         costs = training.costs(plan, n_train, batch_size, extra["epochs_total"], trained.seconds)
         terms = scoring.components(self, metrics, scoring.normalised_costs(self, costs))
         weights = None

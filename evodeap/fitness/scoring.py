@@ -11,6 +11,7 @@ model calls (no input pipeline, no traced predict function).
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import keras
@@ -20,7 +21,7 @@ from evodeap.execution.backend import inference_mode
 from evodeap.fitness.keras_settings import DEFAULT_COST_REFERENCES, KerasSettings
 from evodeap.fitness.metrics import classification_metrics
 
-__all__ = ["MAX_SCORING_BATCH", "SCORING_MEMORY_MB", "components", "normalised_costs", "predict", "saturate",
+__all__ = ["MAX_SCORING_BATCH", "SCORING_MEMORY_MB", "chance_terms", "components", "normalised_costs", "predict", "saturate",
            "score_splits", "scoring_batch_size", "validation_score"]
 
 #: Memory a scoring call's activations may take: scoring slices hold up to
@@ -112,3 +113,20 @@ def components(settings: KerasSettings, metrics: dict[str, float],
     if settings.perturbation is None:
         terms.pop("R")
     return terms
+
+
+# chance level and noise of the validation metric, per bundle (its labels never change)
+_CHANCE: "weakref.WeakKeyDictionary[Any, dict[str, float]]" = weakref.WeakKeyDictionary()
+
+
+def chance_terms(settings: KerasSettings, bundle: Any) -> dict[str, float]:
+    """``val_chance_<metric>`` and ``val_chance_se_<metric>`` of the validation split
+    (:func:`evodeap.fitness.chance.chance_record`), computed once per bundle and process."""
+    from evodeap.fitness.chance import chance_record
+
+    key = (settings.metric, bundle.task.kind)
+    cached = _CHANCE.setdefault(bundle, {})
+    if key not in cached:
+        cached[key] = chance_record(bundle.task.kind, settings.metric, bundle.arrays("val")[1],
+                                    n_classes=bundle.task.n_outputs)
+    return dict(cached[key])

@@ -11,7 +11,9 @@ run directory's lock when it writes there):
   ``import evodeap.models`` (which registers evodeap's custom loss);
 * ``best_model.json`` — the genome and its key, the evaluation it came from (generation,
   index, seed, fitness, metrics), how the weights were obtained, the epochs trained, the
-  training splits, and the model's metrics on every split (train / val / test).
+  training splits, the model's metrics on every split (train / val / test), and ``data``
+  (:func:`data_record`): the data spec, task and preprocessing that feed the model, which
+  :func:`evodeap.export.load` turns back into an input pipeline.
 
 Options: ``epochs`` retrains for that many epochs instead of the genome's own; ``train_on
 = "train+val"`` retrains on the training and validation splits together and scores on test
@@ -31,6 +33,7 @@ from typing import Any
 from evodeap.errors import ConfigError, EvodeapError, RunDirectoryError
 from evodeap.genome.genome import Genome
 from evodeap.files import BEST_MODEL_FORMAT
+from evodeap.reports.learning import candidates, run_config as _config
 
 MODEL_FILE = "best_model.keras"
 INFO_FILE = "best_model.json"
@@ -52,26 +55,11 @@ class Export:
 
 def best_evaluation(run_dir: str | Path) -> dict[str, Any]:
     """The row (of :func:`evodeap.results.trials.trials_dataframe`) of the run's best evaluation."""
-    from evodeap.results.trials import trials_dataframe
-
     run_dir = Path(run_dir)
-    flat = trials_dataframe(run_dir)
-    ok = flat[flat["status"] == "ok"] if not flat.empty else flat
-    fidelity = _config(run_dir).get("multi_fidelity")
-    if fidelity and not ok.empty:
-        ok = ok[ok["budget"] == fidelity.get("max_budget")]
+    ok = candidates(run_dir)
     if ok.empty:
         raise ExportError(f"{run_dir} has no successful full-budget evaluation to export")
     return ok.loc[ok["fitness"].idxmax()].to_dict()
-
-
-def _config(run_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((run_dir / "config.json").read_text())
-    except FileNotFoundError:
-        raise RunDirectoryError(f"{run_dir / 'config.json'} is missing: is {run_dir} a run directory?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirectoryError(f"{run_dir / 'config.json'} is corrupt: {exc}") from None
 
 
 def run_fitness(run_dir: str | Path) -> Any:
@@ -140,6 +128,30 @@ def _weights(run_dir: Path, fitness: Any, genome: Genome, best: dict, epochs: in
         raise ExportError(f"retraining the best genome {genome.key()} failed: {result.status} {result.message}")
     return result.weights, {"weights": "retrained", "epochs": int(result.extra.get("epochs_total", 0)),
                             "retrain_fitness": list(result.fitness)}, bundle
+
+
+def data_record(bundle: Any) -> dict[str, Any]:
+    """What feeds the exported model (``best_model.json``'s ``data``): the task (name, kind,
+    outputs, class names), the model's ``input_shape``, the ``spec`` (a
+    :class:`evodeap.data.DataSpec` as a dict; ``None`` for data given as arrays) and the
+    ``preprocessing`` from raw videos to inputs (:func:`evodeap.data.loader.videos_to_inputs`:
+    keep frames ``0, s, 2s, … < frames``, average ``f × f`` pixel blocks, scale by ``1/255``)."""
+    spec = getattr(bundle, "spec", None)
+    task = bundle.task
+    record: dict[str, Any] = {
+        "task": {"name": task.name, "kind": task.kind, "n_outputs": int(task.n_outputs),
+                 "class_names": list(task.class_names)},
+        "input_shape": [int(n) for n in bundle.input_shape], "spec": spec.to_dict() if spec is not None else None,
+    }
+    if spec is None:
+        record["preprocessing"] = {"function": None, "note": "the arrays given to evodeap.data.from_arrays, as given"}
+    else:
+        record["preprocessing"] = {
+            "function": "evodeap.data.loader.videos_to_inputs", "raw": "uint8 videos (N, T0, 72, 128)",
+            "frames": int(spec.frames), "frame_stride": int(spec.frame_stride), "downsample": int(spec.downsample),
+            "output": "float32 (N, T, H, W, 1) in [0, 1]",
+        }
+    return record
 
 
 def _present(value: Any) -> bool:
@@ -243,7 +255,7 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
                            "fitness": json.loads(raw["fitness"]), "metrics": json.loads(raw["metrics"])},
             **source, "train_on": list(splits),
             "metrics": split_metrics(fitness, model, bundle, int(genome.hyperparameters.get("batch_size", 32))),
-            "trained_on_val": "val" in splits, "n_params": int(model.count_params()),
+            "trained_on_val": "val" in splits, "n_params": int(model.count_params()), "data": data_record(bundle),
             "keras_version": keras.__version__, "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         with tempfile.TemporaryDirectory(prefix="evodeap-export-") as scratch:
@@ -263,4 +275,4 @@ def _evaluation(run_dir: Path, generation: int, index: int) -> dict[str, Any]:
     return {"genome": row[0], "fitness": row[1], "metrics": row[2] or "{}"}
 
 
-__all__ = ["Export", "ExportError", "best_evaluation", "export_best", "run_fitness", "split_metrics"]
+__all__ = ["Export", "ExportError", "best_evaluation", "data_record", "export_best", "run_fitness", "split_metrics"]

@@ -1,9 +1,13 @@
 """``evodeap report DIR``: tables (CSV + Markdown) and figures (PNG + SVG) from a run's database.
 
 Tables: ``generations``, ``best_per_generation``, ``status_counts``, ``refinements`` (when
-the space was refined), ``evaluations`` (the flattened table of :mod:`evodeap.results.trials`) and
-``genealogy_best`` (:func:`evodeap.results.history.genealogy`). Figures: ``evolution`` (refinement
-generations marked) and ``genealogy_best``.
+the space was refined), ``evaluations`` (the flattened table of :mod:`evodeap.results.trials`),
+``hall_of_fame`` (validation beside test, the fitness's components, the chance level:
+:mod:`evodeap.reports.learning`), ``run_warnings.md`` (when the best model is within noise of
+chance, or the validation split too small to rank models), ``importance`` (each gene's
+first-order share of the fitness variance, with the selection-bias caveat:
+:mod:`evodeap.reports.importance`) and ``genealogy_best`` (:func:`evodeap.results.history.genealogy`). Figures: ``evolution`` (refinement
+generations marked), ``importance`` and ``genealogy_best``.
 
 Every number is read from ``results.sqlite``; nothing is typed in. Outputs go to
 ``DIR/tables`` and ``DIR/figures`` (or ``OUT/tables`` and ``OUT/figures`` with
@@ -123,7 +127,8 @@ def save_figure(fig, directory: Path, name: str) -> list[Path]:
     """Save ``fig`` as ``name.png`` and ``name.svg`` in ``directory``, close it, return the paths."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # a figure laid out by its maker (constrained) keeps its layout
+        fig.tight_layout()
     paths = []
     for ext in ("png", "svg"):
         buffer = io.BytesIO()
@@ -220,6 +225,40 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> list[Pat
         return _write_run_report(run_dir, target)
 
 
+WARNINGS_FILE = "run_warnings.md"
+
+
+def _write_learning(run_dir: Path, out: Path) -> list[Path]:
+    """``tables/hall_of_fame`` and ``tables/run_warnings.md`` (:mod:`evodeap.reports.learning`;
+    an earlier warnings file is removed when there is none)."""
+    from evodeap.files import write_text
+    from evodeap.reports.learning import candidates, hall_of_fame_table, learning_warnings
+
+    written = write_table(hall_of_fame_table(run_dir), out / "tables", "hall_of_fame")
+    ok = candidates(run_dir)  # none: status_counts says so
+    notes = learning_warnings(ok.loc[ok["fitness"].idxmax()].to_dict()) if not ok.empty else []
+    if notes:
+        return written + [write_text(out, f"tables/{WARNINGS_FILE}", "".join(f"- {n}\n" for n in notes))]
+    (out / "tables" / WARNINGS_FILE).unlink(missing_ok=True)
+    return written
+
+
+def write_importance(source: Path, out: Path) -> list[Path]:
+    """``tables/importance`` and ``figures/importance`` (:mod:`evodeap.reports.importance`) of a
+    run or study into the output folder ``out``; nothing when fewer than 3 evaluations succeeded
+    or no gene varied."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evodeap.reports.importance import hyperparameter_importance, importance_figure
+
+    importance = hyperparameter_importance(source)
+    if importance.n < 3 or importance.table.empty:
+        return []
+    return write_table(importance.table, out / "tables", "importance") + \
+        save_figure(importance_figure(importance), out / "figures", "importance")
+
+
 def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     gens = generations(run_dir)
     if gens.empty:
@@ -254,6 +293,8 @@ def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     from evodeap.results.trials import trials_dataframe
 
     written += write_table(trials_dataframe(run_dir), tables, "evaluations")
+    written += _write_learning(run_dir, out)
+    written += write_importance(run_dir, out)
     if not history.population_history(run_dir).empty:
         tree = history.genealogy(run_dir)
         for column in ("parents", "mutated"):

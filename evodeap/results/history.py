@@ -19,7 +19,9 @@ record that produced it: an ``offspring`` row, or the initial population (genera
 operator ``init``). :func:`genealogy` follows origins back through the parents' keys; since
 a parent was alive in the generation before its child's origin, the walk always ends.
 
-Readers return pandas DataFrames; :func:`plot_genealogy` draws the genealogy of the best
+Readers return pandas DataFrames (:func:`population_history`, :func:`offspring_history`,
+:func:`selection_counts` and :func:`key_share` also accept a study directory and add
+``variant`` and ``seed`` columns); :func:`plot_genealogy` draws the genealogy of the best
 individual.
 """
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from evodeap.genome.genome import Genome
+from evodeap.results.layout import study_aware
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS population (
@@ -132,6 +135,7 @@ POPULATION_COLUMNS = ("generation", "position", "key", "fitness", "birth")
 OFFSPRING_COLUMNS = ("generation", "position", "key", "parents", "crossover", "mutation", "mutated", "fitness")
 
 
+@study_aware
 def population_history(run_dir: str | Path):
     """The living population of every generation: one row per (generation, position) with
     ``key``, ``fitness`` (first objective) and ``birth``."""
@@ -139,6 +143,7 @@ def population_history(run_dir: str | Path):
                           "ORDER BY generation, position", POPULATION_COLUMNS)
 
 
+@study_aware
 def offspring_history(run_dir: str | Path):
     """Every offspring of generations ≥ 1: ``key``, ``parents`` (a list of keys),
     ``crossover``, ``mutation``, ``mutated`` (a list) and ``fitness`` (first objective)."""
@@ -216,6 +221,7 @@ def genealogy(run_dir: str | Path, key: str | None = None):
     return frame.sort_values(["generation", "depth", "key"], kind="stable").reset_index(drop=True)
 
 
+@study_aware
 def selection_counts(run_dir: str | Path):
     """Selection pressure, generation by generation.
 
@@ -246,6 +252,7 @@ def selection_counts(run_dir: str | Path):
     return pd.DataFrame(rows, columns=["generation", "key", "fitness", "rank", "copies", "offspring"])
 
 
+@study_aware
 def key_share(run_dir: str | Path):
     """Per generation: the fittest key alive, the share of the population carrying it, and
     the number of distinct keys. The *takeover time* of a run is the first generation

@@ -2,7 +2,8 @@
 compute, and the private copies that reports read.
 
 Readers get pandas DataFrames (:func:`evaluations`, :func:`generations`,
-:func:`best_per_generation`, :func:`compute_per_generation`). JSON columns hold dicts; the
+:func:`best_per_generation`, :func:`compute_per_generation`); each also accepts a study
+directory and then adds ``variant`` and ``seed`` columns (:func:`evodeap.results.layout.study_aware`). JSON columns hold dicts; the
 DataFrame helpers expand metrics and components into ``metric_<name>`` /
 ``component_<name>`` columns (the naming of :mod:`evodeap.results.columns`). Every reader
 checks the database first (:func:`evodeap.results.schema.check_database`). Inside
@@ -23,6 +24,7 @@ from typing import Any, Iterator
 from evodeap.errors import DamagedFileError, RunDirectoryError
 from evodeap.files import read_bytes, write_bytes
 from evodeap.results.columns import current_names
+from evodeap.results.layout import is_study, study_aware
 from evodeap.results.schema import check_database, database_path
 
 __all__ = ["best_per_generation", "compute_per_generation", "evaluations", "generations", "read_frame", "snapshots"]
@@ -78,6 +80,7 @@ def snapshots() -> Iterator[None]:
             _SNAPSHOTS.reset(token)
 
 
+@study_aware
 def compute_per_generation(path: str | Path):
     """Compute spent per generation, summed from the evaluations table.
 
@@ -104,6 +107,9 @@ def read_frame(path: str | Path, query: str):
     read from its private copy inside :func:`snapshots`; a damaged database is refused in one line."""
     import pandas as pd
 
+    if is_study(path):
+        raise RunDirectoryError(f"{path} is a study directory: read one of its sub-runs, or use a reader that "
+                                f"accepts a study (evaluations, generations, trials_dataframe ...)")
     path = database_path(path)
     if not path.exists() and not path.is_symlink():
         raise RunDirectoryError(f"no results database at {path}")
@@ -147,6 +153,7 @@ def _expand(frame, column: str, prefix: str, path: Any = ""):
     return pd.concat([frame.drop(columns=[column]), expanded], axis=1)
 
 
+@study_aware
 def evaluations(path: str | Path):
     """All evaluations of a run (directory or database path) as a DataFrame.
 
@@ -158,6 +165,7 @@ def evaluations(path: str | Path):
     return _expand(_expand(frame, "metrics", "metric_", path), "components", "component_", path)
 
 
+@study_aware
 def generations(path: str | Path):
     """The logbook rows of a run as a DataFrame (one row per generation, ``generation`` first;
     databases written with the old ``gen`` name read the same)."""
@@ -171,6 +179,7 @@ def generations(path: str | Path):
     return records
 
 
+@study_aware
 def best_per_generation(path: str | Path):
     """The best *ok* evaluation of each generation (first objective), with its genome JSON."""
     frame = evaluations(path)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evodeap.genome.genome import Genome
+from evodeap.results.layout import study_aware
 
 
 def layer_width(gene: Any) -> int | None:
@@ -55,9 +56,13 @@ def genome_columns(genome: Genome) -> dict[str, Any]:
     return {**{f"hp_{name}": value for name, value in genome.hyperparameters.items()}, **structure_summary(genome)}
 
 
+@study_aware
 def trials_dataframe(run_dir: str | Path):
     """Every evaluation of a run directory (or database path) as one flat DataFrame (see the
-    module docstring); ``n_<kind>`` counts are 0 where a genome has no layer of that kind."""
+    module docstring); ``n_<kind>`` counts are 0 where a genome has no layer of that kind.
+
+    On a study directory: every sub-run's rows, with ``variant`` and ``seed`` (the sub-run's)
+    first and the evaluation's own seed as ``eval_seed`` (:mod:`evodeap.results.layout`)."""
     import pandas as pd
 
     from evodeap.results.queries import read_frame

@@ -32,11 +32,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from numbers import Integral, Real
+from numbers import Real
 from pathlib import Path
 from typing import Any, Mapping
 
 from evodeap.results.columns import current_names
+from evodeap.results.layout import check_plan
 from evodeap.errors import DamagedFileError, RunDirectoryError
 from evodeap.files import CHECKPOINT_FORMAT, CONFIG_FORMAT, EXPERIMENT_FORMAT, STUDY_FORMAT
 from evodeap.config.experiment import NAME
@@ -297,13 +298,8 @@ def read_study(data: Any, path: Path | str) -> dict[str, Any]:
     _format_of(data, path, STUDY_FORMAT)
     if "variants" not in data or "seeds" not in data:
         raise _fail(path, "missing variants or seeds")
-    variants, seeds = data["variants"], data["seeds"]
-    if not isinstance(variants, list) or not variants or not all(isinstance(v, str) and NAME.match(v) for v in variants):
-        raise _fail(path, f"'variants' must be a non-empty list of names (letters, digits, '_', '.', '+', '-'), "
-                          f"found {_short(variants)}")
-    if not isinstance(seeds, list) or not seeds or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise _fail(path, f"'seeds' must be a non-empty list of integers >= 0, found {_short(seeds)}")
+    variants = data["variants"]
+    check_plan(variants, data["seeds"], path)
     if "experiment" in data:
         read_experiment(data["experiment"], f"{path} ('experiment')")
     if data.get("reference") is not None and data["reference"] not in variants:

@@ -213,14 +213,16 @@ def effects(directory: str | Path, measure: str = "final_best", **kwargs: Any):
 def effects_figures(analysis: FactorialAnalysis) -> dict[str, Any]:
     """``factorial_main_effects`` (each factor's level means with CIs, the grand mean dashed)
     and ``factorial_interactions`` (each pair of factors: cell means, one line per level of
-    the second factor) as matplotlib Figures."""
+    the second factor; every panel on one y-scale) as matplotlib Figures, laid out so that no
+    title, label or legend overlaps another (constrained layout)."""
     import matplotlib.pyplot as plt
 
     frame = analysis.effects
     names = list(analysis.factors)
     label = analysis.measure.replace("_", " ")
     mu = analysis.grand_mean
-    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.8), sharey=True, squeeze=False,
+                             layout="constrained")
     for ax, name in zip(axes[0], names):
         rows = frame[(frame["term"] == name)]
         x = np.arange(len(rows))
@@ -235,13 +237,18 @@ def effects_figures(analysis: FactorialAnalysis) -> dict[str, Any]:
     pairs = list(itertools.combinations(names, 2))
     columns = min(3, len(pairs)) or 1
     rows_n = max(1, int(np.ceil(len(pairs) / columns)))
-    inter, grid = plt.subplots(rows_n, columns, figsize=(4.4 * columns, 3.6 * rows_n), squeeze=False)
-    for ax, (a, b) in zip(grid.reshape(-1), pairs):
+    # one y-scale for every panel (sharey), and a layout that keeps titles, labels and legends apart
+    inter, grid = plt.subplots(rows_n, columns, figsize=(4.6 * columns, 3.8 * rows_n), squeeze=False, sharey=True,
+                               layout="constrained")
+    for i, (ax, (a, b)) in enumerate(zip(grid.reshape(-1), pairs)):
         cells = frame[frame["term"] == f"{a}×{b}"]
         for level_b in analysis.factors[b]:
             chosen = cells[cells["level"].str.endswith(f"×{level_b}")]
             ax.plot([lv.split("×")[0] for lv in chosen["level"]], chosen["mean"], marker="o", label=f"{b}={level_b}")
-        ax.set(xlabel=a, ylabel=f"mean {label}", title=f"{a} × {b}")
+        ax.set(xlabel=a, title=f"{a} × {b}")
+        if i % columns == 0:
+            ax.set_ylabel(f"mean {label}")
+        ax.tick_params(axis="y", labelleft=True)
         ax.legend(fontsize="x-small")
     for ax in grid.reshape(-1)[len(pairs):]:
         ax.set_visible(False)

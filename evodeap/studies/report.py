@@ -12,9 +12,18 @@ writes, under ``DIR/tables`` and ``DIR/figures``:
   p each test can reach with this many seeds;
 * ``study_ranking`` — a compact table sorted by mean final best fitness (best first) — the
   ablation table; ``study_warnings`` — when the seeds cannot reach the significance level;
+* ``study_best`` — per variant and seed: the best model's genome, fitness, components and
+  validation and test metrics (:func:`evodeap.studies.best.study_best`); ``study_warnings``
+  also names every sub-run whose best is within noise of chance
+  (:func:`evodeap.reports.learning.learning_warnings`);
 * figures: best-so-far fitness against generations (refinement generations marked),
-  against evaluations and against training compute, diversity — mean over seeds with a
-  bootstrap 95 % band — and ``final_best``, the forest plot of the arms;
+  against evaluations and against training compute, diversity — step curves of the mean
+  over seeds with a bootstrap 95 % band, integer ticks for generations and evaluations; a
+  seed that stopped early holds its last best-so-far value to the end of its arm (the arm's
+  curve ends at its longest seed, at the mean of the seeds' final values) — and
+  ``final_best``, the forest plot of the arms;
+* ``importance`` (table and figure) — each gene's, and the variant's, first-order share of the
+  fitness variance over every sub-run's evaluations (:mod:`evodeap.reports.importance`);
 * for a factorial study (``FACTORS``), main effects and two-way interactions with CIs
   (:mod:`evodeap.studies.factorial`).
 
@@ -29,36 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-from evodeap.reports.run_report import output_folder, save_figure, write_table
-from evodeap.reports.stats import area_under_best_so_far, best_so_far, bootstrap_ci, compare_arms, comparison_warnings
-from evodeap.results.queries import evaluations, generations, snapshots
+from evodeap.reports.run_report import output_folder, save_figure, write_importance, write_table
+from evodeap.reports.stats import area_under_best_so_far, compare_arms, comparison_warnings
+from evodeap.results.queries import snapshots
+from evodeap.studies.curves import compute_axis, curve_bands, curve_bands_against, study_curves
 from evodeap.studies.study import arms, read_study
-
-
-def study_curves(directory: str | Path):
-    """One row per (variant, seed, generation): best, best_so_far, mean, diversity, nevals,
-    failures, and the compute spent so far: ``evaluations`` (cumulative), ``epochs_total``
-    and ``train_flops_total`` (from the logbook; ``nan`` for runs that did not record them)."""
-    import pandas as pd
-
-    frames = []
-    for arm in arms(directory):
-        if not (arm.path / "results.sqlite").exists():
-            continue
-        gens = generations(arm.path)
-        if gens.empty:
-            continue
-        frames.append(pd.DataFrame({
-            "variant": arm.variant, "seed": arm.seed, "generation": gens["generation"].astype(int),
-            "best": gens["best"], "best_so_far": best_so_far(gens["best"]), "mean": gens["mean"],
-            "diversity": gens["diversity"], "nevals": gens["nevals"], "failures": gens["failures"],
-            "evaluations": gens["nevals"].cumsum(),
-            **{name: gens[name] if name in gens else float("nan") for name in ("epochs_total", "train_flops_total")},
-        }))
-    if not frames:
-        return pd.DataFrame(columns=["variant", "seed", "generation", "best", "best_so_far", "mean", "diversity",
-                                     "nevals", "failures", "evaluations", "epochs_total", "train_flops_total"])
-    return pd.concat(frames, ignore_index=True)
 
 
 def study_summary(directory: str | Path):
@@ -171,19 +155,13 @@ def refinement_generations_of(directory: str | Path) -> dict[int, list[str]]:
     return dict(sorted(marks.items()))
 
 
-def compute_axis(curves) -> tuple[str, str]:
-    """The column and label of training compute: FLOPs when the runs counted them, else epochs."""
-    if "train_flops_total" in curves and (curves["train_flops_total"].fillna(0) > 0).any():
-        return "train_flops_total", "training compute (estimated FLOPs)"
-    return "epochs_total", "training compute (epochs trained)"
-
-
 def study_figures(directory: str | Path, comparisons: dict | None = None) -> dict:
     """The study's figures as matplotlib Figures, by name: ``best_so_far`` (against
     generations, refinement generations marked), ``best_so_far_vs_evaluations``,
     ``best_so_far_vs_compute``, ``diversity`` and ``final_best`` (the forest plot)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
 
     info = read_study(directory)
     reference = info.get("reference", info["variants"][0])
@@ -204,13 +182,18 @@ def study_figures(directory: str | Path, comparisons: dict | None = None) -> dic
     figures = {}
     for name, x, xlabel, column, label in panels:
         fig, ax = plt.subplots(figsize=(12, 7) if many else (8, 5))
-        bands = curve_bands(curves, column) if x == "generation" else curve_bands_against(curves, x, column)
+        carry = column == "best_so_far"  # a stopped seed keeps its best; its diversity is not carried
+        bands = curve_bands(curves, column, carry=carry) if x == "generation" else \
+            curve_bands_against(curves, x, column)
         for variant in info["variants"]:
             band = bands[bands["variant"] == variant]
             if band.empty:
                 continue
-            ax.plot(band[x], band["mean"], color=palette[variant], label=variant)
-            ax.fill_between(band[x], band["ci_low"], band["ci_high"], color=palette[variant], alpha=0.2, linewidth=0)
+            ax.step(band[x], band["mean"], where="post", color=palette[variant], label=variant)
+            ax.fill_between(band[x], band["ci_low"], band["ci_high"], step="post", color=palette[variant],
+                            alpha=0.2, linewidth=0)
+        if x in ("generation", "evaluations"):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if x == "generation":
             for i, (generation, refined) in enumerate(refinements.items()):
                 ax.axvline(generation, color="0.4", linestyle=":", linewidth=1.2,
@@ -222,7 +205,15 @@ def study_figures(directory: str | Path, comparisons: dict | None = None) -> dic
             ax.legend(title="variant")
         figures[name] = fig
 
-    final = comparisons["final_best"].sort_values(["mean", "arm"], ascending=[False, True], kind="stable")
+    figures["final_best"] = forest_plot(comparisons["final_best"], reference, seeds, many)
+    return figures
+
+
+def forest_plot(final, reference: str, seeds: int, many: bool = False):
+    """The arms' mean final best fitness with its 95 % bootstrap CI, best first, the reference in red."""
+    import matplotlib.pyplot as plt
+
+    final = final.sort_values(["mean", "arm"], ascending=[False, True], kind="stable")
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.28 * len(final) + 1.5)))
     is_reference = (final["arm"] == reference).to_numpy()
     positions = np.arange(len(final))
@@ -235,8 +226,7 @@ def study_figures(directory: str | Path, comparisons: dict | None = None) -> dic
     ax.set(xlabel="final best fitness (mean, 95 % bootstrap CI)", ylabel="arm",
            title=f"final best fitness per arm ({seeds} seeds)")
     ax.legend(fontsize="small")
-    figures["final_best"] = fig
-    return figures
+    return fig
 
 
 def write_study_report(directory: str | Path, out: str | Path | None = None) -> list[Path]:
@@ -287,76 +277,22 @@ def _write_study_report(directory: Path, out: Path) -> list[Path]:
     written += write_table(comparisons["final_best"], tables, "study_final_best")
     written += write_table(comparisons["auc_best_so_far"], tables, "study_auc")
     written += write_table(ranking_table(comparisons, reference), tables, "study_ranking")
-    written += write_notes(out, WARNINGS_FILE, study_warnings(comparisons))
+    from evodeap.reports.learning import learning_warnings
+    from evodeap.studies.best import study_best
+
+    best = study_best(directory)
+    written += write_table(best, tables, "study_best")
+    notes = study_warnings(comparisons)
+    for row in best[best["status"] == "ok"].to_dict("records"):
+        notes += learning_warnings(row, f"{row['variant']}/seed-{row['seed']}: ")
+    written += write_notes(out, WARNINGS_FILE, notes)
+    written += write_importance(directory, out)
     sns.set_theme(style="whitegrid")
     for name, fig in study_figures(directory, comparisons).items():
         written += save_figure(fig, figures, name)
     return written
 
 
-def curve_bands(curves, column: str, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0):
-    """Per (variant, generation): the mean of ``column`` over seeds and its bootstrap CI.
-
-    The band is :func:`evodeap.reports.stats.bootstrap_ci` of the per-seed values (percentile
-    bootstrap, ``n_resamples`` resamples, fixed ``seed``), the same interval as the tables use.
-    """
-    import numpy as np
-    import pandas as pd
-
-    rows = []
-    for (variant, generation), group in curves.groupby(["variant", "generation"], sort=False):
-        values = group[column].to_numpy(dtype=float)
-        low, high = bootstrap_ci(values, np.mean, confidence, n_resamples=n_resamples, seed=seed)
-        rows.append({"variant": variant, "generation": int(generation), "mean": float(values.mean()),
-                     "ci_low": low, "ci_high": high})
-    frame = pd.DataFrame(rows, columns=["variant", "generation", "mean", "ci_low", "ci_high"])
-    return frame.sort_values(["variant", "generation"], kind="stable").reset_index(drop=True)
-
-
-def curve_bands_against(curves, x: str, column: str, points: int = 40, confidence: float = 0.95,
-                        n_resamples: int = 2000, seed: int = 0):
-    """Per (variant, point of ``x``): the mean over seeds of ``column`` and its bootstrap CI.
-
-    Each seed's curve is a step function of ``x`` (e.g. cumulative evaluations): at grid
-    value ``g`` it holds its last value with ``x ≤ g``. The grid has ``points`` values from
-    the largest first ``x`` to the smallest last ``x`` over the variant's seeds, so every seed
-    has a value at every point.
-    """
-    import numpy as np
-    import pandas as pd
-
-    rows = []
-    for variant, group in curves.dropna(subset=[x]).groupby("variant", sort=False):
-        per_seed = [g.sort_values(x) for _, g in group.groupby("seed")]
-        start = max(float(g[x].iloc[0]) for g in per_seed)
-        stop = min(float(g[x].iloc[-1]) for g in per_seed)
-        if stop < start:
-            continue
-        grid = np.unique(np.linspace(start, stop, points))
-        stepped = np.array([g[column].to_numpy(dtype=float)[np.searchsorted(g[x].to_numpy(dtype=float), grid,
-                                                                              side="right") - 1]
-                            for g in per_seed])
-        for i, value in enumerate(grid):
-            low, high = bootstrap_ci(stepped[:, i], np.mean, confidence, n_resamples=n_resamples, seed=seed)
-            rows.append({"variant": variant, x: float(value), "mean": float(stepped[:, i].mean()),
-                         "ci_low": low, "ci_high": high})
-    return pd.DataFrame(rows, columns=["variant", x, "mean", "ci_low", "ci_high"])
-
-
-def evaluations_of(directory: str | Path):
-    """All evaluations of a study, with ``variant`` and ``seed`` columns."""
-    import pandas as pd
-
-    frames = []
-    for arm in arms(directory):
-        if (arm.path / "results.sqlite").exists():
-            frame = evaluations(arm.path)
-            frame.insert(0, "seed", arm.seed)
-            frame.insert(0, "variant", arm.variant)
-            frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-__all__ = ["compare_study", "compute_axis", "curve_bands", "curve_bands_against", "evaluations_of", "ranking_table",
+__all__ = ["compare_study", "compute_axis", "curve_bands", "curve_bands_against", "ranking_table",
            "refinement_generations_of", "study_curves", "study_figures", "study_summary", "study_warnings",
            "write_study_report"]

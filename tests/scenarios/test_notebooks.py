@@ -94,16 +94,32 @@ def test_study_notebook_analyses_a_given_study(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_run_analysis_notebook_reads_a_run_and_its_export_twice(tmp_path, monkeypatch):
+    import shutil
+
     out = tmp_path / "run"
     text, images = outputs(execute("run_analysis.ipynb", tmp_path, out, monkeypatch))
     assert images >= 3  # best-so-far and diversity; history and genealogy; genes against fitness
     info = json.loads((out / "best_model.json").read_text())
-    assert f"Test accuracy of the exported model: {info['metrics']['test']['accuracy']:.4f}" in text
+    assert info["data"]["task"]["kind"] == "binary"  # the notebook's task: its headline is AUC, not accuracy
+    headline = (f"Headline (auc, binary task) of the exported model: validation {info['metrics']['val']['auc']:.4f}, "
+                f"test {info['metrics']['test']['auc']:.4f} (chance level 0.5000)")
+    assert headline in text and "val_auc" in text and "test_auc" in text and "chance_2se" in text
     assert "ancestors" in text and (out / "best_model.keras").is_file()
     exported = (out / "best_model.keras").stat().st_mtime_ns
     again, _ = outputs(execute("run_analysis.ipynb", tmp_path, out, monkeypatch))
     assert (out / "best_model.keras").stat().st_mtime_ns == exported
-    assert f"Test accuracy of the exported model: {info['metrics']['test']['accuracy']:.4f}" in again
+    assert headline in again
+
+    # a run named to the notebook is only read: byte for byte unchanged, though it has no export yet
+    copy = tmp_path / "named"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("best_model.*"))
+    before = {p.relative_to(copy): p.read_bytes() for p in sorted(copy.rglob("*")) if p.is_file()}
+    listed = sorted(p.relative_to(copy) for p in copy.rglob("*"))
+    read, _ = outputs(execute("run_analysis.ipynb", tmp_path, tmp_path / "unused", monkeypatch,
+                              EVODEAP_NOTEBOOK_RUN=str(copy)))
+    assert f"best genome {info['key']}" in read and "Headline (auc, binary task)" in read
+    after = {p.relative_to(copy): p.read_bytes() for p in sorted(copy.rglob("*")) if p.is_file()}
+    assert after == before and sorted(p.relative_to(copy) for p in copy.rglob("*")) == listed
 
 
 @pytest.mark.slow

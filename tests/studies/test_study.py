@@ -308,3 +308,68 @@ def test_curve_bands_are_the_bootstrap_ci_of_each_generation():
     assert bands["mean"].tolist() == pytest.approx([0.3, 0.7, 0.2])
     assert tuple(bands.loc[1, ["ci_low", "ci_high"]]) == bootstrap_ci([0.6, 0.6, 0.9], n_resamples=500, seed=4)
     assert tuple(bands.loc[2, ["ci_low", "ci_high"]]) == pytest.approx((0.2, 0.2))
+
+
+def test_run_level_readers_accept_a_study_and_add_variant_and_seed(study):
+    from evodeap.results import history, queries
+    from evodeap.results.trials import trials_dataframe
+
+    _, out = study
+    flat = trials_dataframe(out)
+    assert list(flat.columns[:2]) == ["variant", "seed"] and "eval_seed" in flat.columns
+    for variant in ("beta1", "nocx"):
+        for seed in (3, 7):
+            sub = trials_dataframe(out / variant / f"seed-{seed}")
+            part = flat[(flat["variant"] == variant) & (flat["seed"] == seed)]
+            assert part["key"].tolist() == sub["key"].tolist()
+            assert part["eval_seed"].tolist() == sub["seed"].tolist()
+            assert part["fitness"].tolist() == pytest.approx(sub["fitness"].tolist())
+    for reader in (queries.evaluations, queries.generations, queries.best_per_generation,
+                   queries.compute_per_generation, history.population_history, history.key_share):
+        frame = reader(out)
+        assert list(frame.columns[:2]) == ["variant", "seed"], reader.__name__
+        assert set(zip(frame["variant"], frame["seed"])) == {("beta1", 3), ("beta1", 7), ("nocx", 3), ("nocx", 7)}
+        assert len(frame) == sum(len(reader(out / v / f"seed-{s}")) for v in ("beta1", "nocx") for s in (3, 7))
+    with pytest.raises(RunDirectoryError, match="is a study directory"):
+        queries.read_frame(out, "SELECT 1")
+
+
+def test_a_study_without_started_sub_runs_is_refused_by_the_readers(tmp_path):
+    from evodeap.results.trials import trials_dataframe
+
+    (tmp_path / "study.json").write_text(json.dumps({"format": 2, "variants": ["a"], "seeds": [0]}))
+    with pytest.raises(RunDirectoryError, match="no sub-run of the study"):
+        trials_dataframe(tmp_path)
+    (tmp_path / "study.json").write_text(json.dumps({"format": 2, "variants": ["../x"], "seeds": [0]}))
+    with pytest.raises(RunDirectoryError, match="'variants' must be a non-empty list of names"):
+        trials_dataframe(tmp_path)
+
+
+def test_study_best_lists_each_sub_runs_best_genome_and_metrics(study, tmp_path):
+    from evodeap.studies.best import study_best
+
+    _, original = study
+    out = tmp_path / "copy"
+    shutil.copytree(original, out)
+    best = study_best(out)
+    assert [(r.variant, r.seed) for r in best.itertuples()] == [("beta1", 3), ("beta1", 7), ("nocx", 3), ("nocx", 7)]
+    for row in best.to_dict("records"):
+        evals = evaluations(out / row["variant"] / f"seed-{row['seed']}")
+        top = evals[evals["status"] == "ok"].sort_values("fitness", ascending=False).iloc[0]
+        assert row["status"] == "ok" and row["fitness"] == pytest.approx(top["fitness"])
+        assert row["key"] == top["key"] and row["metric_val_score"] == pytest.approx(top["metric_val_score"])
+        assert row["structure"] and any(c.startswith("hp_") for c in best.columns)
+    assert main(["report", str(out)]) == 0
+    table = pd.read_csv(out / "tables" / "study_best.csv")
+    assert table["fitness"].tolist() == pytest.approx(best["fitness"].tolist())
+    shutil.rmtree(out / "nocx" / "seed-7")
+    assert study_best(out).iloc[-1]["status"] == "not started"
+
+
+def test_export_of_a_study_of_a_non_keras_fitness_is_one_line(study, tmp_path, capsys):
+    _, original = study
+    out = tmp_path / "copy"
+    shutil.copytree(original, out)
+    assert main(["export", str(out)]) == 2
+    assert "export trains a Keras model" in capsys.readouterr().err
+    assert not list(out.rglob("best_model.*"))

@@ -100,10 +100,54 @@ def test_curves_against_evaluations_step_and_share_a_grid():
         "variant": "a", "seed": [0, 0, 0, 1, 1],
         "evaluations": [4, 8, 12, 5, 10], "best_so_far": [0.1, 0.3, 0.6, 0.2, 0.4],
     })
-    bands = curve_bands_against(curves, "evaluations", "best_so_far", points=3)
-    assert bands["evaluations"].tolist() == [5.0, 7.5, 10.0]
-    # seed 0 at 5, 7.5, 10 holds 0.1, 0.1, 0.3; seed 1 holds 0.2, 0.2, 0.4
-    assert bands["mean"].tolist() == pytest.approx([0.15, 0.15, 0.35])
+    bands = curve_bands_against(curves, "evaluations", "best_so_far")
+    assert bands["evaluations"].tolist() == [5.0, 8.0, 10.0, 12.0]  # every step, to the longest seed
+    # seed 0 at 5, 8, 10, 12 holds 0.1, 0.3, 0.3, 0.6; seed 1 holds 0.2, 0.2, 0.4 and keeps 0.4
+    assert bands["mean"].tolist() == pytest.approx([0.15, 0.25, 0.35, 0.5])
+    assert curve_bands_against(curves, "evaluations", "best_so_far", points=2)["evaluations"].tolist() == [5.0, 12.0]
+
+
+def test_curves_of_seeds_of_different_lengths_end_at_the_longest_with_the_mean_of_the_finals():
+    """Seed 0 ran 4 generations, seed 1 only 2: the arm ends at generation 4 (and at seed 0's
+    last evaluation count), and its last value is the mean of both seeds' finals, not seed 0's."""
+    from evodeap.studies.curves import curve_bands
+
+    curves = pd.DataFrame({
+        "variant": "a", "seed": [0] * 5 + [1] * 3, "generation": [0, 1, 2, 3, 4, 0, 1, 2],
+        "evaluations": [6, 12, 18, 24, 30, 6, 12, 18], "epochs_total": [6, 12, 18, 24, 30, 6, 12, 18.0],
+        "best_so_far": [0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.8, 0.9],
+    })
+    finals = [0.4, 0.9]
+    for x in ("evaluations", "epochs_total"):
+        bands = curve_bands_against(curves, x, "best_so_far")
+        assert bands[x].max() == 30 and bands["mean"].iloc[-1] == pytest.approx(np.mean(finals))
+        assert bands[x].is_monotonic_increasing
+    by_generation = curve_bands(curves, "best_so_far")
+    assert by_generation["generation"].tolist() == [0, 1, 2, 3, 4]
+    assert by_generation["mean"].iloc[-1] == pytest.approx(np.mean(finals))
+    assert by_generation["mean"].tolist() == pytest.approx([0.3, 0.5, 0.6, 0.625, 0.65])
+    median = np.median(finals)
+    assert by_generation["mean"].iloc[-1] == pytest.approx(median)  # two seeds: mean = median
+    cut = curve_bands(curves, "best_so_far", carry=False)
+    assert cut["mean"].iloc[-1] == pytest.approx(0.4)  # without carrying, the short seed drops out
+
+
+def test_study_figures_are_step_curves_with_integer_generation_ticks(study):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    figures = study_figures(study)
+    for name in ("best_so_far", "best_so_far_vs_evaluations", "diversity"):
+        ax = figures[name].axes[0]
+        assert isinstance(ax.xaxis.get_major_locator(), MaxNLocator), name
+        assert all(float(t).is_integer() for t in ax.get_xticks()), name
+        drawn = [line for line in ax.lines if line.get_linestyle() != ":"]
+        assert drawn and all(line.get_drawstyle() == "steps-post" for line in drawn), name
+    for fig in figures.values():
+        plt.close(fig)
 
 
 def test_study_curves_carry_compute(study):
@@ -168,3 +212,34 @@ def test_a_study_started_from_python_is_finished_from_python(tmp_path, capsys):
     assert main(["resume", str(tmp_path / "s")]) == 2
     assert "started from Python" in capsys.readouterr().err
     assert run_study(study, tmp_path / "s", {"file": None, "overrides": {}}, resume=True)  # complete: skipped
+
+
+def test_the_interaction_grid_shares_one_y_scale_and_no_title_overlaps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["crossover", "mutation", "refinement", "mutation_rate"]
+    levels = {"crossover": ["none", "two_point"], "mutation": ["hyperparameter", "split"],
+              "refinement": ["norefine", "refine"], "mutation_rate": ["constant", "adaptive"]}
+    codes = np.array(list(itertools.product(range(2), repeat=4)) * 2)
+    values = 0.5 + 0.3 * codes[:, 0] + 0.01 * codes[:, 1] - 0.2 * codes[:, 2] * codes[:, 3]
+    point, sums, total = factorial._effects_from(values, codes, names, levels)
+    rows, term_rows = factorial._effect_rows(point, sums, total, {k: [] for k in point}, {t: [] for t in sums}, 0.95)
+    analysis = factorial.FactorialAnalysis(pd.DataFrame(rows), pd.DataFrame(term_rows), [0, 1], float(values.mean()),
+                                           "final_best", levels)
+    figures = factorial.effects_figures(analysis)
+    for name, fig in figures.items():
+        fig.canvas.draw()
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert len({ax.get_ylim() for ax in axes}) == 1, name  # one y-scale
+        renderer = fig.canvas.get_renderer()
+        titles = [ax.title.get_window_extent(renderer) for ax in axes]
+        for i, title in enumerate(titles):
+            for j, ax in enumerate(axes):
+                if i != j:
+                    assert not title.overlaps(ax.get_tightbbox(renderer)), (name, i, j)
+            assert not any(title.overlaps(other) for k, other in enumerate(titles) if k != i), name
+        plt.close(fig)
+    assert len([ax for ax in figures["factorial_interactions"].axes if ax.get_visible()]) == 6
