@@ -1,7 +1,8 @@
 """The ``evodeap`` command line (also ``python -m evodeap``).
 
     evodeap run EXPERIMENT.py [--preset NAME] [--set key=value ...] [--out DIR] [--seed N]
-                              [--executor serial|process|ray] [--workers N] [--quiet | --verbose]
+                              [--executor serial|process|ray] [--workers N] [--suite NAME ...]
+                              [--quiet | --verbose]
     evodeap resume DIR [--experiment FILE] [--force] [--retrain-lost-weights] [--set generations=N] [--force-backend]
     evodeap export DIR [--epochs N] [--train-on train|train+val] [--out DIR] [--force]
     evodeap report DIR [--out OUT]
@@ -57,20 +58,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evodeap.config.resolve import plan_run
     from evodeap.runs.lifecycle import run
     from evodeap.runs.rundir import default_run_directory
-    from evodeap.config.experiment import base_config, is_study, preset_overrides
+    from evodeap.config.experiment import apply_study_preset, base_config, is_study, preset_overrides, suite_spec
 
     namespace = load_experiment(args.experiment)
     preset = preset_overrides(namespace, args.preset)
     preset_seeds = preset.pop("seeds", None)  # a preset may name a study's seeds (e.g. evidence)
+    namespace = apply_study_preset(namespace, preset)  # ... and its suite and variants
     if preset_seeds is not None and not is_study(namespace):
         raise ConfigError(f"preset {args.preset or namespace.get('DEFAULT_PRESET')!r} names seeds, "
                           f"which only a study (an experiment with VARIANTS or SEEDS) has")
     overrides = {**preset, **parse_assignments(args.set or [])}
-    for flag in ("executor", "workers"):
+    suite = args.suite or suite_spec(namespace)
+    for flag in ("executor",) if suite else ("executor", "workers"):  # a suite's workers: its job processes
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
     path = Path(args.experiment).resolve()
     experiment = {"file": str(path), "overrides": overrides, "sources": describe_sources(path, namespace)}
+    if suite:
+        return _run_suite_study(namespace, suite, experiment, args,
+                                seeds=args.seed if args.seed is not None else preset_seeds)
     if is_study(namespace):
         return _run_study(namespace, Path(args.out) if args.out else None, experiment, args,
                           seeds=args.seed if args.seed is not None else preset_seeds)
@@ -148,6 +154,34 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
     return 0
 
 
+def _suite_progress(args: argparse.Namespace, total: int):
+    import time
+
+    start, done = time.time(), []
+
+    def finished(path: str) -> None:
+        done.append(path)
+        if not args.quiet:
+            print(f"[{time.time() - start:6.0f} s] {len(done)}/{total} jobs: {path}", flush=True)
+
+    return finished
+
+
+def _run_suite_study(namespace, suite: list[str], experiment: dict, args: argparse.Namespace,
+                     seeds: int | list[int] | None) -> int:
+    from evodeap.benchmarks.suite_study import plan_suite_study, run_suite_study
+
+    if not args.out:
+        raise ConfigError("a suite study needs --out DIR (its job files go there)")
+    plan = plan_suite_study(namespace, experiment["overrides"], seeds, suite)  # refused before anything is written
+    total = len(plan.problems) * len(plan.variants) * len(plan.seeds)
+    results = run_suite_study(namespace, args.out, experiment, plan=plan, workers=args.workers,
+                              on_done=_suite_progress(args, total))
+    print(f"suite study directory: {args.out} ({len(results)} jobs: {len(plan.variants)} variants × "
+          f"{len(plan.problems)} problems × {len(plan.seeds)} seeds); compare them with: evodeap report {args.out}")
+    return 0
+
+
 def _announce(path: Path) -> None:
     print(f"resume executes the experiment file {path}", flush=True)
 
@@ -159,10 +193,21 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
     from evodeap.config.overrides import parse_assignments
     from evodeap.runs.extension import check_extendable
+    from evodeap.benchmarks.suite_study import is_suite_study_directory, read_suite_study, resume_suite_study
 
     out = Path(args.directory)
     extend = parse_assignments(args.set or [])
     check_extendable(extend)
+    if is_suite_study_directory(out):
+        if extend or args.retrain_lost_weights:
+            raise ConfigError("a suite study's jobs run to their budget: resume it without --set or "
+                              "--retrain-lost-weights")
+        info = read_suite_study(out)
+        total = len(info["problems"]) * len(info["variants"]) * len(info["seeds"])
+        results = resume_suite_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
+                                     on_done=_suite_progress(args, total))
+        print(f"suite study directory: {out} ({len(results)} jobs); compare them with: evodeap report {out}")
+        return 0
     if is_study_directory(out):
         if args.retrain_lost_weights:
             raise ConfigError("--retrain-lost-weights applies to one run directory; resume the sub-run with it")
@@ -228,7 +273,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from evodeap.errors import RunDirectoryError
 
         raise RunDirectoryError(f"no run directory at {directory}")
-    if not is_study_directory(directory):
+    from evodeap.benchmarks.suite_study import is_suite_study_directory
+
+    if is_suite_study_directory(directory):
+        from evodeap.benchmarks.study_report import write_suite_study_report
+
+        with output_folder(directory, args.out) as target:
+            paths = write_suite_study_report(directory, target)
+    elif not is_study_directory(directory):
         paths = write_report(directory, args.out)
     else:
         from evodeap.paper.report import REPORTS
@@ -269,7 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--seed", type=int)
     run_p.add_argument("--preset", help="a named group of settings from the experiment's PRESETS (e.g. quick, paper)")
     run_p.add_argument("--executor", choices=("serial", "process", "ray"))
-    run_p.add_argument("--workers", type=int)
+    run_p.add_argument("--workers", type=int, help="worker processes (a suite study: jobs at a time; default "
+                                                   "every core)")
+    run_p.add_argument("--suite", nargs="+", metavar="NAME",
+                       help="run the study on a benchmark suite: 'design', 'standard' or problem names "
+                            "(instead of the experiment's SUITE)")
     _add_output_flags(run_p)
     run_p.set_defaults(handler=_cmd_run)
 

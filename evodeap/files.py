@@ -59,6 +59,8 @@ BEST_MODEL_FORMAT = 2
 DATA_SET_FORMAT = 1
 #: a benchmark suite's job result file
 JOB_FORMAT = 1
+#: ``suite_study.json`` (a study's variants run on a benchmark suite)
+SUITE_STUDY_FORMAT = 1
 
 
 TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}\.tmp(?:-journal)?")  # a write's temporary file

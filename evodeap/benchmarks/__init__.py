@@ -7,5 +7,10 @@
 * :mod:`evodeap.benchmarks.suite` — run every job not done yet on every core;
 * :mod:`evodeap.benchmarks.analysis` — normalised-regret curves, mean ranks at budget
   fractions, Friedman tests, critical differences and per-problem paired tests;
-* :mod:`evodeap.benchmarks.report` — the suite's Markdown tables, ``ranks.csv`` and figures.
+* :mod:`evodeap.benchmarks.report` — the suite's Markdown tables, ``ranks.csv`` and figures;
+* :mod:`evodeap.benchmarks.suite_study` — an experiment's variants × a suite's problems × seeds
+  (an experiment file with ``SUITE``), run as suite jobs;
+* :mod:`evodeap.benchmarks.effects` — each variant's effect size against the reference across
+  problems (bootstrap CI over problems, A12 and Wilcoxon with Holm per problem);
+* :mod:`evodeap.benchmarks.study_report` — a suite study's report: effects, ranks, CD diagrams.
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from evodeap.benchmarks import methods as _builtin_methods  # noqa: F401  (fills METHODS)
 from evodeap.benchmarks.jobs import JobResult, job_path, read_job, timed, trace_of, write_job
@@ -17,9 +17,16 @@ from evodeap.benchmarks.problem import METHODS, SuiteProblem
 from evodeap.errors import ConfigError
 
 
-def run_job(problem: SuiteProblem, method: str, seed: int) -> JobResult:
-    """Run ``method`` on ``problem`` with ``seed`` and summarise it as a :class:`JobResult`."""
-    search = METHODS.get(method)
+#: the searches the running :func:`run_suite` was given by name (beside ``METHODS``); forked
+#: workers inherit them, so a search need not be picklable
+_SEARCHES: dict[str, Callable[[SuiteProblem, int], list]] = {}
+
+
+def run_job(problem: SuiteProblem, method: str, seed: int,
+            search: Callable[[SuiteProblem, int], list] | None = None) -> JobResult:
+    """Run ``method`` (``search``, or the method of that name in ``METHODS``) on ``problem``
+    with ``seed`` and summarise it as a :class:`JobResult`."""
+    search = search or METHODS.get(method)
     records, seconds = timed(lambda: search(problem, seed))
     trace, spent = trace_of(records, problem.search_value, problem.score, problem.test)
     return JobResult(problem.name, method, int(seed), float(problem.budget), spent,
@@ -28,7 +35,7 @@ def run_job(problem: SuiteProblem, method: str, seed: int) -> JobResult:
 
 def _job_in_worker(args: tuple[str, SuiteProblem, str, int]) -> str:
     out, problem, method, seed = args
-    return str(write_job(Path(out), run_job(problem, method, seed)))
+    return str(write_job(Path(out), run_job(problem, method, seed, _SEARCHES.get(method))))
 
 
 def _one_thread() -> None:
@@ -43,7 +50,8 @@ def pending_jobs(out: Path, problems: Sequence[SuiteProblem], methods: Sequence[
 
 
 def run_suite(out: str | Path, problems: Sequence[SuiteProblem], methods: Sequence[str], seeds: Iterable[int], *,
-              jobs: int | None = None, on_done: Callable[[str], None] | None = None) -> list[JobResult]:
+              jobs: int | None = None, on_done: Callable[[str], None] | None = None,
+              searches: Mapping[str, Callable[[SuiteProblem, int], list]] | None = None) -> list[JobResult]:
     """Run every job not done yet and return the results of all jobs (done before or now).
 
     Args:
@@ -51,15 +59,29 @@ def run_suite(out: str | Path, problems: Sequence[SuiteProblem], methods: Sequen
         problems, methods, seeds: the suite's grid.
         jobs: processes at a time (default: every core); 1 runs in this process.
         on_done: called with each finished job's file path.
+        searches: ``{name: method(problem, seed) -> records}`` for names not in ``METHODS``
+            (a suite study's variants, :mod:`evodeap.benchmarks.suite_study`).
     """
     seeds = list(seeds)
+    searches = dict(searches or {})
     for method in methods:
-        METHODS.get(method)  # an unknown name is refused before anything runs
+        if method not in searches:
+            METHODS.get(method)  # an unknown name is refused before anything runs
     out = Path(out)
     todo = [(str(out), p, m, s) for p, m, s in pending_jobs(out, problems, methods, seeds)]
     jobs = os.cpu_count() or 1 if jobs is None else jobs
     if jobs < 1:
         raise ConfigError(f"jobs must be >= 1, got {jobs}")
+    _SEARCHES.clear()
+    _SEARCHES.update(searches)
+    try:
+        _run_items(todo, jobs, on_done)
+    finally:
+        _SEARCHES.clear()
+    return [read_job(job_path(out, p.name, m, s)) for p in problems for m in methods for s in seeds]
+
+
+def _run_items(todo: list, jobs: int, on_done: Callable[[str], None] | None) -> None:
     if jobs == 1:
         for item in todo:
             path = _job_in_worker(item)
@@ -70,7 +92,6 @@ def run_suite(out: str | Path, problems: Sequence[SuiteProblem], methods: Sequen
             for path in pool.imap_unordered(_job_in_worker, todo):
                 if on_done:
                     on_done(path)
-    return [read_job(job_path(out, p.name, m, s)) for p in problems for m in methods for s in seeds]
 
 
 __all__ = ["pending_jobs", "run_job", "run_suite"]

@@ -3,7 +3,9 @@
 An experiment file is plain Python that defines ``CONFIG = ExperimentConfig(...)`` and,
 optionally, ``PRESETS`` / ``DEFAULT_PRESET`` (named sets of overrides), ``VARIANTS`` and
 ``SEEDS`` (a study), ``REFERENCE`` (the variant a study compares with), ``FACTORS`` (a
-factorial study's levels) and ``REPORTS`` (extra reports, e.g. ``["paper"]``). This module
+factorial study's levels), ``REPORTS`` (extra reports, e.g. ``["paper"]``) and ``SUITE``
+(a benchmark suite the study runs on instead of ``CONFIG``'s own fitness: ``"design"``,
+``"standard"`` or a list of problem names; :func:`suite_spec`). This module
 loads the file, checks those names, and builds the config one of its runs uses (recorded
 overrides, a study's variant and seed); the CLI, studies and the run lifecycle ask it.
 
@@ -81,7 +83,8 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
     """The overrides of preset ``name`` (or of ``DEFAULT_PRESET``) from the experiment's ``PRESETS``.
 
     A preset of a study may also hold ``"seeds": [...]``, the study's seeds (instead of its
-    ``SEEDS``); ``evodeap run`` takes that key out before the overrides reach the config."""
+    ``SEEDS``), ``"suite"`` and ``"variants"`` (:func:`apply_study_preset`); ``evodeap run``
+    takes those keys out before the overrides reach the config."""
     presets = namespace.get("PRESETS", {})
     if name is None:
         name = namespace.get("DEFAULT_PRESET")
@@ -95,6 +98,42 @@ def preset_overrides(namespace: dict, name: str | None) -> dict:
 
 def is_study(namespace: Mapping[str, Any]) -> bool:
     return "VARIANTS" in namespace or "SEEDS" in namespace
+
+
+def suite_spec(namespace: Mapping[str, Any]) -> list[str] | None:
+    """The file's ``SUITE`` as a list of names (``None``: absent or ``None``, no suite).
+
+    ``SUITE`` is a suite name (``"design"``, ``"standard"``) or a non-empty list of suite and
+    problem names; which names exist is checked where the suites live
+    (:mod:`evodeap.benchmarks.suite_study`)."""
+    spec = namespace.get("SUITE")
+    if spec is None:
+        return None
+    items = [spec] if isinstance(spec, str) else spec
+    if not isinstance(items, (list, tuple)) or not items or not all(isinstance(i, str) and i for i in items):
+        raise ConfigError(f"SUITE must be a suite or problem name or a non-empty list of them, got {spec!r}")
+    if len(set(items)) != len(items):
+        raise ConfigError(f"SUITE names a problem twice: {list(items)}")
+    return list(items)
+
+
+def apply_study_preset(namespace: Mapping[str, Any], preset: dict) -> dict[str, Any]:
+    """Take a study preset's ``"suite"`` and ``"variants"`` keys out of ``preset`` (in place)
+    and return the namespace they describe: ``"suite"`` replaces ``SUITE`` (``None``: the study
+    runs on ``CONFIG``'s own fitness), ``"variants"`` (a list of names of ``VARIANTS``) keeps
+    only those variants, in that order (and their ``FACTORS``)."""
+    namespace = dict(namespace)
+    if "suite" in preset:
+        namespace["SUITE"] = preset.pop("suite")
+    if "variants" in preset:
+        chosen = preset.pop("variants")
+        variants = namespace.get("VARIANTS", {})
+        if not isinstance(chosen, (list, tuple)) or not chosen or any(v not in variants for v in chosen):
+            raise ConfigError(f"a preset's 'variants' must be a non-empty list of names of VARIANTS, got {chosen!r}")
+        namespace["VARIANTS"] = {v: variants[v] for v in chosen}
+        if namespace.get("FACTORS") is not None:
+            namespace["FACTORS"] = {v: namespace["FACTORS"][v] for v in chosen if v in namespace["FACTORS"]}
+    return namespace
 
 
 def study_plan(namespace: Mapping[str, Any], seed_override: int | list[int] | None = None) -> tuple[list[str], list[int]]:

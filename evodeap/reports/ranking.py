@@ -102,6 +102,22 @@ def critical_difference(k: int, n: int, alpha: float = 0.05) -> float:
     return nemenyi_q(k, alpha) * math.sqrt(k * (k + 1) / (6.0 * n))
 
 
+def friedman_test(ranks: np.ndarray) -> tuple[float, float]:
+    """The Friedman χ² of a problems × methods table of within-problem ranks and its p-value
+    (χ² with k − 1 degrees of freedom), tie-corrected as :func:`scipy.stats.friedmanchisquare`
+    (which it equals for k ≥ 3; scipy refuses k = 2, where the test is still defined)::
+
+        χ²_F = (12 / (N k (k+1)) · Σ_j S_j² − 3N(k+1)) / (1 − Σ (t³ − t) / (N k (k² − 1)))
+
+    with ``S_j`` the rank sum of method ``j`` and ``t`` the size of each group of tied ranks.
+    """
+    n, k = ranks.shape
+    ties = sum(float(t ** 3 - t) for row in ranks for t in np.unique(row, return_counts=True)[1])
+    correction = 1.0 - ties / (n * k * (k * k - 1))
+    statistic = (12.0 / (n * k * (k + 1)) * float(np.sum(ranks.sum(axis=0) ** 2)) - 3.0 * n * (k + 1)) / correction
+    return statistic, float(scipy_stats.chi2.sf(statistic, k - 1))
+
+
 def rank_methods(scores: Mapping[str, Sequence[float]], alpha: float = 0.05) -> Ranking:
     """Mean ranks, Friedman test and CD of ``{method: per-problem score}`` (lower is better).
 
@@ -114,7 +130,7 @@ def rank_methods(scores: Mapping[str, Sequence[float]], alpha: float = 0.05) -> 
     ranks = rank_rows(table)
     n, k = table.shape
     if n >= 2 and np.ptp(ranks, axis=1).any():
-        statistic, p = scipy_stats.friedmanchisquare(*table.T)
+        statistic, p = friedman_test(ranks)
     else:
         statistic, p = math.nan, math.nan
     return Ranking(methods, tuple(float(r) for r in ranks.mean(axis=0)), n, float(statistic), float(p),
@@ -157,5 +173,5 @@ def cd_diagram(ranking: Ranking, ax=None, title: str | None = None):
     return fig
 
 
-__all__ = ["Ranking", "cd_diagram", "critical_difference", "nemenyi_q", "normalised_regret", "rank_methods",
-           "rank_rows"]
+__all__ = ["Ranking", "cd_diagram", "critical_difference", "friedman_test", "nemenyi_q", "normalised_regret",
+           "rank_methods", "rank_rows"]

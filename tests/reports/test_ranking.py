@@ -52,6 +52,17 @@ def test_friedman_agrees_with_scipy_and_ranks_are_means():
     assert ranking.differs("a", "c") and not ranking.differs("a", "a")
 
 
+def test_friedman_with_ties_agrees_with_scipy_and_is_defined_for_two_methods():
+    ties = {"a": [1, 1, 2, 0, 3, 1], "b": [1, 2, 2, 1, 0, 1], "c": [0, 2, 1, 1, 3, 2], "d": [2, 0, 1, 1, 1, 1]}
+    ranking = rank_methods(ties)
+    statistic, p = stats.friedmanchisquare(*ties.values())
+    assert ranking.friedman_statistic == pytest.approx(statistic) and ranking.friedman_p == pytest.approx(p)
+    # k = 2 (scipy refuses it): b beats a on three of four problems; rank sums 5 and 7, so
+    # χ² = 12/(4·2·3) · (5² + 7²) − 3·4·3 = 37 − 36 = 1, p = P(χ²₁ > 1) = 0.3173
+    two = rank_methods({"a": [0.2, 0.3, 0.5, 0.9], "b": [0.1, 0.1, 0.6, 0.2]})
+    assert two.friedman_statistic == pytest.approx(1.0) and two.friedman_p == pytest.approx(0.31731, abs=1e-5)
+
+
 def test_refuses_missing_scores_and_a_single_method():
     with pytest.raises(ConfigError, match="finite"):
         rank_methods({"a": [0.1, np.nan], "b": [0.2, 0.3]})
