@@ -12,6 +12,8 @@ samples`` as recorded in every evaluation's ``extra["train_flops"]``):
 * ``evodeap_mf_inherit`` — multi-fidelity plus weight inheritance;
 * ``evodeap_et`` — the published method plus learning-curve early termination (top 3);
   not in a plain run;
+* ``evodeap_recommended`` — evodeap's recommended configuration
+  (:func:`evodeap.config.presets.recommended`) with the epochs as its fidelity (rungs 1, 3, 9);
 * ``random``, ``grid`` — random and grid search (:mod:`evodeap.baselines.random_search`, :mod:`evodeap.baselines.grid`);
 * ``optuna_tpe`` — Optuna's TPE with its default settings;
 * ``keras_tuner_hyperband`` — Keras Tuner's Hyperband (max 9 epochs, η = 3, promotions
@@ -135,8 +137,8 @@ ABLATIONS = {
                      "screened per generation, at one epoch",
     "evodeap_mf_mu20": "initial mutation rate μ0 = 0.2 instead of the published 0.05",
 }
-METHODS = ("evodeap", "evodeap_mf", "evodeap_mf_inherit", "evodeap_et", "random", "grid", "optuna_tpe",
-           "keras_tuner_hyperband", "smac_multi_fidelity", *ABLATIONS)
+METHODS = ("evodeap", "evodeap_mf", "evodeap_mf_inherit", "evodeap_et", "evodeap_recommended", "random", "grid",
+           "optuna_tpe", "keras_tuner_hyperband", "smac_multi_fidelity", *ABLATIONS)
 #: The wall-time arms: ``evodeap_mf`` on two process workers, synchronous or asynchronous (ASHA)
 #: successive halving. Each job takes both cores, so they run one at a time (``--jobs 1``).
 WALL_METHODS = ("evodeap_mf_sync2", "evodeap_mf_async2")
@@ -166,6 +168,11 @@ def compute_budget(scale: float = 1.0, draws: int = 2000, setup: Setup = DEFAULT
 
 
 def evolution_config(seed: int, budget: float, method: str, setup: Setup = DEFAULT_SETUP) -> ExperimentConfig:
+    if method == "evodeap_recommended":  # evodeap.config.presets.recommended, epochs as the fidelity
+        from evodeap.config.presets import recommended
+
+        return recommended(setup.space, budget, max_fidelity=setup.max_epochs, fitness="keras",
+                           fitness_params=setup.fitness_params, seed=seed, name=method)
     config = ExperimentConfig(
         name=method, space=setup.space, fitness="keras", fitness_params=setup.fitness_params,
         population_size=6, generations=1000, crossover="two_point", mutation="split",

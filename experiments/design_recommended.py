@@ -22,7 +22,8 @@ The candidates (each changes the one before it, or the base ``one_gene``):
   random; ``screen4_multivariate`` — ``screen4_explore`` with the multivariate Parzen ratio;
 * ``*_mf`` — the same with successive halving over the epochs (η = 3, rungs from R/9), on
   problems with a fidelity;
-* ``pop10``/``pop40`` — ``one_gene`` with population 10 or 40; ``aging`` — ``one_gene`` with
+* ``pop10``/``pop40`` — ``one_gene`` with population 10 or 40; ``pop10_screen2``,
+  ``pop10_screen4_explore`` — population 10 with the screening of ``screen2``, ``screen4_explore``; ``aging`` — ``one_gene`` with
   aging survival (the oldest leaves) instead of generational replacement.
 """
 from __future__ import annotations
@@ -53,6 +54,8 @@ CANDIDATES: dict[str, dict] = {
     "pop10_screen8_explore": {"population_size": 10, **_screen(8, explore=0.3)},
     "screen4_multivariate": _screen(4, explore=0.5, params={"multivariate": True}),
     "pop10": {"population_size": 10},
+    "pop10_screen2": {"population_size": 10, **_screen(2)},
+    "pop10_screen4_explore": {"population_size": 10, **_screen(4, explore=0.5)},
     "pop40": {"population_size": 40},
     "aging": {"survival": "aging", "elitism": 0},
 }
