@@ -20,11 +20,12 @@ from evodeap.errors import DamagedFileError, RunDirectoryError
 from evodeap.evaluation.weights import INDEX, WeightFileError
 from evodeap.results.schema import check_database
 from evodeap.results.storage import ResultsDB
-from evodeap.runs import formats
+from evodeap.engine.loop import check_restorable
+from evodeap.runs import checkpoints, formats
 from evodeap.runs.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
 from evodeap.runs.rundir import RunDirectory
 
-__all__ = ["RETRAIN_FLAG", "RunOnDisk", "check_same_config", "described_config", "inspect_run", "is_final",
+__all__ = ["RETRAIN_FLAG", "RunOnDisk", "check_checkpoint_fits", "check_same_config", "described_config", "inspect_run", "is_final",
            "load_recorded_experiment", "weight_problems", "weights_refusal", "with_registered_kinds"]
 
 #: the ``evodeap resume`` flag that trains models whose weight files are lost from scratch
@@ -124,6 +125,17 @@ class RunOnDisk:
     logbook: list = field(default_factory=list)  # the database's rows up to the checkpoint's generation
 
 
+def check_checkpoint_fits(directory: RunDirectory, plan: Any, state: dict[str, Any] | None) -> None:
+    """Refuse a checkpoint that does not fit the run's plan (its population size, its number of
+    objectives, a state the engine cannot restore: :func:`evodeap.engine.loop.check_restorable`)."""
+    if state is None:
+        return
+    try:
+        check_restorable(plan, state)
+    except ValueError as exc:
+        raise DamagedFileError(f"{directory.file('checkpoint.json')} is corrupt: {exc}; nothing was changed") from None
+
+
 def with_registered_kinds(directory: RunDirectory, found: RunOnDisk) -> list:
     """The stored evaluations decoded again now that the experiment's layer kinds are
     registered, after checking that every genome of the checkpoint and the database is made
@@ -174,6 +186,8 @@ def inspect_run(directory: RunDirectory) -> RunOnDisk:
     if recorded is None and (has_db or state is not None):
         raise DamagedFileError(f"{directory.file('config.json')} is missing, but the run has a database: "
                                f"restore config.json (nothing was changed)")
+    if state is not None:
+        checkpoints.check_binding(state, comparable(recorded), source, directory.file("checkpoint.json"))
     stored: list = []
     status, logbook = None, []
     if has_db:
