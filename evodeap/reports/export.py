@@ -66,12 +66,15 @@ def best_evaluation(run_dir: str | Path) -> dict[str, Any]:
 
 
 def _config(run_dir: Path) -> dict[str, Any]:
+    from evodeap.files import read_json
+
     try:
-        return json.loads((run_dir / "config.json").read_text())
+        config = read_json(run_dir, "config.json")
     except FileNotFoundError:
         raise RunDirectoryError(f"{run_dir / 'config.json'} is missing: is {run_dir} a run directory?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirectoryError(f"{run_dir / 'config.json'} is corrupt: {exc}") from None
+    if not isinstance(config, dict):
+        raise RunDirectoryError(f"{run_dir / 'config.json'} is corrupt: expected a JSON object")
+    return config
 
 
 def run_fitness(run_dir: str | Path) -> Any:
@@ -229,6 +232,8 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
         raise ExportError(f"export trains a Keras model, but this run's fitness is {type(fitness).__name__} "
                           f"(use fitness='keras')")
     raw = _evaluation(run_dir, int(best["generation"]), int(best["idx"]))
+    from evodeap.results.schema import decode_column
+
     genome = Genome.from_json(raw["genome"])
     splits = TRAIN_SPLITS[train_on]
     weights, source, bundle = _weights(run_dir, fitness, genome, best, epochs, splits)
@@ -240,7 +245,8 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
         info = {
             "format": BEST_MODEL_FORMAT, "key": genome.key(), "genome": genome.to_dict(), "seed": int(best["seed"]),
             "evaluation": {"generation": int(best["generation"]), "index": int(best["idx"]),
-                           "fitness": json.loads(raw["fitness"]), "metrics": json.loads(raw["metrics"])},
+                           "fitness": decode_column(raw["fitness"], "fitness", run_dir, "the best evaluation"),
+                           "metrics": decode_column(raw["metrics"], "metrics", run_dir, "the best evaluation")},
             **source, "train_on": list(splits),
             "metrics": split_metrics(fitness, model, bundle, int(genome.hyperparameters.get("batch_size", 32))),
             "trained_on_val": "val" in splits, "n_params": int(model.count_params()),

@@ -136,10 +136,10 @@ def save_figure(fig, directory: Path, name: str) -> list[Path]:
 def refinement_generations(run_dir: str | Path) -> list[int]:
     """The generations in which the run refined its search space: every ``t ≥ 1`` with
     ``t mod refine_every = 0`` among the generations the run completed (none without refinement)."""
-    from evodeap.files import read_bytes
+    from evodeap.files import read_json
 
     try:
-        every = int(json.loads(read_bytes(run_dir, "config.json")).get("refine_every") or 0)
+        every = int(read_json(run_dir, "config.json").get("refine_every") or 0)
     except (OSError, ValueError, TypeError, AttributeError, RunDirectoryError):
         return []
     done = generations(run_dir)

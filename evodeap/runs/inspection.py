@@ -125,11 +125,21 @@ class RunOnDisk:
     logbook: list = field(default_factory=list)  # the database's rows up to the checkpoint's generation
 
 
-def check_checkpoint_fits(directory: RunDirectory, plan: Any, state: dict[str, Any] | None) -> None:
-    """Refuse a checkpoint that does not fit the run's plan (its population size, its number of
-    objectives, a state the engine cannot restore: :func:`evodeap.engine.loop.check_restorable`)."""
+def check_checkpoint_fits(directory: RunDirectory, plan: Any, found: RunOnDisk) -> None:
+    """Refuse a checkpoint written for another run (run id, seed, configuration:
+    :func:`evodeap.runs.checkpoints.check_binding`) or that does not fit the run's plan (its
+    population size, its number of objectives, a state the engine cannot restore:
+    :func:`evodeap.engine.loop.check_restorable`), and stored evaluations whose fitness has
+    another number of values than the fitness's objectives."""
+    stored = {len(result.fitness) for _, _, _, result in found.stored} - {plan.objectives.n}
+    if stored:
+        raise DamagedFileError(f"{directory.db_path} is corrupt: its evaluations have {stored.pop()} fitness value(s); "
+                               f"the fitness has {plan.objectives.n} objective(s)")
+    state = found.state
     if state is None:
         return
+    if found.recorded is not None:
+        checkpoints.check_binding(state, comparable(found.recorded), found.source, directory.file("checkpoint.json"))
     try:
         check_restorable(plan, state)
     except ValueError as exc:
@@ -186,8 +196,6 @@ def inspect_run(directory: RunDirectory) -> RunOnDisk:
     if recorded is None and (has_db or state is not None):
         raise DamagedFileError(f"{directory.file('config.json')} is missing, but the run has a database: "
                                f"restore config.json (nothing was changed)")
-    if state is not None:
-        checkpoints.check_binding(state, comparable(recorded), source, directory.file("checkpoint.json"))
     stored: list = []
     status, logbook = None, []
     if has_db:

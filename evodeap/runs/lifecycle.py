@@ -93,6 +93,7 @@ class _Recorder:
             self.forward_generation(report)
 
     def checkpoint(self, state: dict[str, Any]) -> None:
+        self.directory.check_in_place()  # never write into whatever now has the old name
         self.directory.write_checkpoint(state, self.db.logbook_rows(state["generation"]))
         self.last_state = state
 
@@ -142,6 +143,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
                 exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
                 raise
             _try_status(db, "interrupted")
+            directory.check_in_place()  # moved or renamed under the run: say where it went
             if isinstance(exc, KeyboardInterrupt):
                 raise RunInterrupted(directory.path) from None
             if isinstance(exc, DiskFullError):
@@ -307,7 +309,7 @@ def _check(directory: RunDirectory, config: ExperimentConfig | None, extend: dic
         config = extended_config(config, extend, found.state, directory.path)
         source = record_extension(source, comparable(found.recorded), config, found.state)
     plan = plan_run(config)  # every name and parameter checked before anything is written
-    check_checkpoint_fits(directory, plan, found.state)
+    check_checkpoint_fits(directory, plan, found)
     final = is_final(config, found.state, found.logbook)
     backend_record = None if final else reconcile_backend(found.runtime, force=force_backend, where=directory.path)
     return _Checked(found, config, source, executed, plan, final, backend_record)

@@ -62,6 +62,7 @@ class RunDirectory:
     def __post_init__(self) -> None:
         self.path = Path(self.path)
         self.binding: dict[str, Any] | None = None  # the ``run`` its checkpoints carry (set by the writer)
+        self.held: RunLock | None = None  # the lock this object took (:meth:`lock`)
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -88,7 +89,19 @@ class RunDirectory:
 
     def lock(self, command: str) -> RunLock:
         """The directory's lock, held by ``command`` (a context manager)."""
-        return RunLock(self.path, command)
+        self.held = RunLock(self.path, command)
+        return self.held
+
+    def check_in_place(self) -> None:
+        """Refuse to write on once the directory was moved or renamed under its lock's holder
+        (:meth:`RunLock.moved_to`): one line saying where it is now, where everything finished
+        is saved and from where the run resumes."""
+        moved = self.held.moved_to() if self.held is not None else None
+        if moved is not None:
+            now = "its new place" if str(moved) == "?" else str(moved)
+            raise RunDirectoryError(f"{self.path} was moved or renamed while the run was writing it (it is now at "
+                                    f"{now}); the run stopped, and everything finished is saved there: resume it "
+                                    f"with: evodeap resume {'NEW_PLACE' if str(moved) == '?' else moved}")
 
     def holds_run(self) -> bool:
         """True once a run was started here (even if the start was interrupted)."""
@@ -125,8 +138,9 @@ class RunDirectory:
                     f"{self.path} already holds a run; continue it with 'evodeap resume {self.path}' "
                     f"or choose another --out")
             raise RunDirectoryError(f"{self.path} exists and is not empty; choose another --out")
-        experiment = experiment or {"file": None, "overrides": {}}
-        self.write_experiment({**experiment, "run_id": secrets.token_hex(8)})
+        experiment = {**(experiment or {"file": None, "overrides": {}}), "run_id": secrets.token_hex(8)}
+        formats.read_experiment(formats.stamp_experiment(experiment), self.file(EXPERIMENT))  # checked before written
+        self.write_experiment(experiment)
         self.write_config(config)
         self.write_runtime(runtime_record())
 
