@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from evodeap.genome.genome import Genome
-from evodeap.results.schema import HISTORY_SCHEMA, decode_column
+from evodeap.results.schema import HISTORY_SCHEMA, database_path, decode_column
 
 SCHEMA = HISTORY_SCHEMA  # the tables' definition lives with the database's (evodeap.results.schema)
 
@@ -136,7 +136,7 @@ def offspring_history(run_dir: str | Path):
     frame = _read(run_dir, "offspring", "SELECT generation, position, key, parents, crossover, mutation, mutated, "
                            "fitness0 AS fitness FROM offspring ORDER BY generation, position", OFFSPRING_COLUMNS)
     for column in ("parents", "mutated"):
-        frame[column] = [decode_column(v, column, run_dir, f"offspring (generation {g}, position {p})")
+        frame[column] = [decode_column(v, column, database_path(run_dir), f"offspring (generation {g}, position {p})")
                          for v, g, p in zip(frame[column], frame["generation"], frame["position"])]
     for column in ("crossover", "mutation"):  # None (not NaN) where the operator was not applied
         frame[column] = pd.Series([v if isinstance(v, str) else None for v in frame[column]], index=frame.index,

@@ -135,7 +135,11 @@ def decode_column(text: str | bytes | None, column: str, shown: object, row: str
     """
     if text in (None, "", b"") and column not in _COLUMN_FORMS and column not in ("record", "space"):
         return {}
-    value = parse_json(text if text is not None else "null", f"{shown} ({row}, {column})")
+    try:
+        value = parse_json(text if text is not None else "null", shown)
+    except DamagedFileError as exc:
+        detail = str(exc).split(" is corrupt: ", 1)[-1]
+        raise DamagedFileError(f"{shown} is corrupt: {row} does not decode ({column}: {detail})") from None
     expected, ok = _COLUMN_FORMS.get(column, ("an object", lambda v: isinstance(v, dict)))
     if not ok(value):
         found = " ".join(json.dumps(value, default=str)[:60].split())

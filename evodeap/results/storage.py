@@ -172,14 +172,14 @@ class ResultsDB:
         rows = self._execute("SELECT generation, record, space FROM generations", action="read")
         for generation, record, space in rows:
             for column, text in (("record", record), ("space", space)):
-                decode_column(text, column, self.path, f"generation {generation}")
+                decode_column(text, column, self.path, f"the {column} of generation {generation}")
         return {r[0] for r in rows}
 
     def logbook_rows(self, through: int | None = None) -> list[dict[str, Any]]:
         """The logbook rows (the ``record`` of each ``generations`` row), in generation order,
         up to generation ``through`` (``None``: all) — the one stored copy of the logbook."""
         rows = self._execute("SELECT generation, record FROM generations ORDER BY generation", action="read")
-        return [decode_column(record, "record", self.path, f"generation {generation}")
+        return [decode_column(record, "record", self.path, f"the record of generation {generation}")
                 for generation, record in rows if through is None or generation <= through]
 
     def iter_evaluations(self, *, allow_unregistered: bool = False) -> Iterator[tuple[int, int, Genome, EvalResult]]:

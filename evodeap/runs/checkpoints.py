@@ -91,7 +91,7 @@ def _check_member(item: Any, where: str, path: Path | str, fitness_required: boo
     if fitness is None and not fitness_required:
         return
     if not isinstance(fitness, list) or not fitness or not all(_finite(v) for v in fitness):
-        raise _fail(path, f"'{where}.fitness' must be a non-empty list of finite numbers, found {_short(fitness)}")
+        raise _fail(path, f"'{where}.fitness' must be a non-empty list of numbers (finite), found {_short(fitness)}")
 
 
 def _check_rng(rng: Any, path: Path | str) -> None:
@@ -208,11 +208,11 @@ def check_binding(state: Mapping[str, Any], described: Mapping[str, Any], source
     if run is None:
         return
     fix = "it was copied from elsewhere; restore this run's own checkpoint, or delete it to replay the database"
-    own_id = (source or {}).get("run_id")
-    if run["id"] is not None and own_id is not None and run["id"] != own_id:
-        raise DamagedFileError(f"{path} belongs to another run (run id {run['id']}; this run is {own_id}): {fix}")
     if run["seed"] != described.get("seed"):
         raise DamagedFileError(f"{path} belongs to another run (seed {run['seed']}; this run's seed is "
                                f"{described.get('seed')}): {fix}")
     if run["config"] != config_digest(described):
         raise DamagedFileError(f"{path} was written for another configuration than config.json's: {fix}")
+    own_id = (source or {}).get("run_id")
+    if run["id"] is not None and own_id is not None and run["id"] != own_id:
+        raise DamagedFileError(f"{path} belongs to another run (run id {run['id']}; this run is {own_id}): {fix}")

@@ -165,7 +165,7 @@ def read_experiment(data: Any, path: Path | str) -> dict[str, Any]:
         "changes": lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
         "extensions": lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
     }
-    expected = {"file": "an absolute path or null (a relative one would be read against the current folder)",
+    expected = {"file": "a path or null (an absolute one: a relative path would be read against the current folder)",
                 "run_id": "16 hexadecimal digits", "overrides": "an object", "variant": "a variant name or null",
                 "seed": "an integer >= 0 or null", "sources": "an object of hashes", "changes": "a list of objects",
                 "extensions": "a list of objects"}
