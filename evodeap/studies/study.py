@@ -141,6 +141,20 @@ def _check_arms(out: Path, variants: list, seeds: list) -> None:
                 inspect_run(directory)
 
 
+def check_sub_run_databases(out: str | Path) -> None:
+    """Check the database of every started sub-run and decode each of its rows, writing nothing:
+    what a study report does first, so a damaged sub-run refuses it before any file is written."""
+    from evodeap.results.storage import ResultsDB
+
+    for arm in arms(out):
+        path = arm.path / "results.sqlite"
+        if path.exists() or path.is_symlink():
+            with ResultsDB(path, readonly=True) as db:
+                for _ in db.iter_evaluations(allow_unregistered=True):
+                    pass
+                db.generations_recorded()
+
+
 def _check_backends(out: Path, variants: list, seeds: list, force_backend: bool) -> None:
     """Refuse (one line) when a started sub-run was trained on another Keras backend, unless forced."""
     for variant in variants:

@@ -175,6 +175,7 @@ def _global_state_short(d): d["global_random"]["python"]["state"] = d["global_ra
 def _numpy_key_text(d): d["global_random"]["numpy"]["key"][5] = "x"
 def _refinement_garbage(d): d["refinements"] = [{"generation": 2, "changes": {"learning_rate": [1, 2, 3]}}]
 def _schedule_list(d): d["schedules"] = {"mutation_rate": [1, 2]}
+def _schedule_state_wrong(d): d["schedules"] = {name: {"nonsense": True} for name in ("mutation_rate", "selection_pressure")}
 def _hof_fitness_two(d): d["hall_of_fame"][0]["fitness"] = d["hall_of_fame"][0]["fitness"] * 2
 def _all_fitness_two(d):
     for key in ("population", "hall_of_fame"):
@@ -187,7 +188,7 @@ def _run_missing(d): del d["run"]
 
 CHECKPOINT_LIES = [
     (_global_state_short, "'global_random'.python"), (_numpy_key_text, "'global_random'.numpy"),
-    (_refinement_garbage, "'refinements'"), (_schedule_list, "'schedules'"),
+    (_refinement_garbage, "'refinements'"), (_schedule_list, "'schedules'"), (_schedule_state_wrong, "does not restore"),
     (_hof_fitness_two, "different lengths"), (_all_fitness_two, "1 objective(s)"),
     (_population_short, "population has 5 members; the configuration's has 6"),
     (_mu_infinite, "'mu' must be a finite number"), (_run_missing, "'run' must be"),
@@ -310,6 +311,29 @@ def test_a_damaged_sub_run_refuses_the_study_before_its_experiment_runs(tmp_path
     code, _, err = cli(capsys, "resume", str(out), "--quiet")
     assert one_line(code, err, "b/seed-1"), err
     assert not (tmp_path / "executed").exists()
+    assert snapshot(out) == before
+
+
+def test_a_lying_row_in_a_sub_run_refuses_the_study_report_before_it_writes(tmp_path, capsys):
+    experiment = tmp_path / "study_exp.py"
+    experiment.write_text(textwrap.dedent(STUDY))
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    sql(out / "b" / "seed-1" / "results.sqlite", "UPDATE evaluations SET metrics = '\"high\"' WHERE idx = 1")
+    before = snapshot(out, skip=())
+    code, _, err = cli(capsys, "report", str(out))
+    assert one_line(code, err, "b/seed-1", "metrics must be an object"), err
+    assert snapshot(out, skip=()) == before
+
+
+def test_a_weight_index_nested_100000_levels_deep_is_one_line(tmp_path, capsys):
+    from helpers_rundir import interrupted_weights_run
+
+    out = interrupted_weights_run(tmp_path)
+    (out / "weights" / "index.json").write_text(DEEP)
+    before = snapshot(out)
+    code, _, err = cli(capsys, "resume", str(out), "--quiet")
+    assert one_line(code, err, "index.json", "nested more than", "--retrain-lost-weights"), err
     assert snapshot(out) == before
 
 
