@@ -66,7 +66,7 @@ from evodeap.operators.schedules import PopulationStats
 from evodeap.registry import display_name
 from evodeap.results.history import describe_mutation, operator_name, variation_record
 
-__all__ = ["check_restorable", "evolve"]
+__all__ = ["evolve"]
 
 
 def _weight_store(config: ExperimentConfig, fidelity: MultiFidelity | None, weights_dir: str | None,
@@ -304,32 +304,6 @@ class _Evolution:
     def evaluate_continued(self, individual: Any, generation: int) -> list[EvaluationRecord]:
         """One generation of ``fixed_schedule="continue"`` (:func:`evodeap.engine.fixed.evaluate_continued`)."""
         return evaluate_continued(self, individual, generation)
-
-
-def check_restorable(plan: RunPlan, state: dict[str, Any]) -> None:
-    """Refuse (``ValueError`` saying why) a checkpoint ``state`` that does not fit ``plan``: a
-    population of another size than the configuration's, a fitness with another number of
-    values than the fitness's objectives, or a state that does not restore into a throwaway
-    run of ``plan`` (the caller's global random states are kept)."""
-    from evodeap.execution.executors import SerialExecutor
-
-    config = plan.config
-    size = 1 if config.strategy == "fixed" and config.fixed_schedule == "continue" else config.population_size
-    if len(state["population"]) != size:
-        raise ValueError(f"its population has {len(state['population'])} members; the configuration's has {size}")
-    for key in ("population", "hall_of_fame"):
-        for member in state[key]:
-            if member.get("fitness") is not None and len(member["fitness"]) != plan.objectives.n:
-                raise ValueError(f"a fitness in '{key}' has {len(member['fitness'])} value(s); the fitness has "
-                                 f"{plan.objectives.n} objective(s)")
-    if plan.objectives.n == 1 and len(state["hall_of_fame"]) > config.hall_of_fame_size:
-        raise ValueError(f"its hall of fame has {len(state['hall_of_fame'])} members, more than "
-                         f"hall_of_fame_size={config.hall_of_fame_size}")
-    with preserved_global_random():
-        try:
-            _Evolution(plan, SerialExecutor(), None).set_state(state)
-        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
-            raise ValueError(f"it does not restore ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
 
 def _never_similar(a: Genome, b: Genome) -> bool:

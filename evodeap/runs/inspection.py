@@ -20,7 +20,7 @@ from evodeap.errors import DamagedFileError, RunDirectoryError
 from evodeap.evaluation.weights import INDEX, WeightFileError
 from evodeap.results.schema import check_database
 from evodeap.results.storage import ResultsDB
-from evodeap.engine.loop import check_restorable
+from evodeap.engine.restorable import check_restorable
 from evodeap.runs import checkpoints, formats
 from evodeap.runs.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
 from evodeap.runs.rundir import RunDirectory
@@ -129,7 +129,7 @@ def check_checkpoint_fits(directory: RunDirectory, plan: Any, found: RunOnDisk) 
     """Refuse a checkpoint written for another run (run id, seed, configuration:
     :func:`evodeap.runs.checkpoints.check_binding`) or that does not fit the run's plan (its
     population size, its number of objectives, a state the engine cannot restore:
-    :func:`evodeap.engine.loop.check_restorable`), and stored evaluations whose fitness has
+    :func:`evodeap.engine.restorable.check_restorable`), and stored evaluations whose fitness has
     another number of values than the fitness's objectives."""
     stored = {len(result.fitness) for _, _, _, result in found.stored} - {plan.objectives.n}
     if stored:

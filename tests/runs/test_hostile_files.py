@@ -24,6 +24,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evodeap.cli import main
 from evodeap.errors import RunDirectoryError, RunLockedError
@@ -113,6 +115,47 @@ def sql(path: Path, *statements: str) -> None:
 
 
 # == 1. files that parse but lie ==========================================================================
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=20)
+
+
+@settings(max_examples=80, deadline=None)
+@given(depth=st.integers(0, 3000), as_object=st.booleans())
+def test_any_nesting_depth_is_read_or_refused_in_one_line(depth, as_object):
+    from evodeap.errors import DamagedFileError
+    from evodeap.files import JSON_DEPTH, parse_json
+
+    text = '{"a": ' * depth + "1" + "}" * depth if as_object else "[" * depth + "1" + "]" * depth
+    if depth <= JSON_DEPTH:
+        assert parse_json(text, "x.json") is not None
+    else:
+        with pytest.raises(DamagedFileError, match="x.json is corrupt: JSON nested more than"):
+            parse_json(text, "x.json")
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=JSON_VALUES, column=st.sampled_from(["fitness", "metrics", "extra", "components", "record", "parents"]))
+def test_a_json_column_is_its_form_or_one_line(value, column):
+    import math
+
+    from evodeap.errors import DamagedFileError
+    from evodeap.results.schema import decode_column
+
+    text = json.dumps(value)
+    if column == "fitness":
+        ok = isinstance(value, list) and bool(value) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    else:
+        ok = isinstance(value, list) if column == "parents" else isinstance(value, dict)
+    if ok:
+        assert json.dumps(decode_column(text, column, "db", "row")) == text
+    else:
+        with pytest.raises(DamagedFileError) as refusal:
+            decode_column(text, column, "db", "row")
+        assert "\n" not in str(refusal.value) and str(refusal.value).startswith("db is corrupt: row")
+
+
 @pytest.mark.parametrize("name", ["config.json", "checkpoint.json", "experiment.json", "runtime.json"])
 def test_json_nested_100000_levels_deep_is_one_line_for_resume(copy, capsys, name):
     (copy / name).write_text(DEEP)
