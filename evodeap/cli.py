@@ -284,8 +284,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         paths = write_report(directory, args.out)
     else:
         from evodeap.paper.report import REPORTS
-        from evodeap.studies.study import read_study
+        from evodeap.studies.study import check_sub_run_databases, read_study
 
+        check_sub_run_databases(directory)  # every sub-run, before any file of the report is written
         with output_folder(directory, args.out) as target:
             reports = [REPORTS.get(name) for name in read_study(directory).get("reports", [])]  # unknown: refused
             from evodeap.studies.factorial import write_factorial_report

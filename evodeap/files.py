@@ -13,7 +13,15 @@ Every file evodeap writes into a run directory or a report folder goes through
    link or file of that name, it never writes through it), and the folder is fsynced.
 
 A reader therefore sees the old file or the whole new one, and an interruption leaves at
-most a temporary file that the next write ignores. Operating-system errors become one line
+most a temporary file that the next write ignores.
+
+Every file evodeap reads back from a run directory goes through :func:`read_bytes` (and
+every JSON file through :func:`read_json`, every JSON text through :func:`parse_json`): a
+regular file only, opened with ``O_NOFOLLOW | O_NONBLOCK`` then ``fstat``-ed (a link, FIFO
+or device is refused at once, never waited on), of bounded size, JSON of bounded depth. A
+file written in place by someone else's code (SQLite's database) whose link count is above 1
+— a ``cp -al`` copy — is first given an inode of its own (:func:`own_copy`), so the other
+name's file is never written. Operating-system errors become one line
 (:func:`os_error`): a full device (:class:`~evodeap.errors.DiskFullError`), a read-only
 folder (:class:`~evodeap.errors.ReadOnlyError`), a link
 (:class:`~evodeap.errors.UnsafePathError`). POSIX only (``dir_fd`` and ``O_NOFOLLOW``).
@@ -35,15 +43,18 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
-from evodeap.errors import DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
+from evodeap.errors import DamagedFileError, DiskFullError, ReadOnlyError, RunDirectoryError, UnsafePathError
 
 # -- the format of every file evodeap writes: the one home of every version number -------------
 #: ``config.json`` (2: ``format`` added; settings added later are filled with their defaults)
 CONFIG_FORMAT = 2
 #: ``experiment.json`` (2: ``format``, ``sources`` hashes and ``changes`` added)
 EXPERIMENT_FORMAT = 2
-#: ``checkpoint.json`` (2: the logbook left it; the database's generations table is its one copy)
-CHECKPOINT_FORMAT = 2
+#: ``checkpoint.json`` (2: the logbook left it; the database's generations table is its one copy;
+#: 3: ``run`` added, the run id, seed and configuration digest it belongs to)
+CHECKPOINT_FORMAT = 3
+#: ``.evodeap-commit.json``: a change of several run files, committed and not yet applied
+COMMIT_FORMAT = 1
 #: ``study.json`` (2: ``format`` added)
 STUDY_FORMAT = 2
 #: ``results.sqlite``, as SQLite's ``user_version``
@@ -234,28 +245,158 @@ def write_json(root: str | os.PathLike[str], relative: str | os.PathLike[str], d
     return write_text(root, relative, json.dumps(data, indent=1))
 
 
-def read_bytes(root: str | os.PathLike[str], relative: str | os.PathLike[str]) -> bytes:
-    """The bytes of the regular file ``root/relative``; links are refused, nothing is created.
+#: the most bytes evodeap reads from one file of a run directory (a larger one is refused)
+READ_LIMIT = 8 << 30
+#: the most bytes of one JSON file evodeap reads (config, checkpoint, records, indexes, studies)
+JSON_LIMIT = 256 << 20
+#: the deepest nesting of arrays and objects a JSON file evodeap reads may have
+JSON_DEPTH = 64
+
+
+def _open_regular(fd: int, name: str, shown: Path) -> tuple[int, os.stat_result]:
+    """A read-only descriptor of the regular file ``name`` in folder ``fd``, and its status.
+
+    Opened with ``O_NOFOLLOW`` (a link is refused) and ``O_NONBLOCK`` (a FIFO or device
+    cannot make the open wait), then ``fstat``-ed: anything but a regular file is refused.
+    """
+    flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(name, flags, dir_fd=fd)
+    except FileNotFoundError:
+        raise FileNotFoundError(str(shown)) from None
+    except OSError as exc:
+        raise os_error(exc, shown, "read") from None
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(handle)
+        raise UnsafePathError(f"{shown} is not a regular file (a FIFO, device, socket or folder); "
+                              f"evodeap reads only regular files in a run directory")
+    return handle, info
+
+
+def file_status(root: str | os.PathLike[str], relative: str | os.PathLike[str]) -> os.stat_result:
+    """The status of the regular file ``root/relative`` (checked as :func:`read_bytes` checks it).
 
     Raises:
-        FileNotFoundError: the file (or a folder on the way) does not exist.
+        FileNotFoundError: it does not exist.
         UnsafePathError: it, or a folder on the way, is a link or not a regular file.
     """
     *folders, name = _parts(relative)
     shown = Path(root).joinpath(*folders, name)
     with folder(root, PurePosixPath(*folders) if folders else ".", create=False) as fd:
+        handle, info = _open_regular(fd, name, shown)
+        os.close(handle)
+        return info
+
+
+def read_bytes(root: str | os.PathLike[str], relative: str | os.PathLike[str], limit: int = READ_LIMIT) -> bytes:
+    """The bytes of the regular file ``root/relative``; links are refused, nothing is created.
+
+    The file is opened without following a link and without blocking, and must be a
+    regular file of at most ``limit`` bytes (a FIFO, a device or a huge sparse file is
+    refused in one line, never waited for or read into memory).
+
+    Raises:
+        FileNotFoundError: the file (or a folder on the way) does not exist.
+        UnsafePathError: it, or a folder on the way, is a link or not a regular file.
+        DamagedFileError: it is larger than ``limit``.
+    """
+    *folders, name = _parts(relative)
+    shown = Path(root).joinpath(*folders, name)
+    with folder(root, PurePosixPath(*folders) if folders else ".", create=False) as fd:
+        handle, info = _open_regular(fd, name, shown)
         try:
-            handle = os.open(name, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=fd)
-        except FileNotFoundError:
-            raise FileNotFoundError(str(shown)) from None
-        except OSError as exc:
-            raise os_error(exc, shown, "read") from None
-        try:
-            if not stat.S_ISREG(os.fstat(handle).st_mode):
-                raise UnsafePathError(f"{shown} is not a regular file")
-            chunks = []
+            if info.st_size > limit:
+                raise DamagedFileError(f"{shown} is corrupt: {info.st_size} bytes, more than the {limit} "
+                                       f"evodeap reads from such a file")
+            chunks, size = [], 0
             while chunk := os.read(handle, 1 << 20):
+                size += len(chunk)
+                if size > limit:  # it grew while being read
+                    raise DamagedFileError(f"{shown} is corrupt: more than the {limit} bytes evodeap reads "
+                                           f"from such a file")
                 chunks.append(chunk)
             return b"".join(chunks)
+        except OSError as exc:
+            raise os_error(exc, shown, "read") from None
+        finally:
+            os.close(handle)
+
+
+def parse_json(text: bytes | str, shown: str | os.PathLike[str], depth: int = JSON_DEPTH) -> Any:
+    """``text`` decoded as JSON, nested at most ``depth`` arrays and objects deep.
+
+    The one JSON decoder of everything evodeap reads back (files and the database's JSON
+    columns): a text that does not decode, or nests deeper than ``depth`` (``[[[…]]]``
+    100,000 levels deep included), is refused in one line naming ``shown``.
+
+    Raises:
+        DamagedFileError: it does not decode or nests too deeply.
+    """
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise DamagedFileError(f"{shown} is corrupt: JSON nested more than {depth} levels deep") from None
+    except (ValueError, UnicodeDecodeError, TypeError) as exc:
+        raise DamagedFileError(f"{shown} is corrupt: {' '.join(str(exc).split())}") from None
+    level, stack = 0, [(data, 1)]
+    while stack:  # iterative: a deep value cannot exhaust the stack here
+        value, level = stack.pop()
+        if isinstance(value, (dict, list)):
+            if level > depth:
+                raise DamagedFileError(f"{shown} is corrupt: JSON nested more than {depth} levels deep")
+            stack.extend((v, level + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return data
+
+
+def read_json(root: str | os.PathLike[str], relative: str | os.PathLike[str], limit: int = JSON_LIMIT) -> Any:
+    """The JSON value of the regular file ``root/relative``: :func:`read_bytes` with ``limit``,
+    then :func:`parse_json` — the one reader of every JSON file of a run or study directory.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        RunDirectoryError: it is a link, not a regular file, too large, or not JSON nested at most
+            :data:`JSON_DEPTH` deep (one line naming it).
+    """
+    return parse_json(read_bytes(root, relative, limit), Path(root) / relative)
+
+
+def own_copy(root: str | os.PathLike[str], relative: str | os.PathLike[str]) -> bool:
+    """Give ``root/relative`` its own inode if it shares one (a hard link, ``cp -al``): copy it
+    aside and rename the copy over the name, so writing it in place never writes the other
+    name's file. Returns True when it copied; a missing file is left alone.
+
+    Raises:
+        UnsafePathError: it is a link or not a regular file.
+    """
+    *folders, name = _parts(relative)
+    shown = Path(root).joinpath(*folders, name)
+    with folder(root, PurePosixPath(*folders) if folders else ".", create=False) as fd:
+        try:
+            handle, info = _open_regular(fd, name, shown)
+        except FileNotFoundError:
+            return False
+        try:
+            if info.st_nlink <= 1:
+                return False
+            temp = temporary_name(name)
+            try:
+                out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                              stat.S_IMODE(info.st_mode), dir_fd=fd)
+                try:
+                    while chunk := os.read(handle, 1 << 20):
+                        _write_all(out, chunk)
+                    os.fsync(out)
+                finally:
+                    os.close(out)
+                os.replace(temp, name, src_dir_fd=fd, dst_dir_fd=fd)
+            except OSError as exc:
+                try:
+                    os.unlink(temp, dir_fd=fd)
+                except OSError:
+                    pass
+                raise os_error(exc, shown) from None
+            os.fsync(fd)
+            return True
         finally:
             os.close(handle)

@@ -141,12 +141,9 @@ def recorded_run(run_dir: str | Path) -> dict[str, Any] | None:
     if importlib.util.find_spec("mlflow") is None:
         raise ConfigError(f"{run_dir} logs to MLflow, which is not installed: pip install 'evodeap[mlflow]'")
     from evodeap.errors import DamagedFileError
-    from evodeap.files import read_bytes
+    from evodeap.files import read_json
 
-    try:
-        record = json.loads(read_bytes(run_dir, RECORD_FILE))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DamagedFileError(f"{path} is corrupt: {exc}") from None
+    record = read_json(run_dir, RECORD_FILE)
     if not isinstance(record, dict) or not all(isinstance(record.get(k), str)
                                                for k in ("tracking_uri", "experiment_id", "run_id")):
         raise DamagedFileError(f"{path} is corrupt: it must name the tracking_uri, experiment_id and run_id of the MLflow run")

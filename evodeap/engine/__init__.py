@@ -4,6 +4,7 @@
 * :mod:`evodeap.engine.toolbox` — the run's DEAP toolbox, built once and rebound per generation;
 * :mod:`evodeap.engine.fixed` — the ``fixed`` strategy (``repeat`` and ``continue`` schedules);
 * :mod:`evodeap.engine.state` — the checkpointed engine state (``get_state``/``set_state``) and ``ResumeState``;
+* :mod:`evodeap.engine.restorable` — whether a checkpoint fits a run's plan (a dry restore);
 * :mod:`evodeap.engine.records` — logbook fields and rows, the generation report, the result, diversity;
 * :mod:`evodeap.engine.steady_state` — :func:`~evodeap.engine.steady_state.steady_state`:
   regularized (asynchronous, steady-state) evolution over an executor's queue;

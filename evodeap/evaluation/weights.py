@@ -21,7 +21,6 @@ by its first write.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from evodeap.files import INDEX_FORMAT, TEMPORARY, read_bytes, write_bytes, write_json
+from evodeap.files import INDEX_FORMAT, TEMPORARY, read_bytes, read_json, write_bytes, write_json
 
 SUFFIX = ".weights.h5"
 INDEX = "index.json"
@@ -264,15 +263,11 @@ class WeightStore:
         if self._loaded:
             return self._index
         try:
-            text = read_bytes(self.root, INDEX)
+            data = read_json(self.root, INDEX)
         except FileNotFoundError:
             self._index, self._loaded = None, True
             return None
         where = self.root / INDEX
-        try:
-            data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise DamagedFileError(f"{where} is corrupt: {exc}") from None
         files = data.get("files") if isinstance(data, dict) else None
         if not isinstance(files, dict) or not all(
                 isinstance(n, str) and _FILE.fullmatch(n) and isinstance(e, dict)

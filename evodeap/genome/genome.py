@@ -165,6 +165,8 @@ class Genome(list):
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GenomeError(f"genome is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise GenomeError("genome is JSON nested too deeply") from None
         return cls.from_dict(data, allow_unregistered=allow_unregistered)
 
     def plain(self) -> "Genome":

@@ -241,6 +241,8 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
         raise ExportError(f"export trains a Keras model, but this run's fitness is {type(fitness).__name__} "
                           f"(use fitness='keras')")
     raw = _evaluation(run_dir, int(best["generation"]), int(best["idx"]))
+    from evodeap.results.schema import decode_column
+
     genome = Genome.from_json(raw["genome"])
     splits = TRAIN_SPLITS[train_on]
     weights, source, bundle = _weights(run_dir, fitness, genome, best, epochs, splits)
@@ -252,7 +254,8 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
         info = {
             "format": BEST_MODEL_FORMAT, "key": genome.key(), "genome": genome.to_dict(), "seed": int(best["seed"]),
             "evaluation": {"generation": int(best["generation"]), "index": int(best["idx"]),
-                           "fitness": json.loads(raw["fitness"]), "metrics": json.loads(raw["metrics"])},
+                           "fitness": decode_column(raw["fitness"], "fitness", run_dir, "the best evaluation"),
+                           "metrics": decode_column(raw["metrics"], "metrics", run_dir, "the best evaluation")},
             **source, "train_on": list(splits),
             "metrics": split_metrics(fitness, model, bundle, int(genome.hyperparameters.get("batch_size", 32))),
             "trained_on_val": "val" in splits, "n_params": int(model.count_params()), "data": data_record(bundle),

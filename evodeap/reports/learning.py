@@ -28,16 +28,17 @@ __all__ = ["candidates", "hall_of_fame_table", "learning_warnings", "run_config"
 
 
 def run_config(run_dir: Path) -> dict[str, Any]:
-    """The run's ``config.json`` as a dict, read without following a link (one line when it is
-    missing, a link or corrupt)."""
-    from evodeap.files import read_bytes
+    """The run's ``config.json`` as a dict, read by the one bounded reader (:func:`evodeap.files.read_json`:
+    no link followed, bounded size and depth; one line when it is missing, a link or corrupt)."""
+    from evodeap.files import read_json
 
     try:
-        return json.loads(read_bytes(run_dir, "config.json"))
+        config = read_json(run_dir, "config.json")
     except FileNotFoundError:
         raise RunDirectoryError(f"{run_dir / 'config.json'} is missing: is {run_dir} a run directory?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirectoryError(f"{run_dir / 'config.json'} is corrupt: {exc}") from None
+    if not isinstance(config, dict):
+        raise RunDirectoryError(f"{run_dir / 'config.json'} is corrupt: expected a JSON object")
+    return config
 
 
 def candidates(run_dir: str | Path):

@@ -31,6 +31,7 @@ from evodeap.errors import ReadOnlyError, RunDirectoryError, RunLockedError
 from evodeap.files import write_bytes
 from evodeap.genome.genome import Genome
 from evodeap.results.queries import evaluations, generations, snapshots
+from evodeap.results.schema import database_path, decode_column
 
 
 def markdown_table(frame, float_format: str = "{:.4f}") -> str:
@@ -141,10 +142,10 @@ def save_figure(fig, directory: Path, name: str) -> list[Path]:
 def refinement_generations(run_dir: str | Path) -> list[int]:
     """The generations in which the run refined its search space: every ``t ≥ 1`` with
     ``t mod refine_every = 0`` among the generations the run completed (none without refinement)."""
-    from evodeap.files import read_bytes
+    from evodeap.files import read_json
 
     try:
-        every = int(json.loads(read_bytes(run_dir, "config.json")).get("refine_every") or 0)
+        every = int(read_json(run_dir, "config.json").get("refine_every") or 0)
     except (OSError, ValueError, TypeError, AttributeError, RunDirectoryError):
         return []
     done = generations(run_dir)
@@ -277,11 +278,10 @@ def _write_run_report(run_dir: Path, out: Path) -> list[Path]:
     refinements = []
     previous = None
     for _, row in gens.iterrows():
-        try:
-            space = json.loads(row["space"])
-            space["hyperparameters"]
-        except Exception as exc:
-            raise _corrupt(run_dir, f"the search space of generation {row['generation']} does not decode", exc) from None
+        space = decode_column(row["space"], "space", database_path(run_dir), f"the space of generation {row['generation']}")
+        if not isinstance(space.get("hyperparameters"), dict):
+            raise _corrupt(run_dir, f"the search space of generation {row['generation']} does not decode",
+                           KeyError("hyperparameters"))
         if previous is not None and space != previous:
             refinements.append({"generation": int(row["generation"]), "space": json.dumps(space["hyperparameters"])})
         previous = space

@@ -33,20 +33,9 @@ from typing import Any, Iterable, Sequence
 
 from evodeap.genome.genome import Genome
 from evodeap.results.layout import study_aware
+from evodeap.results.schema import HISTORY_SCHEMA, database_path, decode_column
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS population (
-    generation INTEGER NOT NULL, position INTEGER NOT NULL, key TEXT NOT NULL,
-    fitness TEXT, fitness0 REAL, birth INTEGER,
-    PRIMARY KEY (generation, position)
-);
-CREATE TABLE IF NOT EXISTS offspring (
-    generation INTEGER NOT NULL, position INTEGER NOT NULL, key TEXT NOT NULL, parents TEXT NOT NULL,
-    crossover TEXT, mutation TEXT, mutated TEXT, fitness0 REAL,
-    PRIMARY KEY (generation, position)
-);
-CREATE INDEX IF NOT EXISTS offspring_key ON offspring (key);
-"""
+SCHEMA = HISTORY_SCHEMA  # the tables' definition lives with the database's (evodeap.results.schema)
 
 
 # -- what variation did ---------------------------------------------------------------------
@@ -152,7 +141,8 @@ def offspring_history(run_dir: str | Path):
     frame = _read(run_dir, "offspring", "SELECT generation, position, key, parents, crossover, mutation, mutated, "
                            "fitness0 AS fitness FROM offspring ORDER BY generation, position", OFFSPRING_COLUMNS)
     for column in ("parents", "mutated"):
-        frame[column] = [json.loads(v) for v in frame[column]]
+        frame[column] = [decode_column(v, column, database_path(run_dir), f"offspring (generation {g}, position {p})")
+                         for v, g, p in zip(frame[column], frame["generation"], frame["position"])]
     for column in ("crossover", "mutation"):  # None (not NaN) where the operator was not applied
         frame[column] = pd.Series([v if isinstance(v, str) else None for v in frame[column]], index=frame.index,
                                   dtype=object)

@@ -13,7 +13,6 @@ opens and writes nothing in it.
 from __future__ import annotations
 
 import contextvars
-import json
 import os
 import sqlite3
 import tempfile
@@ -22,10 +21,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from evodeap.files import read_bytes, write_bytes
 from evodeap.results.columns import current_names
 from evodeap.results.layout import is_study, study_aware
-from evodeap.results.schema import check_database, database_path
+from evodeap.results.schema import check_database, database_path, decode_column, private_copy
 
 __all__ = ["best_per_generation", "compute_per_generation", "evaluations", "generations", "read_frame", "snapshots"]
 
@@ -44,14 +42,8 @@ class _Snapshots:
         check_database(path, thorough=False)  # links, size, header, tables: named on the original
         folder = self.root / str(len(self.copies))
         folder.mkdir()
-        for suffix in ("", "-wal", "-journal"):
-            try:
-                data = read_bytes(path.parent, f"{path.name}{suffix}")
-            except FileNotFoundError:
-                continue
-            write_bytes(folder, f"results.sqlite{suffix}", data)
-        copy = folder / "results.sqlite"
-        conn = sqlite3.connect(copy)  # read-write: a WAL or hot journal is applied to the copy only
+        copy = private_copy(path, folder, path)  # a WAL or hot journal is applied to the copy only
+        conn = sqlite3.connect(copy)
         try:
             check_database(copy, shown=path, conn=conn)
         finally:
@@ -129,14 +121,8 @@ def read_frame(path: str | Path, query: str):
 
 def _decode(frame, column: str, path: Any, row_name) -> list[Any]:
     """The JSON values of ``frame[column]``; a value that does not decode is refused naming its row."""
-    values = []
-    for i, text in enumerate(frame[column]):
-        try:
-            values.append(json.loads(text or "{}"))
-        except (TypeError, ValueError) as exc:
-            raise DamagedFileError(f"{database_path(path)} is corrupt: {row_name(frame.iloc[i])} does not decode "
-                                   f"({column}: {exc})") from None
-    return values
+    return [decode_column(text, column, database_path(path), row_name(frame.iloc[i]))
+            for i, text in enumerate(frame[column])]
 
 
 def _evaluation_name(row) -> str:

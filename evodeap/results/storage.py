@@ -15,17 +15,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from evodeap.errors import DamagedFileError, RunDirectoryError
 from evodeap.evaluation.api import EvalResult
-from evodeap.files import os_error, temporary_name
+from evodeap.files import os_error, own_copy, temporary_name
 from evodeap.genome.genome import Genome
 from evodeap.results.queries import (best_per_generation, compute_per_generation, evaluations, generations,
                                      snapshots)
-from evodeap.results.schema import DB_FORMAT, SCHEMA, check_database, database_path, sqlite_error
+from evodeap.results.schema import (DB_FORMAT, SCHEMA, SIDECARS, check_database, database_path, decode_column, has_journal,
+                                    private_copy, sqlite_error)
 
 __all__ = ["ResultsDB",
            # the names of this module before the split, for users' code (evodeap's own imports their homes)
@@ -46,12 +48,19 @@ class ResultsDB:
         self.path = Path(path)
         self.readonly = readonly
         self.conn: sqlite3.Connection | None = None
+        self._scratch: tempfile.TemporaryDirectory | None = None
         if check:
             check_database(self.path, thorough=False)  # before SQLite may create or touch anything
         try:
-            if readonly:
+            if readonly and has_journal(self.path):  # read what SQLite recovers, on a private copy
+                self._scratch = tempfile.TemporaryDirectory(prefix="evodeap-read-")
+                copy = private_copy(self.path, Path(self._scratch.name))
+                self.conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True, isolation_level=None)
+            elif readonly:
                 self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
             else:
+                for suffix in ("", *SIDECARS):  # a hard-linked copy (cp -al) never writes the other run's files
+                    own_copy(self.path.parent, f"{self.path.name}{suffix}")
                 self.conn = sqlite3.connect(self.path, isolation_level=None)
             if check:
                 check_database(self.path, conn=self.conn)  # thorough, after a WAL is recovered
@@ -99,6 +108,9 @@ class ResultsDB:
 
     def close(self) -> None:
         """Close; the database goes back to one self-contained file (no WAL)."""
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
         if self.conn is None:
             return
         if not self.readonly:
@@ -159,19 +171,16 @@ class ResultsDB:
         """
         rows = self._execute("SELECT generation, record, space FROM generations", action="read")
         for generation, record, space in rows:
-            for what, text in (("record", record), ("space", space)):
-                try:
-                    json.loads(text)
-                except (TypeError, ValueError) as exc:
-                    raise DamagedFileError(f"{self.path} is corrupt: the {what} of generation {generation} "
-                                           f"does not decode: {exc}") from None
+            for column, text in (("record", record), ("space", space)):
+                decode_column(text, column, self.path, f"the {column} of generation {generation}")
         return {r[0] for r in rows}
 
     def logbook_rows(self, through: int | None = None) -> list[dict[str, Any]]:
         """The logbook rows (the ``record`` of each ``generations`` row), in generation order,
         up to generation ``through`` (``None``: all) — the one stored copy of the logbook."""
         rows = self._execute("SELECT generation, record FROM generations ORDER BY generation", action="read")
-        return [json.loads(record) for generation, record in rows if through is None or generation <= through]
+        return [decode_column(record, "record", self.path, f"the record of generation {generation}")
+                for generation, record in rows if through is None or generation <= through]
 
     def iter_evaluations(self, *, allow_unregistered: bool = False) -> Iterator[tuple[int, int, Genome, EvalResult]]:
         """Every stored evaluation as (generation, index, genome, result), in order.
@@ -186,15 +195,22 @@ class ResultsDB:
         rows = self._execute(
             "SELECT generation, idx, genome, seed, status, message, fitness, components, metrics, "
             "wall_time, n_params, extra FROM evaluations ORDER BY generation, idx", action="read")
+        first: tuple[int, str] | None = None  # the fitness length of the first row, and the row
         for gen, idx, genome, seed, status, message, fitness, components, metrics, wall, n_params, extra in rows:
+            row = f"evaluation (generation {gen}, index {idx})"
+            values = {column: decode_column(text, column, self.path, row) for column, text in
+                      (("fitness", fitness), ("metrics", metrics), ("components", components), ("extra", extra))}
+            first = first or (len(values["fitness"]), row)
+            if len(values["fitness"]) != first[0]:
+                raise DamagedFileError(f"{self.path} is corrupt: {row} has {len(values['fitness'])} fitness value(s), "
+                                       f"{first[1]} has {first[0]}")
             try:
                 result = EvalResult(
-                    fitness=tuple(json.loads(fitness)), status=status, message=message or "",
-                    metrics=json.loads(metrics), components=json.loads(components), wall_time=wall or 0.0,
-                    n_params=n_params or 0, seed=seed, extra=json.loads(extra or "{}"),
-                )
+                    fitness=tuple(values["fitness"]), status=status, message=message or "", metrics=values["metrics"],
+                    components=values["components"], wall_time=wall or 0.0, n_params=n_params or 0, seed=seed,
+                    extra=values["extra"])
                 decoded = Genome.from_json(genome, allow_unregistered=allow_unregistered)
             except Exception as exc:  # garbled text inside an intact page
-                raise DamagedFileError(f"{self.path} is corrupt: evaluation (generation {gen}, index {idx}) "
-                                       f"does not decode: {type(exc).__name__}: {exc}") from None
+                raise DamagedFileError(f"{self.path} is corrupt: {row} does not decode: {type(exc).__name__}: "
+                                       f"{' '.join(str(exc).split())}") from None
             yield gen, idx, decoded, result

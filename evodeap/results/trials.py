@@ -13,12 +13,12 @@ One row per evaluation, every value in a column of its own (the naming of
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from evodeap.genome.genome import Genome
 from evodeap.results.layout import study_aware
+from evodeap.results.schema import database_path, decode_column
 
 
 def layer_width(gene: Any) -> int | None:
@@ -69,11 +69,12 @@ def trials_dataframe(run_dir: str | Path):
 
     raw = read_frame(run_dir, "SELECT generation, idx, key, genome, seed, status, message, fitness, metrics, components, "
                           "wall_time, n_params, worker, extra FROM evaluations ORDER BY generation, idx")
-    rows = []
+    rows, shown = [], database_path(run_dir)
     for record in raw.itertuples(index=False):
         genome = Genome.from_json(record.genome, allow_unregistered=True)  # a reader runs no experiment code
-        fitness = json.loads(record.fitness) if record.fitness else []
-        extra = json.loads(record.extra or "{}")
+        where = f"evaluation (generation {record.generation}, index {record.idx})"
+        fitness = decode_column(record.fitness, "fitness", shown, where)
+        extra = decode_column(record.extra, "extra", shown, where)
         row: dict[str, Any] = {
             "generation": int(record.generation), "idx": int(record.idx), "key": record.key, "family": genome.family,
             "status": record.status, "message": record.message or "", "seed": record.seed,
@@ -82,8 +83,8 @@ def trials_dataframe(run_dir: str | Path):
         if len(fitness) > 1:
             row.update({f"fitness_{i}": value for i, value in enumerate(fitness)})
         row.update(genome_columns(genome))
-        row.update({f"metric_{k}": v for k, v in json.loads(record.metrics or "{}").items()})
-        row.update({f"component_{k}": v for k, v in json.loads(record.components or "{}").items()})
+        row.update({f"metric_{k}": v for k, v in decode_column(record.metrics, "metrics", shown, where).items()})
+        row.update({f"component_{k}": v for k, v in decode_column(record.components, "components", shown, where).items()})
         row.update(wall_time=record.wall_time, n_params=record.n_params, epochs_run=extra.get("epochs_run"),
                    train_flops=extra.get("train_flops"), budget=extra.get("budget"), worker=record.worker)
         rows.append(row)

@@ -13,13 +13,12 @@ from typing import Any
 
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError
+from evodeap.runs.formats import EXTENDABLE
 from evodeap.runs.inspection import described_config
 from evodeap.runs.provenance import record_change
 
 __all__ = ["EXTENDABLE", "check_extendable", "extended_config", "record_extension"]
 
-#: settings ``evodeap resume DIR --set`` may change: those that extend a run
-EXTENDABLE = frozenset({"generations"})
 
 
 def check_extendable(extend: dict[str, Any]) -> None:

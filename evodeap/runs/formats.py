@@ -10,8 +10,10 @@ file              format   what changed
 config.json       2        ``format`` added; settings added later are filled with their
                            defaults when an older file is read
 experiment.json   2        ``format``, ``sources`` (hashes) and ``changes`` added
-checkpoint.json   2        ``logbook`` dropped (the results database's ``generations``
-                           table is its one copy); format 1 carries it, read and checked
+checkpoint.json   3        ``run`` added: the run, seed and configuration it belongs to
+                           (:mod:`evodeap.runs.checkpoints`); 2: ``logbook`` dropped (the
+                           results database's ``generations`` table is its one copy);
+                           format 1 carries it, read and checked
 study.json        2        ``format`` added
 ================  =======  ==============================================================
 
@@ -30,19 +32,19 @@ their new names (``evodeap.operators.mutation.split``).
 from __future__ import annotations
 
 import json
-import math
 import re
-from numbers import Real
 from pathlib import Path
 from typing import Any, Mapping
 
-from evodeap.results.columns import current_names
 from evodeap.results.layout import check_plan
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from evodeap.files import CHECKPOINT_FORMAT, CONFIG_FORMAT, EXPERIMENT_FORMAT, STUDY_FORMAT
+from evodeap.files import CONFIG_FORMAT, EXPERIMENT_FORMAT, STUDY_FORMAT
 from evodeap.config.experiment import NAME
 
-CHECKPOINT_KEYS = ("format", "generation", "population", "hall_of_fame", "rng", "space")
+#: settings ``evodeap resume DIR --set`` may change: those that extend a run (:mod:`evodeap.runs.extension`)
+EXTENDABLE = frozenset({"generations"})
+#: a run's id (``experiment.json``'s ``run_id``, and the ``run`` of its checkpoints)
+RUN_ID = re.compile(r"[0-9a-f]{16}")
 _MOVED_PACKAGES = ("operators.", "models.")
 
 
@@ -154,7 +156,8 @@ def read_experiment(data: Any, path: Path | str) -> dict[str, Any]:
     data = require_object(data, path)
     version = _format_of(data, path, EXPERIMENT_FORMAT)
     checks = {
-        "file": lambda v: v is None or isinstance(v, str),
+        "file": lambda v: v is None or (isinstance(v, str) and v.startswith("/")),
+        "run_id": lambda v: isinstance(v, str) and RUN_ID.fullmatch(v) is not None,
         "overrides": lambda v: isinstance(v, dict),
         "variant": lambda v: v is None or (isinstance(v, str) and NAME.match(v)),
         "seed": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
@@ -162,7 +165,8 @@ def read_experiment(data: Any, path: Path | str) -> dict[str, Any]:
         "changes": lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
         "extensions": lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v),
     }
-    expected = {"file": "a path or null", "overrides": "an object", "variant": "a variant name or null",
+    expected = {"file": "a path or null (an absolute one: a relative path would be read against the current folder)",
+                "run_id": "16 hexadecimal digits", "overrides": "an object", "variant": "a variant name or null",
                 "seed": "an integer >= 0 or null", "sources": "an object of hashes", "changes": "a list of objects",
                 "extensions": "a list of objects"}
     for key, ok in checks.items():
@@ -178,113 +182,9 @@ def _is_sources(value: Any) -> bool:
         return False
     modules = value.get("modules", {})
     return isinstance(modules, dict) and all(
-        isinstance(m, dict) and isinstance(m.get("path"), str) and isinstance(m.get("sha256"), str)
+        isinstance(m, dict) and isinstance(m.get("path"), str) and m["path"].startswith("/")
+        and isinstance(m.get("sha256"), str)
         for m in modules.values())
-
-
-# -- checkpoint.json -----------------------------------------------------------------------------------
-def read_checkpoint(state: Any, path: Path | str) -> dict[str, Any]:
-    """A checked engine checkpoint: every key the engine restores has the right form.
-
-    Genomes must decode, the search space must load, both RNG states must be accepted by
-    NumPy's PCG64; a format-1 checkpoint's logbook must have one row per completed
-    generation (it is not used when the database has the rows, see ``docs/runs.md``). Keys this
-    module does not know are passed through (their owners check them).
-    """
-    state = require_object(state, path)
-    version = _format_of(state, path, CHECKPOINT_FORMAT)
-    required = CHECKPOINT_KEYS + (("logbook",) if version == 1 else ())
-    missing = [k for k in required if k not in state]
-    if missing:
-        raise _fail(path, f"missing engine state {', '.join(repr(k) for k in missing)}")
-    generation = state["generation"]
-    if isinstance(generation, bool) or not isinstance(generation, int) or generation < 0:
-        raise _fail(path, f"'generation' must be an integer >= 0, found {_short(generation)}")
-    population = state["population"]
-    if not isinstance(population, list):
-        raise _fail(path, f"'population' must be a list, found {_kind(population)}")
-    if not population:
-        raise _fail(path, "'population' is empty")
-    for i, item in enumerate(population):
-        _check_member(item, f"population[{i}]", path, fitness_required=False)
-    if not isinstance(state["hall_of_fame"], list):
-        raise _fail(path, f"'hall_of_fame' must be a list, found {_kind(state['hall_of_fame'])}")
-    for i, item in enumerate(state["hall_of_fame"]):
-        _check_member(item, f"hall_of_fame[{i}]", path, fitness_required=True)
-    if version == 1:  # format 2 keeps the logbook only in the database
-        _check_old_logbook(state, generation, path)
-    _check_rng(state["rng"], path)
-    _check_space(state["space"], "space", path)
-    for key in ("mu", "beta", "elapsed"):
-        value = state.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, Real)):
-            raise _fail(path, f"'{key}' must be a number or null, found {_short(value)}")
-    if not isinstance(state.get("schedules", {}), dict):
-        raise _fail(path, "'schedules' must be an object")
-    refinements = state.get("refinements", [])
-    if not isinstance(refinements, list) or not all(
-            isinstance(r, dict) and isinstance(r.get("generation"), int) and isinstance(r.get("changes"), dict)
-            for r in refinements):
-        raise _fail(path, "'refinements' must be a list of {generation, changes} objects")
-    return state
-
-
-def _check_old_logbook(state: dict[str, Any], generation: int, path: Path | str) -> None:
-    logbook = state["logbook"]
-    if not isinstance(logbook, list) or not all(isinstance(row, dict) for row in logbook):
-        raise _fail(path, "'logbook' must be a list of objects")
-    if len(logbook) != generation + 1 or current_names(logbook[-1]).get("generation") != generation:
-        raise _fail(path, f"'logbook' has {len(logbook)} rows for generation {generation} (expected {generation + 1})")
-
-
-def stamp_checkpoint(state: dict[str, Any]) -> dict[str, Any]:
-    """The engine state (:mod:`evodeap.engine.state`) as ``checkpoint.json``: with its format number."""
-    return {"format": CHECKPOINT_FORMAT, **{k: v for k, v in state.items() if k != "format"}}
-
-
-def _check_member(item: Any, where: str, path: Path | str, fitness_required: bool) -> None:
-    from evodeap.errors import EvodeapError
-    from evodeap.genome.genome import Genome
-
-    if not isinstance(item, dict) or not isinstance(item.get("genome"), dict):
-        raise _fail(path, f"'{where}' must be an object with a 'genome' object")
-    try:  # checked before the experiment file (which may register its layer kinds) runs
-        Genome.from_dict(item["genome"], allow_unregistered=True)
-    except (EvodeapError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _fail(path, f"'{where}.genome' does not decode: {exc}") from None
-    fitness = item.get("fitness")
-    if fitness is None and not fitness_required:
-        return
-    if not isinstance(fitness, list) or not fitness or not all(
-            isinstance(v, Real) and not isinstance(v, bool) and not math.isnan(v) for v in fitness):
-        raise _fail(path, f"'{where}.fitness' must be a non-empty list of numbers, found {_short(fitness)}")
-
-
-def _check_rng(rng: Any, path: Path | str) -> None:
-    import numpy as np
-
-    if not isinstance(rng, dict):
-        raise _fail(path, f"'rng' must be an object, found {_kind(rng)}")
-    for stream in ("init", "variation"):
-        if stream not in rng:
-            raise _fail(path, f"'rng.{stream}' is missing")
-        try:
-            np.random.default_rng(0).bit_generator.state = rng[stream]
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise _fail(path, f"'rng.{stream}' is not a NumPy PCG64 state ({detail})") from None
-
-
-def _check_space(data: Any, where: str, path: Path | str) -> None:
-    from evodeap.errors import EvodeapError
-    from evodeap.genome.space import check_space_dict
-
-    if not isinstance(data, dict):
-        raise _fail(path, f"'{where}' must be an object, found {_kind(data)}")
-    try:  # checked before the experiment file (which may register its kinds and family) runs
-        check_space_dict(data, allow_unregistered=True)
-    except (EvodeapError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _fail(path, f"'{where}' is not a valid search space: {exc}") from None
 
 
 # -- study.json ----------------------------------------------------------------------------------------

@@ -20,11 +20,12 @@ from evodeap.errors import DamagedFileError, RunDirectoryError
 from evodeap.evaluation.weights import INDEX, WeightFileError
 from evodeap.results.schema import check_database
 from evodeap.results.storage import ResultsDB
-from evodeap.runs import formats
+from evodeap.engine.restorable import check_restorable
+from evodeap.runs import checkpoints, formats
 from evodeap.runs.provenance import changed_sources, describe_sources, experiment_file_to_run, record_change
 from evodeap.runs.rundir import RunDirectory
 
-__all__ = ["RETRAIN_FLAG", "RunOnDisk", "check_same_config", "described_config", "inspect_run", "is_final",
+__all__ = ["RETRAIN_FLAG", "RunOnDisk", "check_checkpoint_fits", "check_same_config", "described_config", "inspect_run", "is_final",
            "load_recorded_experiment", "weight_problems", "weights_refusal", "with_registered_kinds"]
 
 #: the ``evodeap resume`` flag that trains models whose weight files are lost from scratch
@@ -122,6 +123,27 @@ class RunOnDisk:
     status: str | None = None
     runtime: dict[str, Any] | None = None
     logbook: list = field(default_factory=list)  # the database's rows up to the checkpoint's generation
+
+
+def check_checkpoint_fits(directory: RunDirectory, plan: Any, found: RunOnDisk) -> None:
+    """Refuse a checkpoint written for another run (run id, seed, configuration:
+    :func:`evodeap.runs.checkpoints.check_binding`) or that does not fit the run's plan (its
+    population size, its number of objectives, a state the engine cannot restore:
+    :func:`evodeap.engine.restorable.check_restorable`), and stored evaluations whose fitness has
+    another number of values than the fitness's objectives."""
+    stored = {len(result.fitness) for _, _, _, result in found.stored} - {plan.objectives.n}
+    if stored:
+        raise DamagedFileError(f"{directory.db_path} is corrupt: its evaluations have {stored.pop()} fitness value(s); "
+                               f"the fitness has {plan.objectives.n} objective(s)")
+    state = found.state
+    if state is None:
+        return
+    if found.recorded is not None:
+        checkpoints.check_binding(state, comparable(found.recorded), found.source, directory.file("checkpoint.json"))
+    try:
+        check_restorable(plan, state)
+    except ValueError as exc:
+        raise DamagedFileError(f"{directory.file('checkpoint.json')} is corrupt: {exc}; nothing was changed") from None
 
 
 def with_registered_kinds(directory: RunDirectory, found: RunOnDisk) -> list:

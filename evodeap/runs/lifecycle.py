@@ -24,13 +24,14 @@ from evodeap.engine.records import EvolutionResult, GenerationReport
 from evodeap.engine.state import ResumeState
 from evodeap.evaluation.evaluator import EvaluationRecord
 from evodeap.errors import DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
-from evodeap.evaluation.weights import INDEX, WeightFileError
+from evodeap.evaluation.weights import WeightFileError
 from evodeap.execution.backend import reconcile_backend
 from evodeap.results.history import HistoryWriter
 from evodeap.results.storage import ResultsDB
 from evodeap.runs.extension import EXTENDABLE, check_extendable, extended_config, record_extension
-from evodeap.runs.inspection import (RunOnDisk, check_same_config, inspect_run, is_final, load_recorded_experiment,
-                                     weights_refusal, with_registered_kinds)
+from evodeap.runs.checkpoints import run_binding
+from evodeap.runs.inspection import (RunOnDisk, check_checkpoint_fits, check_same_config, described_config, inspect_run,
+                                     is_final, load_recorded_experiment, weights_refusal, with_registered_kinds)
 from evodeap.runs.provenance import record_change
 from evodeap.runs.rundir import RunDirectory, default_run_directory
 
@@ -92,6 +93,7 @@ class _Recorder:
             self.forward_generation(report)
 
     def checkpoint(self, state: dict[str, Any]) -> None:
+        self.directory.check_in_place()  # never write into whatever now has the old name
         self.directory.write_checkpoint(state, self.db.logbook_rows(state["generation"]))
         self.last_state = state
 
@@ -114,6 +116,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
     ``plan``: ``config`` validated and resolved, if the caller did it already (:func:`evodeap.config.resolve.plan_run`).
     """
     directory.check_folders()
+    directory.binding = run_binding(described_config(config), directory.read_experiment())
     if resume_state is None:
         db = ResultsDB.create(directory.db_path, config.name, config.seed, config.to_dict())
     else:
@@ -140,6 +143,7 @@ def execute(directory: RunDirectory, config: ExperimentConfig, resume_state: Res
                 exc.hint = f"everything finished is saved: fix it, then resume with: evodeap resume {directory.path}"
                 raise
             _try_status(db, "interrupted")
+            directory.check_in_place()  # moved or renamed under the run: say where it went
             if isinstance(exc, KeyboardInterrupt):
                 raise RunInterrupted(directory.path) from None
             if isinstance(exc, DiskFullError):
@@ -209,13 +213,6 @@ class Continuation:
     already_complete: bool
     written: list[str]
     experiment_file: Path | None = None
-
-
-def _forget_weights(directory: RunDirectory, problems: dict[str, str]) -> list[str]:
-    store = directory.weight_store()
-    if INDEX in problems:  # without a whole index no file can be verified, so none is trusted
-        return store.forget_all()
-    return store.forget(list(problems))
 
 
 def continue_run(directory: RunDirectory, config: ExperimentConfig | None = None, *,
@@ -312,6 +309,7 @@ def _check(directory: RunDirectory, config: ExperimentConfig | None, extend: dic
         config = extended_config(config, extend, found.state, directory.path)
         source = record_extension(source, comparable(found.recorded), config, found.state)
     plan = plan_run(config)  # every name and parameter checked before anything is written
+    check_checkpoint_fits(directory, plan, found)
     final = is_final(config, found.state, found.logbook)
     backend_record = None if final else reconcile_backend(found.runtime, force=force_backend, where=directory.path)
     return _Checked(found, config, source, executed, plan, final, backend_record)
@@ -334,20 +332,20 @@ def _experiment(directory: RunDirectory, found: RunOnDisk, config: ExperimentCon
 
 
 def _write_checked(directory: RunDirectory, checked: _Checked, extend: dict[str, Any]) -> None:
-    """Write what :func:`_check` decided: leftovers removed, lost weights forgotten (recorded),
-    ``experiment.json``, ``config.json`` and ``runtime.json`` where they change."""
+    """Write what :func:`_check` decided: leftovers removed; ``experiment.json``, ``config.json``
+    and ``runtime.json`` where they change, as one change (:meth:`RunDirectory.commit`); then
+    lost weights forgotten (recorded first: an interruption between the two leaves the record
+    and the lost files, which the next resume forgets again)."""
     found, source = checked.found, checked.source
     directory.remove_leftovers()
     if found.weight_problems:
-        lost = _forget_weights(directory, found.weight_problems)
-        source = record_change(source, f"retrained lost weights from scratch: {', '.join(lost) or INDEX}",
+        source = record_change(source, f"retrained lost weights from scratch: {', '.join(sorted(found.weight_problems))}",
                                forced=True, exact=False)
-    if source != found.source:
-        directory.write_experiment(source)
-    if found.recorded is None or (extend and source != found.source):
-        directory.write_config(checked.config)
-    if checked.backend_record is not None:
-        directory.write_runtime(checked.backend_record)
+    directory.record(source if source != found.source else None,
+                     checked.config if found.recorded is None or (extend and source != found.source) else None,
+                     checked.backend_record)
+    if found.weight_problems:
+        directory.forget_weights(found.weight_problems)
 
 
 def _complete(directory: RunDirectory, checked: _Checked, want_result: bool) -> Continuation:

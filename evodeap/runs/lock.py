@@ -1,9 +1,11 @@
 """One writer per run directory: an OS-level lock with the holder's name.
 
 Every command that writes into a run directory (``run``, ``resume``, ``report`` into the
-directory, ``export``) holds :class:`RunLock` while it writes. The lock is
-``fcntl.flock`` on the file ``.evodeap-lock`` in the directory, which holds the holder's
-host, process id, command and start time as JSON:
+directory, ``export``) holds :class:`RunLock` while it writes. The lock is ``fcntl.flock``
+on the directory itself (a descriptor of it held open: deleting a file cannot release it,
+and :meth:`RunLock.moved_to` tells when the directory was renamed under its holder) and on
+the file ``.evodeap-lock`` in it, which holds the holder's host, process id, command and
+start time as JSON (a hard-linked one, from ``cp -al``, is replaced, never written):
 
 * a second writer is refused at once with one line naming the holder
   (:class:`~evodeap.errors.RunLockedError`);
@@ -89,6 +91,7 @@ class RunLock:
             os.close(dir_fd)
             self._nested = True
             return
+        _lock_directory(dir_fd, self.directory, self.path)
         for _ in range(20):
             fd = self._open(dir_fd)
             try:
@@ -135,26 +138,96 @@ class RunLock:
         os.close(self._dir_fd)
         self._fd = self._dir_fd = None
 
-    def _open(self, dir_fd: int) -> int:
+    def moved_to(self) -> Path | None:
+        """Where the locked directory is now, when it was moved or renamed since the lock was
+        taken (``Path("?")`` when its new place cannot be told); ``None`` while it is in place."""
+        if self._dir_fd is None:
+            return None
         try:
-            fd = os.open(LOCK_NAME, _FLAGS, 0o644, dir_fd=dir_fd)
-        except OSError as exc:
+            info = os.stat(self.directory)
+            if (info.st_dev, info.st_ino) == self._key:
+                return None
+        except OSError:
+            pass
+        try:  # Linux names the folder a descriptor leads to
+            return Path(os.readlink(f"/proc/self/fd/{self._dir_fd}"))
+        except OSError:
+            return Path("?")
+
+    def _open(self, dir_fd: int) -> int:
+        for attempt in range(2):
+            try:
+                fd = os.open(LOCK_NAME, _FLAGS | getattr(os, "O_NONBLOCK", 0), 0o644, dir_fd=dir_fd)
+            except OSError as exc:
+                os.close(dir_fd)
+                if exc.errno == errno.ELOOP:
+                    raise UnsafePathError(f"{self.path} is a symbolic link; refusing to use it as the lock") from None
+                raise os_error(exc, self.path, "create the lock") from None
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                os.close(fd)
+                os.close(dir_fd)
+                raise UnsafePathError(f"{self.path} is not a regular file")
+            if info.st_nlink <= 1 or attempt:
+                return fd
+            os.close(fd)  # a hard link (cp -al) to another run's lock file: never write that one
+            _unlink(dir_fd)
+        raise AssertionError("unreachable")
+
+
+def _lock_directory(dir_fd: int, directory: Path, path: Path) -> None:
+    """``flock`` the directory itself (through ``dir_fd``): deleting the lock file cannot
+    unlock it. A file system without locks on folders leaves the lock file's alone.
+
+    Raises:
+        RunLockedError: another process holds it (naming the holder the lock file records).
+    """
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            info = None
+            try:
+                fd = os.open(LOCK_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0),
+                             dir_fd=dir_fd)
+            except OSError:
+                fd = None  # deleted under the holder: the folder's lock still holds
+            if fd is not None:
+                info = _live_holder(fd) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+                os.close(fd)
             os.close(dir_fd)
-            if exc.errno == errno.ELOOP:
-                raise UnsafePathError(f"{self.path} is a symbolic link; refusing to use it as the lock") from None
-            raise os_error(exc, self.path, "create the lock") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
+            raise RunLockedError(
+                f"{directory} is in use: {describe_holder(info)} holds its lock ({path}); "
+                f"wait for it to finish or stop it, then try again") from None
+        if exc.errno not in (errno.EBADF, errno.EINVAL, errno.ENOLCK, getattr(errno, "EOPNOTSUPP", errno.EINVAL)):
             os.close(dir_fd)
-            raise UnsafePathError(f"{self.path} is not a regular file")
-        return fd
+            raise os_error(exc, directory, "lock") from None
 
 
 def holder(directory: str | os.PathLike[str]) -> dict[str, Any] | None:
     """Who holds the lock of ``directory`` now (``None`` when nobody does); a probe that
     creates nothing and leaves the lock as it found it."""
     try:
-        fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            os.close(dir_fd)
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            try:
+                fd = os.open(Path(directory) / LOCK_NAME, flags)
+            except OSError:
+                return {}
+            try:
+                return (_read_info(fd) or {}) if stat.S_ISREG(os.fstat(fd).st_mode) else {}
+            finally:
+                os.close(fd)
+    os.close(dir_fd)  # closing drops the probe's shared lock
+    try:
+        fd = os.open(Path(directory) / LOCK_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:

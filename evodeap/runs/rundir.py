@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evodeap.runs import formats
+from evodeap.runs import checkpoints, formats
 from evodeap.execution.backend import check_runtime_record, reconcile_backend, runtime_record
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from evodeap.files import check_directory, read_bytes, write_json, write_text
+from evodeap.files import COMMIT_FORMAT, check_directory, folder, read_bytes, read_json, write_json, write_text
 from evodeap.runs.lock import LOCK_NAME, RunLock
 
 EXPERIMENT = "experiment.json"
@@ -47,6 +48,9 @@ SPACE = "space.json"
 RUNTIME = "runtime.json"
 WEIGHTS = "weights"
 TENSORBOARD = "tensorboard"
+COMMIT = ".evodeap-commit.json"
+#: the files a change of several files (:meth:`RunDirectory.commit`) may replace
+COMMITTED = (EXPERIMENT, CONFIG, RUNTIME)
 
 
 @dataclass
@@ -57,6 +61,8 @@ class RunDirectory:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
+        self.binding: dict[str, Any] | None = None  # the ``run`` its checkpoints carry (set by the writer)
+        self.held: RunLock | None = None  # the lock this object took (:meth:`lock`)
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -83,7 +89,19 @@ class RunDirectory:
 
     def lock(self, command: str) -> RunLock:
         """The directory's lock, held by ``command`` (a context manager)."""
-        return RunLock(self.path, command)
+        self.held = RunLock(self.path, command)
+        return self.held
+
+    def check_in_place(self) -> None:
+        """Refuse to write on once the directory was moved or renamed under its lock's holder
+        (:meth:`RunLock.moved_to`): one line saying where it is now, where everything finished
+        is saved and from where the run resumes."""
+        moved = self.held.moved_to() if self.held is not None else None
+        if moved is not None:
+            now = "its new place" if str(moved) == "?" else str(moved)
+            raise RunDirectoryError(f"{self.path} was moved or renamed while the run was writing it (it is now at "
+                                    f"{now}); the run stopped, and everything finished is saved there: resume it "
+                                    f"with: evodeap resume {'NEW_PLACE' if str(moved) == '?' else moved}")
 
     def holds_run(self) -> bool:
         """True once a run was started here (even if the start was interrupted)."""
@@ -120,25 +138,71 @@ class RunDirectory:
                     f"{self.path} already holds a run; continue it with 'evodeap resume {self.path}' "
                     f"or choose another --out")
             raise RunDirectoryError(f"{self.path} exists and is not empty; choose another --out")
-        self.write_experiment(experiment or {"file": None, "overrides": {}})
+        experiment = {**(experiment or {"file": None, "overrides": {}}), "run_id": secrets.token_hex(8)}
+        formats.read_experiment(formats.stamp_experiment(experiment), self.file(EXPERIMENT))  # checked before written
+        self.write_experiment(experiment)
         self.write_config(config)
         self.write_runtime(runtime_record())
+
+    # -- a change of several files: one commit point ------------------------------------------
+    def pending(self) -> dict[str, Any] | None:
+        """The files of a committed change not yet applied (name -> content); None when there is none.
+
+        Raises:
+            DamagedFileError: the commit record is not one evodeap wrote.
+        """
+        if not (self.file(COMMIT).exists() or self.file(COMMIT).is_symlink()):
+            return None
+        data = read_json(self.path, COMMIT)
+        files = data.get("files") if isinstance(data, dict) else None
+        if (not isinstance(data, dict) or data.get("format") != COMMIT_FORMAT or not isinstance(files, dict)
+                or not files or not set(files) <= set(COMMITTED) or not all(isinstance(v, dict) for v in files.values())):
+            raise DamagedFileError(f"{self.file(COMMIT)} is corrupt: expected {{\"format\": {COMMIT_FORMAT}, "
+                                   f"\"files\": {{name: object}}}} naming only {', '.join(COMMITTED)}")
+        return files
+
+    def commit(self, files: dict[str, Any]) -> None:
+        """Replace the JSON files ``files`` (name -> content) as one change (the caller holds the lock).
+
+        One file is written atomically. Several are first recorded together in
+        ``.evodeap-commit.json`` (one atomic write: the commit point), then each is written
+        and the record removed (:meth:`apply_pending`). Until then every reader sees the
+        recorded contents (:meth:`read_json`), and the next writer rolls the change forward:
+        an interruption at any moment leaves the old files or the new ones, never a mix.
+        """
+        self.apply_pending()
+        if len(files) > 1:
+            write_json(self.path, COMMIT, {"format": COMMIT_FORMAT, "files": files})
+            self.apply_pending()
+        for name, content in files.items() if len(files) == 1 else ():
+            write_json(self.path, name, content)
+
+    def apply_pending(self) -> list[str]:
+        """Roll a committed change forward: write its files, then remove the record; returns their names."""
+        files = self.pending()
+        if files is None:
+            return []
+        for name, content in files.items():
+            write_json(self.path, name, content)
+        with folder(self.path) as fd:
+            os.unlink(COMMIT, dir_fd=fd)
+            os.fsync(fd)
+        return list(files)
 
     # -- JSON files ----------------------------------------------------------------------
     def read_json(self, name: str) -> Any:
         """A JSON file of the directory (never through a link); a clear line when missing or corrupt."""
-        path = self.file(name)
+        pending = self.pending()
+        if pending is not None and name in pending:  # a committed change not yet applied: it is the file
+            return pending[name]
         try:
-            text = read_bytes(self.path, name)
+            return read_json(self.path, name)
         except FileNotFoundError:
-            raise RunDirectoryError(f"{path} is missing: is {self.path} a run directory?") from None
-        try:
-            return json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DamagedFileError(f"{path} is corrupt: {exc}") from None
+            raise RunDirectoryError(f"{self.file(name)} is missing: is {self.path} a run directory?") from None
 
     def _read_optional(self, name: str) -> Any | None:
-        if not (self.file(name).exists() or self.file(name).is_symlink()):
+        pending = self.pending()
+        if not (self.file(name).exists() or self.file(name).is_symlink()) and (pending is None or name not in pending):
             return None
         return self.read_json(name)
 
@@ -147,8 +211,16 @@ class RunDirectory:
         data = self._read_optional(EXPERIMENT)
         return None if data is None else formats.read_experiment(data, self.file(EXPERIMENT))
 
+    def record(self, source: dict[str, Any] | None = None, config: Any = None,
+               runtime: dict[str, Any] | None = None) -> None:
+        """Replace those given of ``experiment.json`` (``source``), ``config.json`` (``config``) and
+        ``runtime.json`` (``runtime``) as one change (:meth:`commit`)."""
+        files = {EXPERIMENT: None if source is None else formats.stamp_experiment(source),
+                 CONFIG: None if config is None else formats.stamp_config(config.to_dict()), RUNTIME: runtime}
+        self.commit({name: content for name, content in files.items() if content is not None})
+
     def write_experiment(self, source: dict[str, Any]) -> None:
-        write_json(self.path, EXPERIMENT, formats.stamp_experiment(source))
+        self.commit({EXPERIMENT: formats.stamp_experiment(source)})
 
     def read_config(self) -> dict[str, Any] | None:
         """The recorded settings (upgraded, :func:`evodeap.runs.formats.read_config`); None when missing."""
@@ -156,7 +228,7 @@ class RunDirectory:
         return None if data is None else formats.read_config(data, self.file(CONFIG))
 
     def write_config(self, config: Any) -> None:
-        write_json(self.path, CONFIG, formats.stamp_config(config.to_dict()))
+        self.commit({CONFIG: formats.stamp_config(config.to_dict())})
 
     def read_runtime(self) -> dict[str, Any] | None:
         """The checked backend record (:func:`evodeap.execution.backend.check_runtime_record`); None when missing."""
@@ -164,7 +236,7 @@ class RunDirectory:
         return None if data is None else check_runtime_record(data, self.file(RUNTIME))
 
     def write_runtime(self, record: dict[str, Any]) -> None:
-        write_json(self.path, RUNTIME, record)
+        self.commit({RUNTIME: record})
 
     def check_backend(self, force: bool = False) -> dict[str, Any] | None:
         """Refuse to train this run further on another Keras backend than its recorded one
@@ -175,12 +247,12 @@ class RunDirectory:
     def load_checkpoint(self) -> dict[str, Any] | None:
         """The checked engine checkpoint; None when no generation has completed yet."""
         data = self._read_optional(CHECKPOINT)
-        return None if data is None else formats.read_checkpoint(data, self.file(CHECKPOINT))
+        return None if data is None else checkpoints.read_checkpoint(data, self.file(CHECKPOINT))
 
     def write_checkpoint(self, state: dict[str, Any], logbook: list[dict]) -> None:
         """The checkpoint (the engine state, stamped with its format), then ``logbook.csv``
         derived from ``logbook`` — the rows of the database's ``generations`` table."""
-        write_json(self.path, CHECKPOINT, formats.stamp_checkpoint(state))
+        write_json(self.path, CHECKPOINT, checkpoints.stamp_checkpoint(state, self.binding))
         write_text(self.path, LOGBOOK, logbook_text(logbook))
 
     # -- the final files ---------------------------------------------------------------------
@@ -213,6 +285,14 @@ class RunDirectory:
                 write_bytes(self.path, name, data)
                 written.append(name)
         return written
+
+    def forget_weights(self, problems: dict[str, str]) -> list[str]:
+        """Take the weight files ``problems`` names out of the store (every file, when the index
+        itself is among them: without a whole index no file can be verified); returns their names."""
+        from evodeap.evaluation.weights import INDEX
+
+        store = self.weight_store()
+        return store.forget_all() if INDEX in problems else store.forget(list(problems))
 
     def weight_store(self):
         """The run's :class:`~evodeap.evaluation.weights.WeightStore` (``weights/``, refused when a link)."""

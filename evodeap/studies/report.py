@@ -33,7 +33,6 @@ lists incomplete ones; finish them with ``evodeap resume DIR``.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -72,10 +71,10 @@ def _planned_generations(path: Path) -> float:
     Read without following a link (a planted ``config.json -> /dev/zero`` is refused).
     """
     from evodeap.errors import RunDirectoryError
-    from evodeap.files import read_bytes
+    from evodeap.files import read_json
 
     try:
-        return int(json.loads(read_bytes(path, "config.json"))["generations"])
+        return int(read_json(path, "config.json")["generations"])
     except (OSError, ValueError, KeyError, TypeError, RunDirectoryError):
         return float("inf")
 

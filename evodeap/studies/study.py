@@ -23,7 +23,6 @@ a forced change on resume is recorded there.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -32,7 +31,7 @@ from evodeap.runs import formats
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError, RunDirectoryError, UserCodeError
 from evodeap.config.experiment import BASELINE, base_config, build_config, check_factors, is_study, study_plan, study_record
-from evodeap.files import read_bytes, write_json
+from evodeap.files import read_json, write_json
 from evodeap.runs.lock import LOCK_NAME, RunLock
 from evodeap.config.resolve import plan_run
 from evodeap.runs.inspection import load_recorded_experiment
@@ -60,15 +59,11 @@ def arms(directory: str | Path) -> list[Arm]:
 
 def read_study(directory: Path) -> dict[str, Any]:
     """The checked ``study.json`` of a study directory (:func:`evodeap.runs.formats.read_study`)."""
-    from evodeap.errors import DamagedFileError
-
     path = Path(directory) / STUDY
     try:
-        info = json.loads(read_bytes(directory, STUDY))
+        info = read_json(directory, STUDY)
     except FileNotFoundError:
         raise RunDirectoryError(f"{directory} is not a study directory (no study.json)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DamagedFileError(f"{path} is corrupt: {exc}") from None
     return formats.read_study(info, path)
 
 
@@ -131,6 +126,33 @@ def run_study(namespace: Mapping[str, Any], out: str | Path, experiment: dict[st
             exc.hint = f"everything finished is saved: fix it, then resume the study with: evodeap resume {out}"
             raise
     return done
+
+
+def _check_arms(out: Path, variants: list, seeds: list) -> None:
+    """Read and check every file of every started sub-run (:func:`evodeap.runs.inspection.inspect_run`),
+    writing nothing: a damaged sub-run refuses the study before its experiment file runs or any
+    file of the study is written."""
+    from evodeap.runs.inspection import inspect_run
+
+    for variant in variants:
+        for seed in seeds:
+            directory = RunDirectory(out / variant / f"seed-{seed}")
+            if directory.holds_run():
+                inspect_run(directory)
+
+
+def check_sub_run_databases(out: str | Path) -> None:
+    """Check the database of every started sub-run and decode each of its rows, writing nothing:
+    what a study report does first, so a damaged sub-run refuses it before any file is written."""
+    from evodeap.results.storage import ResultsDB
+
+    for arm in arms(out):
+        path = arm.path / "results.sqlite"
+        if path.exists() or path.is_symlink():
+            with ResultsDB(path, readonly=True) as db:
+                for _ in db.iter_evaluations(allow_unregistered=True):
+                    pass
+                db.generations_recorded()
 
 
 def _check_backends(out: Path, variants: list, seeds: list, force_backend: bool) -> None:
@@ -224,7 +246,8 @@ def resume_study(out: str | Path, *, experiment_file: str | Path | None = None, 
         info = read_study(out)
         if "experiment" not in info:
             raise RunDirectoryError(f"{out / STUDY} records no experiment file; it cannot be resumed from the command line")
-        _check_backends(out, info["variants"], info["seeds"], force_backend)  # before its code runs
+        _check_arms(out, info["variants"], info["seeds"])  # every sub-run's files, before its code runs
+        _check_backends(out, info["variants"], info["seeds"], force_backend)
         namespace, _, experiment = load_recorded_experiment(RunDirectory(out), info["experiment"], experiment_file,
                                                              force, announce, where=STUDY,
                                                              after_failure=_stopped_by_user_code(out))
