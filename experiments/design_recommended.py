@@ -60,7 +60,7 @@ CANDIDATES: dict[str, dict] = {
     "aging": {"survival": "aging", "elitism": 0},
 }
 MULTI_FIDELITY = ("one_gene", "screen4_explore")
-PEERS = ("random", "regularized_evolution", "optuna_tpe", "evodeap_published", "evodeap_mf")
+PEERS = ("random", "regularized_evolution", "optuna_tpe", "evodeap_published")
 
 
 def candidate(name: str, multi_fidelity: bool):

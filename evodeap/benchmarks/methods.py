@@ -64,7 +64,9 @@ def recommended_config(problem: SuiteProblem, seed: int, multi_fidelity: bool = 
 RECOMMENDED_ARMS: dict[str, tuple[bool, dict[str, Any]]] = {
     "evodeap_recommended": (True, {}),
     "evodeap_recommended_full_fidelity": (False, {}),
-    "evodeap_recommended_no_screening": (True, {"screening": None}),
+    "evodeap_recommended_screening": (True, {"screening": {"surrogate": "tpe", "factor": 4, "min_evaluations": 10,
+                                                           "explore": 0.5}}),
+    "evodeap_recommended_population20": (True, {"population_size": 20}),
 }
 
 

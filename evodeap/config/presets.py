@@ -7,11 +7,12 @@ published (``experiments/paper_replication.py``; ``evodeap.benchmarks.methods.pu
 
 The recommended configuration (:data:`RECOMMENDED`):
 
-* population 20, one elite, generational replacement;
+* population 10, one elite, generational replacement;
 * tournament selection of size 3;
 * uniform crossover with probability 0.5;
 * a mutation of exactly one gene per child (``one_gene``), every child mutated;
-* surrogate screening (:mod:`evodeap.evaluation.screening`): see :data:`RECOMMENDED`;
+* no surrogate screening (:mod:`evodeap.evaluation.screening` did not help on the design
+  problems at population 10; switch it on with ``screening={...}``);
 * no search-space refinement;
 * with ``max_fidelity`` (a problem whose epochs are its fidelity): successive halving over the
   epochs with η = 3 from ``R/9``, see :func:`evodeap.evaluation.fidelity.with_multi_fidelity`.
@@ -25,7 +26,7 @@ from evodeap.genome.space import SearchSpace
 
 #: The settings :func:`recommended` gives (see the module docstring).
 RECOMMENDED: dict[str, Any] = {
-    "population_size": 20, "elitism": 1,
+    "population_size": 10, "elitism": 1,
     "selection": "tournament", "selection_params": {"tournsize": 3},
     "crossover": "uniform", "cxpb": 0.5,
     "mutation": "one_gene", "mutpb": 1.0,
