@@ -11,7 +11,9 @@ nothing is in flight. Evaluation seeds come from (run seed, generation, index), 
 the worker, so results are identical whichever executor and however many workers.
 
 A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one retry;
-if the retry dies too, ``on_lost(item, message)`` supplies the recorded result.
+if the retry dies too, ``on_lost(item, message)`` supplies the recorded result. A process
+worker whose ``fn`` raises, or whose result cannot be pickled, lives on and reports the real
+cause, which ``on_lost`` records at once (no retry: it is not a lost worker).
 
 ``imap_queue(..., timeout=T, on_timeout=f)``: an item still running ``T`` seconds after its
 evaluation began is abandoned — serial: its thread is left behind; process: its worker is
@@ -44,8 +46,9 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from evodeap.execution.backend import configured_backend, process_environment
+from evodeap.execution.workers import WorkerBegan, WorkerFailed, worker_main, worker_environment
 from evodeap.errors import ConfigError
-from evodeap.plugins import environment, load_sources, sources
+from evodeap.plugins import environment, sources
 from evodeap.registry import Registry, parameter_mismatch
 from evodeap.execution.timeouts import call_with_timeout
 
@@ -108,42 +111,6 @@ class SerialExecutor(Executor):
 
 
 # -- process pool ---------------------------------------------------------------------------
-def worker_environment(index: int, threads: int | None, gpus: Sequence[str] | None) -> dict[str, str]:
-    """Environment of worker ``index``: its Keras backend's GPU memory settings
-    (:func:`evodeap.execution.backend.process_environment`), thread limits and its GPU (round robin
-    over ``gpus``), all set before the worker imports the backend."""
-    env = process_environment()
-    if threads:
-        for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env[var] = str(threads)
-        env["TF_NUM_INTEROP_THREADS"] = "1"
-    if gpus:
-        env["CUDA_VISIBLE_DEVICES"] = str(gpus[index % len(gpus)])
-    elif gpus is not None:
-        env["CUDA_VISIBLE_DEVICES"] = ""
-    return env
-
-
-class _Began:
-    """What a process worker sends when it takes an item, before the result: the item's
-    timeout counts from here, not from the moment it was sent to a worker still starting."""
-
-
-def _worker_main(conn, env: dict[str, str], plugins: Sequence = ()) -> None:
-    os.environ.update(env)  # before anything imports TensorFlow
-    load_sources(plugins)  # the experiment file and modules that registered layer kinds
-    while True:
-        try:
-            message = conn.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        fn, item = message
-        conn.send(_Began())
-        conn.send(fn(item))
-
-
 @dataclass
 class _Worker:
     index: int
@@ -185,7 +152,7 @@ class ProcessExecutor(Executor):
     def _start(self, index: int) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_worker_main, args=(child, worker_environment(index, self.threads, self.gpus), sources()),
+            target=worker_main, args=(child, worker_environment(index, self.threads, self.gpus), sources()),
             daemon=True, name=f"evodeap-worker-{index}",
         )
         process.start()
@@ -240,9 +207,11 @@ class ProcessExecutor(Executor):
                     except (EOFError, OSError):  # it died: handled below
                         pass
                     else:
-                        if isinstance(message, _Began):
+                        if isinstance(message, WorkerBegan):
                             worker.started = time.monotonic()
                             continue
+                        if isinstance(message, WorkerFailed):
+                            message = on_lost(item, f"the worker could not evaluate it: {message.message}")
                         result = (index, message)
                 elif worker.process.sentinel not in ready:
                     if timeout is not None and worker.started is not None and time.monotonic() - worker.started >= timeout:
