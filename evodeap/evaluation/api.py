@@ -309,8 +309,8 @@ def as_result(outcome: Any, context: EvalContext) -> EvalResult:
         values = outcome if isinstance(outcome, (tuple, list)) else (outcome,)
         result = EvalResult(tuple(plain_number(v, "the fitness value") for v in values), seed=context.seed)
     else:
-        raise TypeError(f"returned {type(outcome).__name__} {safe_str(outcome, 60, repr)}; a fitness returns an EvalResult, "
-                        f"a number or a tuple of numbers")
+        raise TypeError(f"returned {type(outcome).__name__} {safe_str(outcome, 60, repr)}; a fitness returns an "
+                        f"EvalResult, a number or a tuple of numbers")
     if result.status not in STATUSES:
         raise ValueError(f"status {safe_str(result.status, 60)!r} is not one of {STATUSES}")
     result.fitness = tuple(plain_number(v, "the fitness value") for v in result.fitness)

@@ -253,7 +253,13 @@ class RayExecutor(Executor):
             With ``num_gpus > 0`` Ray sets each task's ``CUDA_VISIBLE_DEVICES`` and, by
             its default for GPU tasks, starts a fresh worker process per task, so the
             backend starts on the GPU Ray assigned.
-        retries: Ray retries of a task whose worker died, before it is recorded as ``error``.
+        retries: Ray retries of a task whose worker or node died, before it is recorded as
+            ``error`` (with the cause Ray gives). A retry runs the same (genome, seed), so
+            a run that loses a node is the same run.
+        resources: custom resources each evaluation needs (``{"evaluator": 1}``): only nodes
+            started with them (``ray start --resources '{"evaluator": 2}'``) run evaluations.
+        scheduling: Ray's scheduling strategy for the tasks (``"SPREAD"`` spreads them over
+            the nodes; ``None``: Ray's default, which fills the driver's node first).
 
     The evaluation function (which holds the fitness and its data spec) is put in Ray's
     object store once per batch; each Ray worker process builds the dataset once. Workers
@@ -263,12 +269,13 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int = 2, num_cpus: float = 1,
-                 num_gpus: float = 0, retries: int = 1) -> None:
+                 num_gpus: float = 0, retries: int = 1, resources: dict[str, float] | None = None,
+                 scheduling: str | None = None) -> None:
         self.address = address
         self.workers = workers
-        self.num_cpus = num_cpus
-        self.num_gpus = num_gpus
+        self.num_cpus, self.num_gpus, self.resources = num_cpus, num_gpus, dict(resources or {})
         self.retries = retries
+        self.scheduling = scheduling
         self._started = False
         self._ray = None
 
@@ -306,8 +313,11 @@ class RayExecutor(Executor):
         ray = self._ray
         if ray is None:
             raise RuntimeError("RayExecutor must be used as a context manager")
-        remote = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus,
-                            max_retries=self.retries, retry_exceptions=False)(_ray_call)
+        options: dict[str, Any] = {"resources": self.resources} if self.resources else {}
+        if self.scheduling is not None:
+            options["scheduling_strategy"] = self.scheduling
+        remote = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=self.retries,
+                            retry_exceptions=False, **options)(_ray_call)
         fn_ref = ray.put(fn)
         slots = None if timeout is None else self._slots()  # in flight = running: time counts from the start
         refs: dict[Any, tuple[Any, Any, float]] = {}
@@ -320,10 +330,10 @@ class RayExecutor(Executor):
             for ref in done:
                 tag, item, _ = refs.pop(ref)
                 try:
-                    yield tag, ray.get(ref)
-                except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError,
-                        ray.exceptions.RaySystemError) as exc:
-                    yield tag, on_lost(item, f"Ray worker failed: {type(exc).__name__}")
+                    result = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # its worker or node died (retries spent), ...
+                    result = on_lost(item, f"Ray task failed: {_first_line(exc)}")
+                yield tag, result
             if timeout is not None:
                 now = time.monotonic()
                 for ref in [r for r, (_, _, started) in refs.items() if now - started >= timeout]:
@@ -332,11 +342,20 @@ class RayExecutor(Executor):
                     yield tag, on_timeout(item)
 
     def _slots(self) -> int:
-        """How many tasks the cluster runs at once (``CPU / num_cpus``, and ``GPU / num_gpus``)."""
+        """How many tasks the cluster runs at once (``CPU / num_cpus``, ``GPU / num_gpus`` and each custom resource)."""
         resources = self._ray.cluster_resources()
-        slots = [int(resources.get(name, 0) // need) for name, need in (("CPU", self.num_cpus), ("GPU", self.num_gpus))
-                 if need]
+        needs = {"CPU": self.num_cpus, "GPU": self.num_gpus, **self.resources}
+        slots = [int(resources.get(name, 0) // need) for name, need in needs.items() if need]
         return max(1, min(slots)) if slots else max(1, int(resources.get("CPU", 1)))
+
+
+def _first_line(exc: BaseException) -> str:
+    """``Type: the first line of its message`` (Ray's messages run to tracebacks)."""
+    try:
+        text = str(exc).strip().splitlines()
+    except Exception:
+        text = []
+    return f"{type(exc).__name__}: {text[0][:300] if text else ''}".rstrip(": ")
 
 
 def check_executor_params(name: str, params: dict[str, Any]) -> None:
