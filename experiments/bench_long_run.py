@@ -13,7 +13,12 @@ reaches):
 
 Goal: time per generation flat within 20 % from generation 100 to 10,000, memory flat.
 
+``--memory-sources`` instead runs generations 0–1,200 in memory (no run directory) under
+``tracemalloc`` and prints what was allocated between generations 200 and 1,200 and is still
+held, per evaluation and by the lines that allocated it.
+
     python experiments/bench_long_run.py [--generations 10000] [--population 20] [--out DIR]
+    python experiments/bench_long_run.py --memory-sources
 """
 from __future__ import annotations
 
@@ -52,6 +57,33 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def memory_sources(population: int, seed: int, first: int = 200, last: int = 1_200) -> None:
+    """What the engine holds on to between generations ``first`` and ``last`` (module docstring)."""
+    import gc
+    import tracemalloc
+
+    from evodeap.engine.loop import evolve
+
+    snapshots, evaluated = {}, [0]
+
+    def on_generation(report) -> None:
+        evaluated[0] += len(report.evaluations)
+        if report.generation in (first, last):
+            gc.collect()
+            snapshots[report.generation] = (tracemalloc.take_snapshot(), evaluated[0])
+
+    tracemalloc.start(6)
+    evolve(config(last, population, seed), callback=on_generation)
+    (before, n_before), (after, n_after) = snapshots[first], snapshots[last]
+    stats = after.compare_to(before, "traceback")
+    grown = sum(s.size_diff for s in stats)
+    print(f"generations {first}-{last}: {n_after - n_before} evaluations, {grown / 2**20:.1f} MB still held, "
+          f"{grown / max(1, n_after - n_before):.0f} bytes per evaluation; by where it was allocated:")
+    for stat in stats[:6]:
+        frame = stat.traceback[-1]
+        print(f"  {stat.size_diff / 2**20:5.1f} MB  {frame.filename.rsplit('/evodeap/', 1)[-1]}:{frame.lineno}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=10_000)
@@ -59,7 +91,11 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="run directory (default: a temporary one, removed after)")
+    parser.add_argument("--memory-sources", action="store_true", help="where the memory a run holds comes from")
     args = parser.parse_args()
+    if args.memory_sources:
+        memory_sources(args.population, args.seed)
+        return
     root = None
     if args.out is None:
         root = tempfile.mkdtemp(prefix="evodeap-long-run-")
