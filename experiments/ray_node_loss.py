@@ -17,7 +17,8 @@ runs on it through ``evodeap run`` with ``executor="ray"`` and ``executor_params
   again equal to the uninterrupted serial run.
 
 It prints what happened and exits 1 if a check fails. Every process it starts (the nodes'
-processes are found by the cluster's own temporary folder) is killed by its id at the end.
+processes are found by the cluster's own temporary folder) is killed by its id at the end,
+and its temporary folders are removed.
 
     python experiments/ray_node_loss.py [--scenario worker|head|both] [--population 8]
                                         [--generations 3] [--delay 0.5]
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -259,6 +261,8 @@ def main() -> int:
                                                             args.timeout)
     finally:
         cluster.stop()
+        shutil.rmtree(cluster.temp, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
     for what, ok in results.items():
         print(f"{what}: {'identical to the uninterrupted serial run' if ok else 'FAILED'}")
     print(f"{time.monotonic() - start:.0f} s in all")
