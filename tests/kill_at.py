@@ -39,6 +39,16 @@ def install(stage: str) -> None:
         return path
 
     files.write_bytes = killing_write
+    from evodeap.runs.rundir import LogbookFile
+
+    append = LogbookFile.append
+
+    def killing_append(self, data):  # logbook.csv grows a line per generation
+        if stage == "final-checkpoint" and _last(self.directory.path):
+            die()
+        return append(self, data)
+
+    LogbookFile.append = killing_append
 
     if stage == "database-unrenamed":
         replace = os.replace

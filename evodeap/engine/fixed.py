@@ -54,7 +54,13 @@ def evaluate_continued(evolution: Any, individual: Any, generation: int) -> list
     previous = evaluator.last_ok(individual.key(), before=generation)
     new = evaluator.evaluate_with_budget(individual, generation, fixed_epochs(config, generation), previous)
     window = config.population_size
-    recent = [r for r in evaluator.evaluations if generation - window < r.generation <= generation]
+    recent = []  # records are in generation order: read back from the end, not the whole run
+    for record in reversed(evaluator.evaluations):
+        if record.generation <= generation - window:
+            break
+        if record.generation <= generation:
+            recent.append(record)
+    recent.reverse()
     check_generation(recent, window, generation, config.max_failure_fraction, display_name(evolution.fitness))
     return new
 

@@ -12,7 +12,8 @@
 * :mod:`evodeap.evaluation.curves` — learning-curve extrapolation for early termination;
 * :mod:`evodeap.evaluation.failures` — stop a run whose evaluations keep failing;
 * :mod:`evodeap.evaluation.weights` — trained weights kept per (genome key, budget);
-* :mod:`evodeap.evaluation.plain` — plain Python values from what user code returns.
+* :mod:`evodeap.evaluation.plain` — plain, bounded Python values from what user code returns;
+* :mod:`evodeap.evaluation.user_code` — what a fitness gets (copies) and what its failures say (causes).
 """
 from evodeap.evaluation.api import (
     DEFAULT_FAILURE,

@@ -9,12 +9,24 @@ value, which ranks strictly below every trained model.
 
 What a fitness may return (:func:`as_result`): an :class:`EvalResult`, a plain number or
 a tuple of numbers (DEAP style) — NumPy scalars included. Numbers in ``fitness``,
-``metrics`` and ``components`` are made plain Python numbers and ``extra`` plain JSON, so
-every result can be stored; anything else (``None``, a string metric, three values for a
-one-objective run ...) is recorded as an ``error`` whose message names the fitness.
+``metrics`` and ``components`` are made plain Python numbers and ``extra`` plain, bounded
+JSON (:mod:`evodeap.evaluation.plain`: circular references cut, huge integers made floats,
+depth and size bounded), the message a string of at most :data:`MAX_MESSAGE` characters, so
+every result can be stored and sent between processes; anything else (``None``, a string
+metric, three values for a one-objective run ...) is recorded as an ``error`` whose message
+names the fitness.
+
+User code runs against copies and cannot leak process-wide changes into the run
+(:func:`run_evaluation`): the fitness gets a deep copy of the genome (and of the context's
+``weights_genome``), so what it does to them changes neither the stored genome nor its key,
+and serial and process runs stay identical; the random states and the working directory are
+restored after it (:func:`evodeap.execution.global_random.isolated_user_code`). Whatever it
+raises is recorded with its real cause — ``SystemExit`` (``sys.exit``) included, as
+``SystemExit(code)``; only ``KeyboardInterrupt`` (Ctrl-C) stops the run.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import time
@@ -23,10 +35,12 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
-from evodeap.errors import ConfigError, raised_at
+from evodeap.errors import ConfigError
 from evodeap.genome.genome import Genome
-from evodeap.execution.global_random import preserved_global_random
-from evodeap.evaluation.plain import plain_json, plain_number, plain_numbers
+from evodeap.execution.global_random import isolated_user_code
+from evodeap.execution.timeouts import EvaluationAbandoned
+from evodeap.evaluation.plain import bounded_text, plain_count, plain_json, plain_number, plain_numbers, safe_str
+from evodeap.evaluation.user_code import MAX_MESSAGE, failure_cause, own_copies
 from evodeap.registry import display_name
 
 STATUSES = ("ok", "invalid", "nan", "oom", "error", "timeout")
@@ -289,26 +303,33 @@ def as_result(outcome: Any, context: EvalContext) -> EvalResult:
     outrank the failure value, :func:`run_evaluation` checks.)
     """
     if isinstance(outcome, EvalResult):
-        result = outcome
+        result = EvalResult(fitness=(), **{f.name: getattr(outcome, f.name) for f in _FIELDS if f.name != "fitness"})
+        result.fitness = outcome.fitness  # a plain EvalResult, whatever subclass the fitness made
     elif isinstance(outcome, (numbers.Real, np.generic, tuple, list)) and not isinstance(outcome, (bool, np.bool_)):
         values = outcome if isinstance(outcome, (tuple, list)) else (outcome,)
         result = EvalResult(tuple(plain_number(v, "the fitness value") for v in values), seed=context.seed)
     else:
-        raise TypeError(f"returned {type(outcome).__name__} {_short(outcome)}; a fitness returns an EvalResult, "
-                        f"a number or a tuple of numbers")
+        raise TypeError(f"returned {type(outcome).__name__} {safe_str(outcome, 60, repr)}; a fitness returns an "
+                        f"EvalResult, a number or a tuple of numbers")
+    if result.status not in STATUSES:
+        raise ValueError(f"status {safe_str(result.status, 60)!r} is not one of {STATUSES}")
     result.fitness = tuple(plain_number(v, "the fitness value") for v in result.fitness)
     result.metrics = plain_numbers(result.metrics, "metrics")
     result.components = plain_numbers(result.components, "components")
+    if not isinstance(result.extra, dict):
+        raise TypeError(f"extra is a {type(result.extra).__name__}, not a dict")
     result.extra = plain_json(result.extra)
-    result.n_params = int(plain_number(result.n_params, "n_params"))
-    result.wall_time = float(plain_number(result.wall_time, "wall_time"))
-    result.seed = int(plain_number(result.seed, "seed"))
+    result.message = bounded_text(safe_str(result.message, MAX_MESSAGE), MAX_MESSAGE)
+    result.n_params = plain_count(result.n_params, "n_params")
+    wall_time = float(plain_number(result.wall_time, "wall_time"))
+    result.wall_time = wall_time if math.isfinite(wall_time) and wall_time >= 0 else 0.0
+    result.seed = plain_count(result.seed, "seed")
+    if result.weights is not None and not isinstance(result.weights, bytes):
+        raise TypeError(f"weights is a {type(result.weights).__name__}, not bytes")
     return result
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_FIELDS = dataclasses.fields(EvalResult)
 
 
 def run_evaluation(
@@ -330,22 +351,30 @@ def run_evaluation(
     objectives = objectives if objectives is not None else Objectives.of(fitness)
     start = time.perf_counter()
     try:
-        with preserved_global_random():  # a fitness that reseeds must not reset the master's streams
-            outcome = fitness(genome, context)
+        with isolated_user_code():  # a fitness that reseeds or changes folder cannot move the master's
+            outcome = fitness(*own_copies(genome, context))
+            result = _returned(outcome, fitness, context)
+    except (KeyboardInterrupt, GeneratorExit, EvaluationAbandoned):
+        raise  # Ctrl-C stops the run; an abandoned evaluation's thread ends
     except MemoryError as exc:
-        result = EvalResult.failure("oom", f"MemoryError: {exc}", seed=context.seed)
-    except Exception as exc:  # a failing model is a result, never a crashed run
-        result = EvalResult.failure("error", f"{type(exc).__name__}: {exc}{raised_at(exc)}", seed=context.seed)
-    else:
-        try:
-            result = as_result(outcome, context)
-        except (TypeError, ValueError) as exc:
-            result = EvalResult.failure("error", f"fitness {display_name(fitness)}: {exc}", seed=context.seed)
+        result = EvalResult.failure("oom", f"MemoryError: {safe_str(exc)}", seed=context.seed)
+    except BaseException as exc:  # a failing model is a result, never a crashed run (sys.exit included)
+        result = EvalResult.failure("error", failure_cause(exc), seed=context.seed)
     if result.ok:
         result = _checked_values(result, fitness, objectives, context)
     if not result.wall_time:
         result.wall_time = time.perf_counter() - start
     return objectives.with_failure_value(result)
+
+
+def _returned(outcome: Any, fitness: Any, context: EvalContext) -> EvalResult:
+    """:func:`as_result` of what ``fitness`` returned, or the ``error`` result that says why it
+    cannot be one (naming the fitness)."""
+    try:
+        return as_result(outcome, context)
+    except Exception as exc:  # TypeError, ValueError … or user code in a returned object
+        cause = safe_str(exc, MAX_MESSAGE) if isinstance(exc, (TypeError, ValueError)) else failure_cause(exc)
+        return EvalResult.failure("error", f"fitness {display_name(fitness)}: {cause}", seed=context.seed)
 
 
 def _checked_values(result: EvalResult, fitness: Any, objectives: Objectives, context: EvalContext) -> EvalResult:

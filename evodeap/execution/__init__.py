@@ -2,11 +2,12 @@
 
 * :mod:`evodeap.execution.backend` — which Keras backend and device a process uses;
 * :mod:`evodeap.execution.executors` — the executor registry: serial, process pool, Ray;
+* :mod:`evodeap.execution.workers` — what runs inside a process worker (its environment, its loop);
 * :mod:`evodeap.execution.simulated` — ``N`` asynchronous workers on a virtual clock, for
   fitnesses whose training time is known (registered as ``"simulated"``);
 * :mod:`evodeap.execution.timeouts` — per-evaluation time limits;
 * :mod:`evodeap.execution.global_random` — Python's and NumPy's global random states, seeded,
-  checkpointed and protected around user code;
+  checkpointed and protected around user code (with the working directory);
 * :mod:`evodeap.execution.timing` — timing helpers for the benchmark scripts.
 
 Importing the package registers the simulated executor in

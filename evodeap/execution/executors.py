@@ -11,7 +11,9 @@ nothing is in flight. Evaluation seeds come from (run seed, generation, index), 
 the worker, so results are identical whichever executor and however many workers.
 
 A worker that dies mid-evaluation (segfault, OOM kill, ``kill -9``) costs one retry;
-if the retry dies too, ``on_lost(item, message)`` supplies the recorded result.
+if the retry dies too, ``on_lost(item, message)`` supplies the recorded result. A process
+worker whose ``fn`` raises, or whose result cannot be pickled, lives on and reports the real
+cause, which ``on_lost`` records at once (no retry: it is not a lost worker).
 
 ``imap_queue(..., timeout=T, on_timeout=f)``: an item still running ``T`` seconds after its
 evaluation began is abandoned — serial: its thread is left behind; process: its worker is
@@ -44,8 +46,9 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from evodeap.execution.backend import configured_backend, process_environment
+from evodeap.execution.workers import WorkerBegan, WorkerFailed, worker_main, worker_environment
 from evodeap.errors import ConfigError
-from evodeap.plugins import environment, load_sources, sources
+from evodeap.plugins import environment, sources
 from evodeap.registry import Registry, parameter_mismatch
 from evodeap.execution.timeouts import call_with_timeout
 
@@ -108,42 +111,6 @@ class SerialExecutor(Executor):
 
 
 # -- process pool ---------------------------------------------------------------------------
-def worker_environment(index: int, threads: int | None, gpus: Sequence[str] | None) -> dict[str, str]:
-    """Environment of worker ``index``: its Keras backend's GPU memory settings
-    (:func:`evodeap.execution.backend.process_environment`), thread limits and its GPU (round robin
-    over ``gpus``), all set before the worker imports the backend."""
-    env = process_environment()
-    if threads:
-        for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env[var] = str(threads)
-        env["TF_NUM_INTEROP_THREADS"] = "1"
-    if gpus:
-        env["CUDA_VISIBLE_DEVICES"] = str(gpus[index % len(gpus)])
-    elif gpus is not None:
-        env["CUDA_VISIBLE_DEVICES"] = ""
-    return env
-
-
-class _Began:
-    """What a process worker sends when it takes an item, before the result: the item's
-    timeout counts from here, not from the moment it was sent to a worker still starting."""
-
-
-def _worker_main(conn, env: dict[str, str], plugins: Sequence = ()) -> None:
-    os.environ.update(env)  # before anything imports TensorFlow
-    load_sources(plugins)  # the experiment file and modules that registered layer kinds
-    while True:
-        try:
-            message = conn.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        fn, item = message
-        conn.send(_Began())
-        conn.send(fn(item))
-
-
 @dataclass
 class _Worker:
     index: int
@@ -185,7 +152,7 @@ class ProcessExecutor(Executor):
     def _start(self, index: int) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_worker_main, args=(child, worker_environment(index, self.threads, self.gpus), sources()),
+            target=worker_main, args=(child, worker_environment(index, self.threads, self.gpus), sources()),
             daemon=True, name=f"evodeap-worker-{index}",
         )
         process.start()
@@ -240,9 +207,11 @@ class ProcessExecutor(Executor):
                     except (EOFError, OSError):  # it died: handled below
                         pass
                     else:
-                        if isinstance(message, _Began):
+                        if isinstance(message, WorkerBegan):
                             worker.started = time.monotonic()
                             continue
+                        if isinstance(message, WorkerFailed):
+                            message = on_lost(item, f"the worker could not evaluate it: {message.message}")
                         result = (index, message)
                 elif worker.process.sentinel not in ready:
                     if timeout is not None and worker.started is not None and time.monotonic() - worker.started >= timeout:
@@ -284,7 +253,13 @@ class RayExecutor(Executor):
             With ``num_gpus > 0`` Ray sets each task's ``CUDA_VISIBLE_DEVICES`` and, by
             its default for GPU tasks, starts a fresh worker process per task, so the
             backend starts on the GPU Ray assigned.
-        retries: Ray retries of a task whose worker died, before it is recorded as ``error``.
+        retries: Ray retries of a task whose worker or node died, before it is recorded as
+            ``error`` (with the cause Ray gives). A retry runs the same (genome, seed), so
+            a run that loses a node is the same run.
+        resources: custom resources each evaluation needs (``{"evaluator": 1}``): only nodes
+            started with them (``ray start --resources '{"evaluator": 2}'``) run evaluations.
+        scheduling: Ray's scheduling strategy for the tasks (``"SPREAD"`` spreads them over
+            the nodes; ``None``: Ray's default, which fills the driver's node first).
 
     The evaluation function (which holds the fitness and its data spec) is put in Ray's
     object store once per batch; each Ray worker process builds the dataset once. Workers
@@ -294,12 +269,13 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int = 2, num_cpus: float = 1,
-                 num_gpus: float = 0, retries: int = 1) -> None:
+                 num_gpus: float = 0, retries: int = 1, resources: dict[str, float] | None = None,
+                 scheduling: str | None = None) -> None:
         self.address = address
         self.workers = workers
-        self.num_cpus = num_cpus
-        self.num_gpus = num_gpus
+        self.num_cpus, self.num_gpus, self.resources = num_cpus, num_gpus, dict(resources or {})
         self.retries = retries
+        self.scheduling = scheduling
         self._started = False
         self._ray = None
 
@@ -337,8 +313,11 @@ class RayExecutor(Executor):
         ray = self._ray
         if ray is None:
             raise RuntimeError("RayExecutor must be used as a context manager")
-        remote = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus,
-                            max_retries=self.retries, retry_exceptions=False)(_ray_call)
+        options: dict[str, Any] = {"resources": self.resources} if self.resources else {}
+        if self.scheduling is not None:
+            options["scheduling_strategy"] = self.scheduling
+        remote = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=self.retries,
+                            retry_exceptions=False, **options)(_ray_call)
         fn_ref = ray.put(fn)
         slots = None if timeout is None else self._slots()  # in flight = running: time counts from the start
         refs: dict[Any, tuple[Any, Any, float]] = {}
@@ -351,10 +330,10 @@ class RayExecutor(Executor):
             for ref in done:
                 tag, item, _ = refs.pop(ref)
                 try:
-                    yield tag, ray.get(ref)
-                except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayTaskError,
-                        ray.exceptions.RaySystemError) as exc:
-                    yield tag, on_lost(item, f"Ray worker failed: {type(exc).__name__}")
+                    result = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # its worker or node died (retries spent), ...
+                    result = on_lost(item, f"Ray task failed: {_first_line(exc)}")
+                yield tag, result
             if timeout is not None:
                 now = time.monotonic()
                 for ref in [r for r, (_, _, started) in refs.items() if now - started >= timeout]:
@@ -363,11 +342,20 @@ class RayExecutor(Executor):
                     yield tag, on_timeout(item)
 
     def _slots(self) -> int:
-        """How many tasks the cluster runs at once (``CPU / num_cpus``, and ``GPU / num_gpus``)."""
+        """How many tasks the cluster runs at once (``CPU / num_cpus``, ``GPU / num_gpus`` and each custom resource)."""
         resources = self._ray.cluster_resources()
-        slots = [int(resources.get(name, 0) // need) for name, need in (("CPU", self.num_cpus), ("GPU", self.num_gpus))
-                 if need]
+        needs = {"CPU": self.num_cpus, "GPU": self.num_gpus, **self.resources}
+        slots = [int(resources.get(name, 0) // need) for name, need in needs.items() if need]
         return max(1, min(slots)) if slots else max(1, int(resources.get("CPU", 1)))
+
+
+def _first_line(exc: BaseException) -> str:
+    """``Type: the first line of its message`` (Ray's messages run to tracebacks)."""
+    try:
+        text = str(exc).strip().splitlines()
+    except Exception:
+        text = []
+    return f"{type(exc).__name__}: {text[0][:300] if text else ''}".rstrip(": ")
 
 
 def check_executor_params(name: str, params: dict[str, Any]) -> None:

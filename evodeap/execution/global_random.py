@@ -10,14 +10,23 @@ them, because plain DEAP tools do not take an ``rng`` — ``tools.selTournament`
   ``random`` (as one integer) and ``numpy.random`` (as the word array);
 * both states are part of every checkpoint and are restored on resume (:class:`GlobalRandom`,
   the :class:`~evodeap.stateful.Stateful` protocol);
-* every evaluation runs with both states saved and restored around it
-  (:func:`evodeap.evaluation.api.run_evaluation`), so a fitness that reseeds them — Keras'
-  ``keras.utils.set_random_seed`` does — cannot reset the master's states in a serial run;
+* every evaluation runs inside :func:`isolated_user_code`
+  (:func:`evodeap.evaluation.api.run_evaluation`): both states *and the current working
+  directory* are saved before it and restored after it, so a fitness that reseeds them —
+  Keras' ``keras.utils.set_random_seed`` does — or calls ``os.chdir`` cannot change the
+  master's states or the folder relative paths are read from in a serial run;
+* an evaluation the serial executor abandons (``evaluation_timeout``) may go on in its
+  thread after the master went on: :func:`abandon` restores, in the master, the states
+  taken before the evaluation and marks the thread, and the thread's own restore is then a
+  no-op (:func:`isolated_user_code` checks the mark under the same lock), so a thread that
+  wakes up later cannot set the master's states back mid-generation;
 * :func:`evodeap.engine.loop.evolve` gives the caller back the states it had before the run.
 """
 from __future__ import annotations
 
+import os
 import random
+import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
@@ -73,3 +82,60 @@ def preserved_global_random() -> Iterator[None]:
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+
+
+class ProcessState:
+    """What user code may change in this process and must give back: ``random``'s and
+    ``numpy.random``'s states and the current working directory, taken when made."""
+
+    def __init__(self) -> None:
+        self.python = random.getstate()
+        self.numpy = np.random.get_state()
+        try:
+            self.cwd: str | None = os.getcwd()
+        except OSError:  # the folder was deleted: nothing to go back to
+            self.cwd = None
+
+    def restore(self) -> None:
+        """Set both random states and the working directory back to what they were."""
+        random.setstate(self.python)
+        np.random.set_state(self.numpy)
+        if self.cwd is not None:
+            try:
+                if os.getcwd() == self.cwd:
+                    return
+            except OSError:
+                pass
+            try:
+                os.chdir(self.cwd)
+            except OSError:  # removed meanwhile: stay where user code left it
+                pass
+
+
+_RESTORING = threading.Lock()  # a thread's restore and its abandonment never interleave
+
+
+def _abandoned(thread: threading.Thread) -> bool:
+    return getattr(thread, "_evodeap_abandoned", False)
+
+
+def abandon(thread: threading.Thread, before: ProcessState) -> None:
+    """Give up on the user code running in ``thread``: restore ``before`` (taken before it
+    started) here, and make the thread's own later restore a no-op."""
+    with _RESTORING:
+        thread._evodeap_abandoned = True  # type: ignore[attr-defined]
+        before.restore()
+
+
+@contextmanager
+def isolated_user_code() -> Iterator[None]:
+    """Run the body (user code) with :class:`ProcessState` saved and restored after it —
+    unless its thread was abandoned meanwhile (:func:`abandon`): then the master has
+    restored it already and may be drawing from the states again."""
+    before = ProcessState()
+    try:
+        yield
+    finally:
+        with _RESTORING:
+            if not _abandoned(threading.current_thread()):
+                before.restore()

@@ -9,7 +9,9 @@ an evaluation its own way:
 
 * ``serial`` — the evaluation runs in a daemon thread of the master; at the deadline the
   master stops waiting, asks the thread to stop (it raises :class:`EvaluationAbandoned`
-  the next time the thread runs Python code) and goes on. *Limits:* Python cannot kill
+  the next time the thread runs Python code) and goes on, with the random states and working
+  directory the evaluation started from (:func:`evodeap.execution.global_random.abandon`:
+  the thread, should it wake up later, can no longer restore them). *Limits:* Python cannot kill
   a thread. One stuck inside native code — a TensorFlow kernel, ``time.sleep`` — keeps
   its CPU and memory until that call returns, and then stops; its result is discarded.
   Use the ``process`` executor for a fitness that may hang inside native code.
@@ -32,6 +34,7 @@ import threading
 from typing import Any, Callable
 
 from evodeap.errors import ConfigError
+from evodeap.execution.global_random import ProcessState, abandon
 
 
 class EvaluationAbandoned(BaseException):
@@ -57,7 +60,9 @@ def call_with_timeout(fn: Callable[[Any], Any], item: Any, timeout: float) -> tu
     """``(True, fn(item))`` if it returns within ``timeout`` seconds, else ``(False, None)``.
 
     ``fn`` runs in a daemon thread; an exception it raises is raised here. An abandoned
-    thread is asked to stop (see the module docstring for what that can and cannot do).
+    thread is asked to stop (see the module docstring for what that can and cannot do), and
+    this process's random states and working directory are set back to what they were
+    before ``fn`` began.
     """
     outcome: dict[str, Any] = {}
 
@@ -69,10 +74,12 @@ def call_with_timeout(fn: Callable[[Any], Any], item: Any, timeout: float) -> tu
         except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = exc
 
+    before = ProcessState()
     thread = threading.Thread(target=target, name="evodeap-evaluation", daemon=True)
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
+        abandon(thread, before)
         _interrupt(thread)
         return False, None
     if "error" in outcome:

@@ -33,7 +33,7 @@ from evodeap.runs.checkpoints import run_binding
 from evodeap.runs.inspection import (RunOnDisk, check_checkpoint_fits, check_same_config, described_config, inspect_run,
                                      is_final, load_recorded_experiment, weights_refusal, with_registered_kinds)
 from evodeap.runs.provenance import record_change
-from evodeap.runs.rundir import RunDirectory, default_run_directory
+from evodeap.runs.rundir import LogbookFile, RunDirectory, default_run_directory
 
 __all__ = ["Continuation", "RunInterrupted", "continue_run", "execute", "resume", "run",
            # this module's names before the split, for users' code (evodeap's own imports their homes)
@@ -56,11 +56,10 @@ class _Recorder:
     def __init__(self, directory: RunDirectory, db: ResultsDB, config: ExperimentConfig,
                  on_generation: Callable[[GenerationReport], None] | None,
                  on_evaluation: Callable[[EvaluationRecord], None] | None) -> None:
-        self.directory = directory
-        self.db = db
-        self.forward_generation = on_generation
-        self.forward_evaluation = on_evaluation
+        self.directory, self.db = directory, db
+        self.forward_generation, self.forward_evaluation = on_generation, on_evaluation
         self.last_state: dict[str, Any] | None = None
+        self.logbook = LogbookFile(directory)  # logbook.csv, a line appended per generation
         self.history = HistoryWriter(db.conn)
         self.tensorboard = None
         if config.tensorboard:
@@ -85,6 +84,7 @@ class _Recorder:
     def generation(self, report: GenerationReport) -> None:
         self.history.write(report.generation, report.population, report.offspring)
         self.db.add_generation(report.generation, report.record, report.space.to_dict())
+        self.logbook.recorded(report.generation, report.record)
         if self.tensorboard is not None:
             self.tensorboard.generation(report)
         if self.mlflow is not None:
@@ -94,7 +94,8 @@ class _Recorder:
 
     def checkpoint(self, state: dict[str, Any]) -> None:
         self.directory.check_in_place()  # never write into whatever now has the old name
-        self.directory.write_checkpoint(state, self.db.logbook_rows(state["generation"]))
+        self.directory.write_checkpoint(state)  # the state only: its cost does not grow with the run
+        self.logbook.update(state["generation"], self.db.logbook_rows)
         self.last_state = state
 
     def close(self, finished: bool = False) -> None:

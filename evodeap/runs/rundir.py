@@ -11,7 +11,9 @@ holds the directory's lock (:mod:`evodeap.runs.lock`), every file through
     results.sqlite     every evaluation as it completes; one row per generation (created
                        whole, 4th)
     checkpoint.json    engine state after the last completed generation
-    logbook.csv        the per-generation table (derived from results.sqlite's generations table)
+    logbook.csv        the per-generation table (derived from results.sqlite's generations table;
+                       a line appended per generation, written whole once per process,
+                       :class:`LogbookFile`)
     hall_of_fame.json  the best genomes with their fitness (derived, at the end)
     space.json         the final (possibly refined) search space (derived, at the end)
     weights/           trained weights with their index of checksums (evodeap.evaluation.weights)
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,8 @@ from typing import Any
 from evodeap.runs import checkpoints, formats
 from evodeap.execution.backend import check_runtime_record, reconcile_backend, runtime_record
 from evodeap.errors import DamagedFileError, RunDirectoryError
-from evodeap.files import COMMIT_FORMAT, check_directory, folder, read_bytes, read_json, write_json, write_text
+from evodeap.files import (COMMIT_FORMAT, check_directory, folder, os_error, read_bytes, read_json, write_json,
+                           write_text)
 from evodeap.runs.lock import LOCK_NAME, RunLock
 
 EXPERIMENT = "experiment.json"
@@ -249,11 +253,13 @@ class RunDirectory:
         data = self._read_optional(CHECKPOINT)
         return None if data is None else checkpoints.read_checkpoint(data, self.file(CHECKPOINT))
 
-    def write_checkpoint(self, state: dict[str, Any], logbook: list[dict]) -> None:
-        """The checkpoint (the engine state, stamped with its format), then ``logbook.csv``
-        derived from ``logbook`` — the rows of the database's ``generations`` table."""
+    def write_checkpoint(self, state: dict[str, Any], logbook: list[dict] | None = None) -> None:
+        """The checkpoint (the engine state, stamped with its format), then — when ``logbook``
+        is given — ``logbook.csv`` derived from it, whole (the rows of the database's
+        ``generations`` table; a run appends them instead, :class:`LogbookFile`)."""
         write_json(self.path, CHECKPOINT, checkpoints.stamp_checkpoint(state, self.binding))
-        write_text(self.path, LOGBOOK, logbook_text(logbook))
+        if logbook is not None:
+            write_text(self.path, LOGBOOK, logbook_text(logbook))
 
     # -- the final files ---------------------------------------------------------------------
     @staticmethod
@@ -300,6 +306,59 @@ class RunDirectory:
 
         check_directory(self.path, WEIGHTS)
         return WeightStore(self.file(WEIGHTS))
+
+
+class LogbookFile:
+    """``logbook.csv`` of a run kept in step with the ``generations`` table at a constant cost
+    per generation: :meth:`update` appends the new generation's line when the file is the one
+    this object wrote (its size as written, through the generation before), and otherwise —
+    first in each process, after a gap, or when the file was changed or linked — writes it
+    whole from the table. Either way the file's bytes are :func:`logbook_text` of the rows."""
+
+    def __init__(self, directory: RunDirectory) -> None:
+        self.directory = directory
+        self.through: int | None = None  # the last generation whose line this object wrote
+        self.size = 0  # the file's size then
+        self.latest: tuple[int, dict[str, Any]] | None = None  # the latest row stored, as stored
+
+    def recorded(self, generation: int, row: dict[str, Any]) -> None:
+        """``row`` was stored in the ``generations`` table as generation ``generation`` (as JSON)."""
+        self.latest = (generation, json.loads(json.dumps(row)))
+
+    def update(self, generation: int, rows: Any) -> None:
+        """Bring the file to generation ``generation``; ``rows(generation)`` gives the table's
+        rows through it (read only when the file is written whole)."""
+        row = self.latest[1] if self.latest is not None and self.latest[0] == generation else None
+        if row is not None and self.through is not None and generation == self.through + 1:
+            line = logbook_text([row]).split("\n", 1)[1].encode("utf-8")
+            if self.append(line):
+                self.through, self.size = generation, self.size + len(line)
+                return
+        text = logbook_text(rows(generation))
+        write_text(self.directory.path, LOGBOOK, text)
+        self.through, self.size = generation, len(text.encode("utf-8"))
+
+    def append(self, data: bytes) -> bool:
+        """Append ``data`` to ``logbook.csv`` if it is still a regular file without another name
+        (a hard link) of the size this object left; whether it did. Opened without following a
+        link or blocking (a FIFO is not regular); an interruption may cut the line."""
+        flags = os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        with folder(self.directory.path, create=False) as fd:
+            try:
+                handle = os.open(LOGBOOK, flags, dir_fd=fd)
+            except OSError:  # missing, a link, a FIFO without a reader …: written whole instead
+                return False
+            try:
+                info = os.fstat(handle)
+                if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size != self.size:
+                    return False
+                while data:
+                    data = data[os.write(handle, data):]
+                return True
+            except OSError as exc:
+                raise os_error(exc, self.directory.file(LOGBOOK)) from None
+            finally:
+                os.close(handle)
 
 
 def logbook_text(rows: list[dict]) -> str:
