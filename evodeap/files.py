@@ -15,16 +15,15 @@ Every file evodeap writes into a run directory or a report folder goes through
 A reader therefore sees the old file or the whole new one, and an interruption leaves at
 most a temporary file that the next write ignores.
 
-Every file evodeap reads back from a run directory goes through :func:`read_bytes` (and
-every JSON file through :func:`read_json`, every JSON text through :func:`parse_json`): a
-regular file only, opened with ``O_NOFOLLOW | O_NONBLOCK`` then ``fstat``-ed (a link, FIFO
-or device is refused at once, never waited on), of bounded size, JSON of bounded depth. A
-file written in place by someone else's code (SQLite's database) whose link count is above 1
-— a ``cp -al`` copy — is first given an inode of its own (:func:`own_copy`), so the other
-name's file is never written. Operating-system errors become one line
-(:func:`os_error`): a full device (:class:`~evodeap.errors.DiskFullError`), a read-only
-folder (:class:`~evodeap.errors.ReadOnlyError`), a link
-(:class:`~evodeap.errors.UnsafePathError`). POSIX only (``dir_fd`` and ``O_NOFOLLOW``).
+Every file evodeap reads back from a run directory goes through :func:`read_bytes` (every
+JSON file through :func:`read_json`, every JSON text through :func:`parse_json`): a regular
+file only, opened with ``O_NOFOLLOW | O_NONBLOCK`` then ``fstat``-ed (a link, FIFO or device
+is refused at once, never waited on), of bounded size, JSON of bounded depth. A file written
+in place by someone else's code (SQLite's database) whose link count is above 1 — a ``cp -al``
+copy — first gets an inode of its own (:func:`own_copy`), so the other name's file is never
+written. Operating-system errors become one line (:func:`os_error`): a full device
+(:class:`~evodeap.errors.DiskFullError`), a read-only folder (:class:`~evodeap.errors.ReadOnlyError`),
+a link (:class:`~evodeap.errors.UnsafePathError`). POSIX only (``dir_fd``, ``O_NOFOLLOW``).
 
 The format version of every file evodeap writes (``CONFIG_FORMAT``, ``CHECKPOINT_FORMAT``,
 ``DB_FORMAT`` …) is defined here and nowhere else; the readers and the compatibility shims for

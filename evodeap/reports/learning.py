@@ -17,7 +17,6 @@ was recorded) gets the table without those columns and no warning.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
