@@ -12,8 +12,8 @@ Every file evodeap writes into a run directory or a report folder goes through
 3. the file is flushed and fsynced, renamed over the final name (``rename`` replaces a
    link or file of that name, it never writes through it), and the folder is fsynced.
 
-A reader therefore sees the old file or the whole new one, and an interruption leaves at
-most a temporary file that the next write ignores.
+A reader sees the old file or the whole new one; an interruption leaves at most a
+temporary file that the next write ignores.
 
 Every file evodeap reads back from a run directory goes through :func:`read_bytes` (every
 JSON file through :func:`read_json`, every JSON text through :func:`parse_json`): a regular
