@@ -62,8 +62,7 @@ DB_FORMAT = 2
 INDEX_FORMAT = 1
 #: ``runtime.json`` (the Keras backend and device of a run)
 RUNTIME_FORMAT = 1
-#: ``best_model.json`` (what ``evodeap export`` wrote; 2: ``data`` — the data spec, task and
-#: preprocessing that feed the model — added)
+#: ``best_model.json`` (``evodeap export``; 2: ``data`` added — data spec, task, preprocessing)
 BEST_MODEL_FORMAT = 2
 #: the manifest of a stored data set (``evodeap data generate``)
 DATA_SET_FORMAT = 1
