@@ -68,6 +68,15 @@ def best_evaluations(run_dir: Path):
     return pd.DataFrame(rows)
 
 
+def run_finished(run_dir: Path) -> bool:
+    """Whether the sub-run has finished all its generations (its database says ``finished``):
+    a running or interrupted sub-run is not compared."""
+    if not (Path(run_dir) / "results.sqlite").exists():
+        return False
+    status = read_frame(run_dir, "SELECT status FROM runs ORDER BY run_id DESC LIMIT 1")
+    return not status.empty and status["status"].iloc[0] == "finished"
+
+
 def evaluation_costs(run_dir: Path):
     """``generation, idx, train_flops`` of every evaluation of a run, in the order they ran."""
     frame = read_frame(run_dir, "SELECT generation, idx, COALESCE(json_extract(extra, '$.train_flops'), 0) "
@@ -109,12 +118,12 @@ def final_best(run_dir: Path, budget: float | None = None):
 
 
 def final_test_metrics(directory: str | Path):
-    """One row per completed sub-run: family, arm, seed, fitness, the training FLOPs
+    """One row per finished sub-run (:func:`run_finished`): family, arm, seed, fitness, the training FLOPs
     counted (``compute``) and the test metrics of its best individual; a ``random`` arm at
     the compute of the same seed's ``after`` arm (``compute_share``: random / after)."""
     import pandas as pd
 
-    runs = [arm for arm in arms(directory) if (arm.path / "results.sqlite").exists()]
+    runs = [arm for arm in arms(directory) if run_finished(arm.path)]
     spent = {(family_of(arm.variant), arm.seed): float(evaluation_costs(arm.path)["train_flops"].sum())
              for arm in runs if phase_of(arm.variant) == "after"}
     rows = []

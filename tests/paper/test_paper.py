@@ -224,6 +224,13 @@ def test_the_random_arm_spends_the_evolutionary_arms_compute_within_one_models_t
     registered = pd.read_csv(out / "tables" / "table8_preregistered.csv")
     assert len(registered) == 8 and set(registered["metric"]) == {"test_auc", "test_f1"}
     assert (registered["p_holm"] >= registered["p_wilcoxon_greater"]).all()
+    import sqlite3
+
+    with sqlite3.connect(out / "rnn-after" / "seed-1" / "results.sqlite") as db:  # as if still running
+        db.execute("UPDATE runs SET status = 'running'")
+    rows = final_test_metrics(out)
+    assert len(rows) == len(per_run) - 2  # neither it nor the random arm it would be matched with
+    assert not ((rows["family"] == "rnn") & (rows["seed"] == 1) & (rows["arm"] != "before")).any()
 
 
 def test_equal_compute_prefix_and_the_preregistered_holm_family():
