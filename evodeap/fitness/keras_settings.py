@@ -27,6 +27,8 @@ DEFAULT_PERTURBATION = {"noise_sigma": 0.1, "occlusion_size": 16, "occlusion_pro
 #: ``fixed`` at 0.5, or ``validation``: per label, the threshold that maximises that label's
 #: F1 on the clean validation split (:func:`evodeap.fitness.metrics.f1_thresholds`), used on every split.
 THRESHOLDS = ("fixed", "validation")
+#: Parameters added after runs were recorded, and the default that keeps those runs' meaning.
+ADDED = {"frame_size": DEFAULT_RNN_FRAME_SIZE, "thresholds": "fixed"}
 
 
 @dataclass(eq=False)
@@ -125,6 +127,9 @@ class KerasSettings:
         precision_policy_name(self.mixed_precision)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able parameters (the data as its spec dict, or a note for an in-memory bundle)."""
+        """JSON-able parameters (the data as its spec dict, or a note for an in-memory bundle).
+        A parameter added after runs were recorded (:data:`ADDED`) is left out while it has
+        its default, so such a run's recorded fitness and today's compare equal."""
         data = self.data.to_dict() if hasattr(self.data, "to_dict") else f"<{type(self.data).__name__}>"
-        return {"data": data, **{f.name: getattr(self, f.name) for f in fields(KerasSettings) if f.name != "data"}}
+        return {"data": data, **{f.name: getattr(self, f.name) for f in fields(KerasSettings)
+                                 if f.name != "data" and not (f.name in ADDED and getattr(self, f.name) == ADDED[f.name])}}

@@ -118,3 +118,12 @@ def test_the_keras_fitness_passes_its_frame_size_and_an_old_one_keeps_16():
     # SimpleRNN(4) on D features has 4·D + 16 + 4 weights: D = 10·12 pooled (p = 2), 20·24 in full
     head = 4 * 2 + 2
     assert params["old"] == 4 * 120 + 20 + head and params["full"] == 4 * 480 + 20 + head
+
+
+def test_the_new_settings_are_described_only_where_they_differ_from_an_old_runs():
+    from evodeap.fitness.keras_fitness import KerasFitness
+
+    old = KerasFitness(data=_bundle(), metric="auc").to_dict()
+    assert "frame_size" not in old and "thresholds" not in old  # as a run recorded before them
+    new = KerasFitness(data=_bundle(), metric="auc", frame_size=None, thresholds="validation").to_dict()
+    assert new["frame_size"] is None and new["thresholds"] == "validation"
