@@ -71,6 +71,8 @@ def paper_tables(directory: str | Path) -> dict:
         table.insert(0, "family", family)
         per_phase.setdefault(phase, []).append(table)
         best = best_evaluations(path)
+        if best.empty:  # started, no generation recorded yet: nothing to compare
+            continue
         for _, row in best.iterrows():
             if phase == "after":
                 metric_rows.append({"family": family, "generation": int(row["generation"]),

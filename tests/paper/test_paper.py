@@ -302,3 +302,19 @@ def test_sizing_reads_the_design_data_and_never_a_test_split(monkeypatch):
     genome = sizing["MODELS"]["rnn_small"][1]
     rows, _ = sizing["train"](genome, Guarded(), 1, 1)
     assert set(read) == {"train", "val"} and {"value", "digits", "direction"} <= set(rows[0])
+
+
+def test_a_sub_run_without_a_recorded_generation_is_left_out_of_the_paper_tables(tmp_path):
+    import sqlite3
+
+    from evodeap.paper.report import paper_tables
+
+    experiment = tmp_path / "paper_tiny.py"
+    experiment.write_text(STUDY)
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    with sqlite3.connect(out / "rnn-random" / "seed-0" / "results.sqlite") as db:  # as if just started
+        db.execute("DELETE FROM generations")
+        db.execute("DELETE FROM evaluations")
+    final = paper_tables(out)["table5_cnn_vs_rnn"]
+    assert len(final) == 5 and not ((final["family"] == "rnn") & (final["arm"] == "random")).any()
