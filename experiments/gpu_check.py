@@ -9,9 +9,10 @@ It
 
 1. asks a spawned worker which Keras backend, package versions and GPUs it sees (the
    master never imports Keras or the backend, so it holds no GPU memory);
-2. samples ``--genomes`` genomes (cnn and rnn in turn) of the paper replication's
-   ``quick`` preset — its search space and data (hard Captioned Moving MNIST, 4,000 /
-   1,000 / 1,000 videos of one frame at 36×64 pixels, generated and cached on first use);
+2. samples ``--genomes`` genomes (the replication's two families, ``cnn`` and ``cnn+rnn``,
+   in turn) of the paper replication's ``quick`` preset — its search space and data (hard
+   Captioned Moving MNIST, 2,000 / 500 / 500 videos of 8 frames at 18×32 pixels, task
+   ``digits+direction``, generated and cached on first use);
 3. trains and scores them with the Keras fitness in evodeap's process executor, one worker
    per GPU, each pinned to its GPU by ``CUDA_VISIBLE_DEVICES`` before it imports the
    backend (one CPU worker when no GPU is found — it says so);
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = load(DataSpec.from_dict(config.fitness_params["data"]))  # generated (or read) once, here
     n_train = bundle.size("train")
     rng = np.random.default_rng(args.seed)
-    spaces = [dataclasses.replace(config.space, family=family) for family in ("cnn", "rnn")]
+    spaces = [dataclasses.replace(config.space, family=family) for family in ("cnn", "cnn+rnn")]
     genomes = [spaces[i % 2].sample_genome(rng) for i in range(args.genomes)]
     tasks = [(config.fitness_params, genome, args.seed + i) for i, genome in enumerate(genomes)]
 

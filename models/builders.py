@@ -89,7 +89,7 @@ def build_model(
     task: Any,
     *,
     max_params: int | None = DEFAULT_MAX_PARAMS,
-    rnn_frame_size: int = DEFAULT_RNN_FRAME_SIZE,
+    rnn_frame_size: int | None = DEFAULT_RNN_FRAME_SIZE,
     compile: bool = True,
     jit_compile: bool | str = False,
     plan: ModelPlan | None = None,
@@ -101,7 +101,8 @@ def build_model(
         input_spec: ``(T, H, W, C)`` of one video (e.g. ``DataBundle.input_shape``).
         task: ``TaskInfo`` (``kind`` in multiclass | multilabel | binary, ``n_outputs``).
         max_params: parameter cap (``None``: no cap).
-        rnn_frame_size: largest frame side a frame-downsampling family (``rnn``) flattens.
+        rnn_frame_size: largest frame side a frame-downsampling family (``rnn``) flattens
+            (``None``: frames at full resolution).
         compile: compile with the genome's optimizer, learning rate and the task's loss,
             and build the optimizer's variables.
         jit_compile: passed to ``Model.compile`` (XLA off by default: compiling each

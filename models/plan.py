@@ -27,12 +27,13 @@ from typing import Any, Mapping, Sequence
 from evodeap.errors import UnknownNameError
 from evodeap.kinds import ACTIVATIONS, KINDS, LayerPlan, get_family
 from evodeap.kinds.api import gene_problems
-from evodeap.kinds.walk import DEFAULT_FRAME_SIZE, Step, frame_pool_size, walk
+from evodeap.kinds.walk import DEFAULT_FRAME_SIZE, Step, frame_pool_size, frame_size_problems, walk
 
 #: Default parameter cap: a model above it is ``invalid`` (not trained).
 DEFAULT_MAX_PARAMS = 2_000_000
 #: Frames fed to a sequence stage of a frame-downsampling family (``rnn``) are average-pooled
-#: down to at most this side.
+#: down to at most this side by default (``rnn_frame_size=None``: full resolution; a Keras
+#: fitness passes its ``frame_size`` setting).
 DEFAULT_RNN_FRAME_SIZE = DEFAULT_FRAME_SIZE
 #: Optimizers the ``optimizer`` hyperparameter may name.
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -125,7 +126,7 @@ def plan_model(
     task: Any,
     *,
     max_params: int | None = DEFAULT_MAX_PARAMS,
-    rnn_frame_size: int = DEFAULT_RNN_FRAME_SIZE,
+    rnn_frame_size: int | None = DEFAULT_RNN_FRAME_SIZE,
 ) -> ModelPlan:
     """Walk the genome's layers through the input shape and collect every problem.
 
@@ -135,7 +136,7 @@ def plan_model(
         task: ``TaskInfo`` (``kind``, ``n_outputs``).
         max_params: parameter cap; ``None`` disables it.
         rnn_frame_size: frames a frame-downsampling family flattens into a sequence are
-            pooled to at most this side.
+            pooled to at most this side (``None``: not pooled, full resolution).
 
     Returns:
         A :class:`ModelPlan`; ``plan.problems`` is empty exactly when the model can be built.
@@ -152,6 +153,7 @@ def plan_model(
     problems += family.violations(genome)
     hyperparameters = getattr(genome, "hyperparameters", {})
     problems += _check_hyperparameters(hyperparameters)
+    problems += frame_size_problems(rnn_frame_size)
     for i, gene in enumerate(genome):
         if gene.kind not in KINDS:
             problems.append(f"layer {i} is of unknown layer kind {gene.kind!r}; known kinds: {', '.join(KINDS.names())}")

@@ -51,6 +51,18 @@ class MetricStubFitness:
 
 
 @dataclass(frozen=True)
+class CostStubFitness(MetricStubFitness):
+    """:class:`MetricStubFitness` that also reports a training cost: ``train_flops`` =
+    ``1e9 · epochs · layers`` (what the Keras fitness's ``extra`` carries)."""
+
+    def __call__(self, genome: Genome, context: EvalContext) -> EvalResult:
+        result = super().__call__(genome, context)
+        epochs = int(genome.hyperparameters.get("epochs", 1))
+        result.extra.update(train_flops=1e9 * epochs * len(genome), epochs_run=epochs)
+        return result
+
+
+@dataclass(frozen=True)
 class WeightsStubFitness:
     """Landscape value, and stand-in "trained weights" (bytes derived from the genome and the
     weights it started from), so weight inheritance runs in milliseconds without Keras.

@@ -70,13 +70,14 @@ def apply_variant(config: ExperimentConfig, namespace: Mapping[str, Any], name: 
 
 def build_config(namespace: Mapping[str, Any], source: Mapping[str, Any]) -> ExperimentConfig:
     """The config an ``experiment.json`` record describes: the file's ``CONFIG`` with the
-    recorded overrides, then (for a study's sub-run) its variant and seed."""
+    recorded overrides, then (for a study's sub-run) its variant and seed. A variant is
+    applied to the config that already carries the sub-run's seed, and the seed is set
+    again after it (a variant cannot change a sub-run's seed)."""
     config = base_config(namespace).with_overrides(source.get("overrides", {}))
-    if source.get("variant") is not None:
-        config = apply_variant(config, namespace, source["variant"])
-    if source.get("seed") is not None:
-        config = config.with_overrides({"seed": source["seed"]})
-    return config
+    seed = {"seed": source["seed"]} if source.get("seed") is not None else {}
+    if source.get("variant") is not None:  # a variant function sees the sub-run's seed (e.g. to pick its data)
+        config = apply_variant(config.with_overrides(seed), namespace, source["variant"])
+    return config.with_overrides(seed)
 
 
 def preset_overrides(namespace: dict, name: str | None) -> dict:

@@ -86,8 +86,11 @@ class ExperimentConfig:
         mlflow: MLflow tracking of a run directory (:mod:`evodeap.dashboards.mlflow`):
             ``True`` (a local store in the run directory) or ``{"tracking_uri": URI,
             "experiment": NAME}``; ``None`` is off.
-        strategy: ``evolve`` (the genetic algorithm) or ``fixed``: train ``fixed_genome`` (a
-            genome in JSON form) as a hand-picked baseline, as ``fixed_schedule`` says.
+        strategy: ``evolve`` (the genetic algorithm), ``fixed``: train ``fixed_genome`` (a
+            genome in JSON form) as a hand-picked baseline, as ``fixed_schedule`` says, or
+            ``random``: random search, ``population_size`` fresh draws from ``space`` per
+            generation (generation 0 is evolution's initial population; no refinement, no
+            elites; :mod:`evodeap.engine.fixed`).
         fixed_schedule: how the ``fixed`` strategy trains ``fixed_genome``: ``"repeat"``
             (default) trains it ``population_size`` times per generation with fresh seeds —
             the same number of trainings per generation as evolution; ``"continue"`` trains
@@ -197,7 +200,8 @@ class ExperimentConfig:
                                                   and not isinstance(self.failure_fitness, bool)
                                                   and math.isfinite(self.failure_fitness)),
                  f"failure_fitness must be a finite number or null, got {self.failure_fitness!r}")
-        require(self.strategy in ("evolve", "fixed"), f"strategy must be 'evolve' or 'fixed', got {self.strategy!r}")
+        require(self.strategy in ("evolve", "fixed", "random"),
+                 f"strategy must be 'evolve', 'fixed' or 'random', got {self.strategy!r}")
         if self.strategy == "fixed":
             check_fixed_genome(self.fixed_genome, self.space)
         check_fixed_schedule(self)

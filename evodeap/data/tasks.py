@@ -15,6 +15,11 @@ So generated sets and the published files are labelled by the same code.
 * ``exits`` (binary, hard only): 1 iff some step line says a digit ``moves out of
   frame and disappears``.
 * ``digit`` (multiclass, 10 classes, easy only): the class of the single digit.
+* ``digits+direction`` (multilabel, 18 outputs, medium / hard): the 10 ``digits`` outputs,
+  then the 8 ``direction`` outputs — which digits appear, and where each one first moves.
+  The digits can be read from one frame; the directions cannot (they need two frames or
+  more, and a model that keeps their order): the task of the paper replication
+  (docs/paper.md). Any multi-label tasks combine the same way (:func:`combined_task`).
 
 Tasks are registered by name in :data:`TASKS` (an :class:`evodeap.registry.Registry`) as
 :class:`Task` objects; a researcher's own task — labels computed from the parsed
@@ -202,7 +207,26 @@ def _digit_labels(version: str, captions: Sequence[Caption]) -> np.ndarray:
     return np.array([c.digits[0] for c in captions], dtype=np.int64)
 
 
+def combined_task(name: str, *parts: str) -> Task:
+    """The multi-label task whose outputs are those of the multi-label tasks ``parts``, in
+    order (labels side by side; class names prefixed ``<part>:``). A version on which a part
+    is not multi-label (``direction`` on easy) is a :class:`DataError`."""
+    def info(version: str) -> TaskInfo:
+        infos = [TASKS.get(part).info(version) for part in parts]
+        for part, item in zip(parts, infos):
+            if item.kind != "multilabel":
+                raise DataError(f"task {name!r} combines multi-label tasks; {part!r} is {item.kind} on {version!r}")
+        names = tuple(f"{part}:{c}" for part, item in zip(parts, infos) for c in item.class_names)
+        return TaskInfo(name, "multilabel", len(names), names)
+
+    def labels(version: str, captions: Sequence[Caption]) -> np.ndarray:
+        return np.concatenate([TASKS.get(part).labels(version, captions) for part in parts], axis=1)
+
+    return Task(info, labels)
+
+
 TASKS.register("digits")(Task(_digits_info, _digits_labels))
 TASKS.register("direction")(Task(_direction_info, _direction_labels))
 TASKS.register("exits")(Task(_exits_info, _exits_labels))
 TASKS.register("digit")(Task(_digit_info, _digit_labels))
+TASKS.register("digits+direction")(combined_task("digits+direction", "digits", "direction"))

@@ -2,7 +2,8 @@
 
 * :mod:`evodeap.engine.loop` — :func:`evolve`: initialise, evaluate, record, select, vary;
 * :mod:`evodeap.engine.toolbox` — the run's DEAP toolbox, built once and rebound per generation;
-* :mod:`evodeap.engine.fixed` — the ``fixed`` strategy (``repeat`` and ``continue`` schedules);
+* :mod:`evodeap.engine.fixed` — the ``fixed`` strategy (``repeat`` and ``continue`` schedules) and
+  the ``random`` strategy (random search: fresh draws from the space every generation);
 * :mod:`evodeap.engine.state` — the checkpointed engine state (``get_state``/``set_state``) and ``ResumeState``;
 * :mod:`evodeap.engine.restorable` — whether a checkpoint fits a run's plan (a dry restore);
 * :mod:`evodeap.engine.records` — logbook fields and rows, the generation report, the result, diversity;

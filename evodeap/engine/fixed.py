@@ -1,4 +1,14 @@
-"""The ``fixed`` strategy: a hand-picked configuration, no selection, no variation.
+"""The two control strategies: ``fixed`` (a hand-picked configuration) and ``random``
+(random search), no selection, no variation.
+
+``strategy="random"``: every generation is ``population_size`` genomes drawn independently
+from ``config.space`` (:meth:`SearchSpace.sample_genome
+<evodeap.genome.space.SearchSpace.sample_genome>`, the run's initialisation stream), so
+generation 0 is the evolutionary run's initial population for the same seed, and later
+generations are fresh draws instead of offspring; no refinement, no elites. A draw seen
+before in the run is a cache hit, as in evolution (:func:`run_random`).
+
+The ``fixed`` strategy:
 
 ``fixed_schedule="repeat"``: train ``config.fixed_genome`` ``population_size`` times per
 generation, each with its own evaluation seed — the same compute per generation as
@@ -14,6 +24,7 @@ from evodeap.config.settings import fixed_epochs
 from evodeap.engine.records import EvolutionResult
 from evodeap.evaluation.evaluator import EvaluationRecord
 from evodeap.evaluation.failures import check_generation
+from evodeap.execution.global_random import seed_global_random
 from evodeap.genome.genome import Genome
 from evodeap.registry import display_name
 
@@ -33,6 +44,23 @@ def run_fixed(evolution: Any, first: int) -> EvolutionResult:
             new, hits = evaluate_continued(evolution, population[0], generation), 0
         else:
             population, new, hits = evolution.evaluate(population, generation, use_cache=False)
+        evolution.mu, evolution.beta = None, None
+        evolution.record(generation, population, new, hits)
+    return evolution.result(population)
+
+
+def run_random(evolution: Any, first: int) -> EvolutionResult:
+    """Generations ``first … config.generations`` of the ``random`` strategy (see the module
+    docstring); returns its result. Draws use ``evolution.init_rng``, part of every
+    checkpoint, so a resumed run draws what the uninterrupted one would have."""
+    config = evolution.config
+    population: list = evolution.population
+    n = config.population_size
+    for generation in range(first, config.generations + 1):
+        if generation > 0 and evolution.budget_spent():
+            break
+        seed_global_random(config.seed, generation)
+        population, new, hits = evolution.evaluate(evolution.toolbox.population(n), generation, n)
         evolution.mu, evolution.beta = None, None
         evolution.record(generation, population, new, hits)
     return evolution.result(population)

@@ -1,7 +1,7 @@
 """The evolutionary engine's generational loop: :func:`evolve`.
 
 Its parts live beside it: the toolbox (:mod:`evodeap.engine.toolbox`), the ``fixed``
-strategy (:mod:`evodeap.engine.fixed`), the checkpointed state and resume
+and ``random`` strategies (:mod:`evodeap.engine.fixed`), the checkpointed state and resume
 (:mod:`evodeap.engine.state`), the logbook row and the result (:mod:`evodeap.engine.records`).
 
 One generation ``t ≥ 1`` of :func:`evolve`:
@@ -48,7 +48,7 @@ from deap import tools
 from evodeap.config.rates import value_at
 from evodeap.config.resolve import RunPlan, plan_run
 from evodeap.config.settings import ExperimentConfig
-from evodeap.engine.fixed import evaluate_continued, run_fixed
+from evodeap.engine.fixed import evaluate_continued, run_fixed, run_random
 from evodeap.engine.records import (LOGBOOK_FIELDS, EvolutionResult, GenerationReport, logbook_row,
                                     population_stats)
 from evodeap.engine.state import ResumeState, engine_state, restore_engine_state
@@ -294,6 +294,8 @@ class _Evolution:
         first = 1 if resume is None else self._resume(resume)
         if self.config.strategy == "fixed":
             return run_fixed(self, first if resume is not None and resume.checkpoint is not None else 0)
+        if self.config.strategy == "random":
+            return run_random(self, first if resume is not None and resume.checkpoint is not None else 0)
         if resume is not None and resume.checkpoint is not None:
             population = self.population
         else:

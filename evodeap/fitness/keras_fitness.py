@@ -108,6 +108,13 @@ class KerasFitness(KerasSettings):
         jit_compile: ``Model.compile(jit_compile=...)``. On JAX, ``False`` means Keras'
             ``"auto"`` (XLA whenever the model allows it): JAX has no compiled mode
             without XLA, and an uncompiled JAX step runs op by op.
+        frame_size: the largest frame side a frame-downsampling family (``rnn``, ``lstm``,
+            ``gru``) reads: frames are average-pooled by ``p = ⌈max(H, W) / frame_size⌉``
+            before they leave the frames stage; ``None`` reads them at full resolution.
+            Default 16, the size every run recorded before this setting used.
+        thresholds: ``fixed`` (0.5) or ``validation``: the thresholded metrics of sigmoid
+            outputs use, per label, the threshold that maximises its F1 on the clean
+            validation split (:data:`evodeap.fitness.keras_settings.THRESHOLDS`).
     """
 
     # -- the evaluation protocol ------------------------------------------------
@@ -201,7 +208,8 @@ class KerasFitness(KerasSettings):
             bundle = self.bundle()
             configure_runtime(self.deterministic)
         with clock.phase("build"):
-            plan = plan_model(genome, bundle.input_shape, bundle.task, max_params=self.max_params)
+            plan = plan_model(genome, bundle.input_shape, bundle.task, max_params=self.max_params,
+                              rnn_frame_size=self.frame_size)
         common = {"seed": context.seed, "n_params": plan.n_params if plan.valid else 0}
 
         def failure(status: str, message: str) -> EvalResult:
@@ -253,7 +261,8 @@ class KerasFitness(KerasSettings):
             load_weights_bytes(model, context.weights)
             return {"continued_from_epochs": context.trained_epochs}
         report = inherit_weights(model, source, context.weights, bundle.input_shape, bundle.task,
-                                 max_params=self.max_params, jit_compile=self.jit_compile)
+                                 max_params=self.max_params, jit_compile=self.jit_compile,
+                                 rnn_frame_size=self.frame_size)
         return {"inherited_layers": report["inherited"], "fresh_layers": report["fresh"]}
 
     def _train_and_score(self, model, plan, genome: Genome, bundle, context: EvalContext, start: float,

@@ -14,15 +14,21 @@ from typing import Any, Mapping
 
 from evodeap.errors import ConfigError
 from evodeap.fitness.metrics import METRIC_NAMES
-from evodeap.models.plan import DEFAULT_MAX_PARAMS
+from evodeap.models.plan import DEFAULT_MAX_PARAMS, DEFAULT_RNN_FRAME_SIZE
 
-__all__ = ["COST_MEASURES", "DEFAULT_COST_REFERENCES", "DEFAULT_PERTURBATION", "KerasSettings"]
+__all__ = ["COST_MEASURES", "DEFAULT_COST_REFERENCES", "DEFAULT_PERTURBATION", "KerasSettings", "THRESHOLDS"]
 
 COST_MEASURES = ("flops", "wall_time", "param_steps")
 #: ``c_ref`` per cost measure: the cost at which ``T = 0.5`` (see docs/fitness.md).
 DEFAULT_COST_REFERENCES = {"flops": 1e13, "wall_time": 60.0, "param_steps": 1e8}
 #: Validation-input perturbation for R (``evodeap.data.Perturbation`` parameters).
 DEFAULT_PERTURBATION = {"noise_sigma": 0.1, "occlusion_size": 16, "occlusion_prob": 0.5, "seed": 0}
+#: How the thresholded metrics (accuracy, precision, recall, F1) of sigmoid outputs decide:
+#: ``fixed`` at 0.5, or ``validation``: per label, the threshold that maximises that label's
+#: F1 on the clean validation split (:func:`evodeap.fitness.metrics.f1_thresholds`), used on every split.
+THRESHOLDS = ("fixed", "validation")
+#: Parameters added after runs were recorded, and the default that keeps those runs' meaning.
+ADDED = {"frame_size": DEFAULT_RNN_FRAME_SIZE, "thresholds": "fixed"}
 
 
 @dataclass(eq=False)
@@ -36,10 +42,11 @@ class KerasSettings:
     :data:`DEFAULT_PERTURBATION`. Compared by identity, like any fitness object.
 
     Raises:
-        ConfigError: a negative or non-finite weight, an unknown metric or cost measure, a
-            cost reference ≤ 0, R asked for without a perturbation, a cap that is not a
-            positive integer, a negative patience, ``max_activation_mb`` ≤ 0, or an
-            unknown mixed-precision setting.
+        ConfigError: a negative or non-finite weight, an unknown metric, cost measure or
+            threshold rule, a cost reference ≤ 0, R asked for without a perturbation, a cap
+            that is not a positive integer, a negative patience, ``max_activation_mb`` ≤ 0, a
+            ``frame_size`` that is not an integer ≥ 1 or ``None``, or an unknown
+            mixed-precision setting.
     """
 
     data: Any
@@ -60,6 +67,8 @@ class KerasSettings:
     deterministic: bool = True
     mixed_precision: bool | str = False
     jit_compile: bool | str = False
+    frame_size: int | None = DEFAULT_RNN_FRAME_SIZE
+    thresholds: str = "fixed"
 
     def __post_init__(self) -> None:
         if isinstance(self.data, Mapping):
@@ -95,6 +104,8 @@ class KerasSettings:
             raise ConfigError(f"cost_reference must be > 0, got {self.cost_reference}")
         if self.perturbation is None and (self.robustness_weight > 0 or self.multi_objective):
             raise ConfigError("robustness (R) needs a perturbation; give one or set robustness_weight=0")
+        if self.thresholds not in THRESHOLDS:
+            raise ConfigError(f"unknown thresholds {self.thresholds!r}; one of {', '.join(THRESHOLDS)}")
 
     def _check_training(self) -> None:
         """The training caps, the patience, the activation-memory cap and the precision."""
@@ -107,11 +118,18 @@ class KerasSettings:
             raise ConfigError(f"early_stopping_patience must be an integer >= 0 or None, got {patience!r}")
         if self.max_activation_mb is not None and not self.max_activation_mb > 0:
             raise ConfigError(f"max_activation_mb must be > 0 or None, got {self.max_activation_mb}")
+        from evodeap.kinds.walk import frame_size_problems
+
+        for problem in frame_size_problems(self.frame_size):
+            raise ConfigError(problem)
         from evodeap.fitness.runtime import precision_policy_name  # imports Keras: only when checked
 
         precision_policy_name(self.mixed_precision)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able parameters (the data as its spec dict, or a note for an in-memory bundle)."""
+        """JSON-able parameters (the data as its spec dict, or a note for an in-memory bundle).
+        A parameter added after runs were recorded (:data:`ADDED`) is left out while it has
+        its default, so such a run's recorded fitness and today's compare equal."""
         data = self.data.to_dict() if hasattr(self.data, "to_dict") else f"<{type(self.data).__name__}>"
-        return {"data": data, **{f.name: getattr(self, f.name) for f in fields(KerasSettings) if f.name != "data"}}
+        return {"data": data, **{f.name: getattr(self, f.name) for f in fields(KerasSettings)
+                                 if f.name != "data" and not (f.name in ADDED and getattr(self, f.name) == ADDED[f.name])}}

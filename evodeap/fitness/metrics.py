@@ -11,7 +11,9 @@ multilabel     0/1 matrix, shape ``(N, L)``           ``(N, L)`` label probabili
 binary         0/1 vector, shape ``(N,)``             ``(N,)`` or ``(N, 1)`` P(positive)
 =============  =====================================  ============================
 
-Predictions: ``argmax`` (multi-class); ``score >= threshold`` (multi-label, binary).
+Predictions: ``argmax`` (multi-class); ``score >= threshold`` (multi-label, binary), with
+one threshold for every label (default 0.5) or one per label (an array of ``L`` values,
+e.g. :func:`f1_thresholds` chosen on the validation split).
 
 Per class ``c`` with true positives ``TPc``, false positives ``FPc``, false negatives ``FNc``::
 
@@ -85,7 +87,38 @@ def per_class_scores(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> tuple[np
     return precision, recall, f1
 
 
-def _indicators(kind: str, y_true: np.ndarray, y_score: np.ndarray, threshold: float):
+def f1_thresholds(kind: str, y_true: np.ndarray, y_score: np.ndarray, default: float = 0.5) -> np.ndarray | None:
+    """Per label, the threshold that maximises the label's F1 on ``(y_true, y_score)``.
+
+    For a label with ``P`` positives, predicting the ``k`` highest scores positive gives
+    ``F1(k) = 2·TP(k) / (k + P)``; over the cuts ``k`` that fall between two different
+    scores the best ``k*`` (the smallest on ties) gives the threshold halfway between the
+    ``k*``-th and the next score (below the lowest score when ``k* = N``). A label without
+    positives keeps ``default``. Multi-class tasks decide by ``argmax``: ``None``.
+
+    Returns:
+        ``(L,)`` thresholds (multi-label), ``(1,)`` (binary) or ``None`` (multi-class).
+    """
+    if kind == "multiclass":
+        return None
+    truth, _, score = _indicators(kind, y_true, y_score, default)
+    thresholds = np.full(truth.shape[1], float(default))
+    for c in range(truth.shape[1]):
+        order = np.argsort(-score[:, c], kind="stable")
+        s, t = score[order, c], truth[order, c]
+        positives = int(t.sum())
+        if positives == 0:
+            continue
+        k = np.arange(1, s.size + 1)
+        f1 = 2.0 * np.cumsum(t) / (k + positives)
+        cut = np.append(s[1:] < s[:-1], True)  # k may end only where the next score is lower
+        f1[~cut] = -1.0
+        best = int(np.argmax(f1))
+        thresholds[c] = (s[best] + s[best + 1]) / 2.0 if best + 1 < s.size else np.nextafter(s[best], -np.inf)
+    return thresholds
+
+
+def _indicators(kind: str, y_true: np.ndarray, y_score: np.ndarray, threshold: float | np.ndarray):
     """``(truth, pred, score)`` as ``(N, K)`` arrays, the per-class view of any task kind."""
     if kind == "multiclass":
         y_true = np.asarray(y_true).astype(np.int64).ravel()
@@ -112,7 +145,7 @@ def _indicators(kind: str, y_true: np.ndarray, y_score: np.ndarray, threshold: f
 
 
 def per_class_metrics(
-    kind: str, y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5
+    kind: str, y_true: np.ndarray, y_score: np.ndarray, threshold: float | np.ndarray = 0.5
 ) -> dict[str, np.ndarray]:
     """Per-class (per-label) ``precision``, ``recall``, ``f1`` and ``auc`` arrays.
 
@@ -125,7 +158,7 @@ def per_class_metrics(
 
 
 def classification_metrics(
-    kind: str, y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5
+    kind: str, y_true: np.ndarray, y_score: np.ndarray, threshold: float | np.ndarray = 0.5
 ) -> dict[str, float]:
     """Accuracy, macro precision / recall / F1 and macro ROC AUC of one split.
 
@@ -133,7 +166,8 @@ def classification_metrics(
         kind: ``"multiclass"``, ``"multilabel"`` or ``"binary"``.
         y_true: labels in the data layer's format (see the module docstring).
         y_score: model outputs (probabilities).
-        threshold: decision threshold for sigmoid outputs.
+        threshold: decision threshold for sigmoid outputs: one for all labels, or one per
+            label (``(L,)``; see :func:`f1_thresholds`).
 
     Returns:
         ``{"accuracy", "precision", "recall", "f1", "auc"}`` (plus ``"label_accuracy"``

@@ -19,7 +19,7 @@ import numpy as np
 
 from evodeap.execution.backend import inference_mode
 from evodeap.fitness.keras_settings import DEFAULT_COST_REFERENCES, KerasSettings
-from evodeap.fitness.metrics import classification_metrics
+from evodeap.fitness.metrics import classification_metrics, f1_thresholds
 
 __all__ = ["MAX_SCORING_BATCH", "SCORING_MEMORY_MB", "chance_terms", "components", "normalised_costs", "predict", "saturate",
            "score_splits", "scoring_batch_size", "validation_score"]
@@ -81,7 +81,12 @@ def score_splits(settings: KerasSettings, model: Any, bundle: Any, batch_size: i
                  metrics: dict[str, float]) -> str | None:
     """Add ``<split>_<metric>`` for ``val``, ``val_perturbed`` (with a perturbation) and
     ``test`` (when asked and present) to ``metrics``; returns the name of the first split
-    whose predictions are not finite (``None`` when all are)."""
+    whose predictions are not finite (``None`` when all are).
+
+    With ``settings.thresholds == "validation"`` the thresholded metrics of every split
+    decide at the per-label thresholds that maximise F1 on the clean validation split
+    (:func:`~evodeap.fitness.metrics.f1_thresholds`; the validation split is always scored
+    first); with ``"fixed"`` at 0.5."""
     splits: list[tuple[str, Any]] = [("val", None)]
     if settings.perturbation is not None:
         from evodeap.data import Perturbation
@@ -89,12 +94,16 @@ def score_splits(settings: KerasSettings, model: Any, bundle: Any, batch_size: i
         splits.append(("val_perturbed", Perturbation(**settings.perturbation)))
     if settings.evaluate_test and "test" in bundle.splits:
         splits.append(("test", None))
+    threshold: Any = 0.5
     for name, perturbation in splits:
         split = "val" if name.startswith("val") else name
         y_true, y_score = predict(model, bundle, split, batch_size, perturbation)
         if not np.all(np.isfinite(y_score)):
             return name
-        for key, value in classification_metrics(bundle.task.kind, y_true, y_score).items():
+        if name == "val" and getattr(settings, "thresholds", "fixed") == "validation":
+            chosen = f1_thresholds(bundle.task.kind, y_true, y_score)
+            threshold = 0.5 if chosen is None else chosen
+        for key, value in classification_metrics(bundle.task.kind, y_true, y_score, threshold).items():
             metrics[f"{name}_{key}"] = value
     return None
 

@@ -11,7 +11,8 @@ inserts the transitions, generically:
 
 * frames -> sequence: each frame flattened, ``(T, H·W·C)`` (``frame_flatten``), after an
   average pooling of each frame by ``p = ceil(max(H, W) / frame_size)`` when the family
-  asks for it (``frame_downsample``, only when ``p > 1``);
+  asks for it (``frame_downsample``, only when ``p > 1``; ``frame_size=None`` keeps the
+  frames at full resolution);
 * sequence -> vector: the mean over time (``temporal_pool``).
 
 A gene that itself leaves the frames stage (``acts_on`` frames, ``produces`` a later stage,
@@ -44,13 +45,24 @@ from evodeap.kinds.api import (
 from evodeap.kinds.families import Family
 
 #: Frames fed to a sequence stage of a ``frame_downsample`` family are average-pooled down
-#: to at most this side.
+#: to at most this side (the default of every genome and run recorded before the frame size
+#: became a setting: ``KerasFitness(frame_size=...)``).
 DEFAULT_FRAME_SIZE = 16
 
 
-def frame_pool_size(height: int, width: int, frame_size: int = DEFAULT_FRAME_SIZE) -> int:
-    """Pool factor ``p = ceil(max(H, W) / frame_size)`` used to shrink frames for a sequence."""
+def frame_pool_size(height: int, width: int, frame_size: int | None = DEFAULT_FRAME_SIZE) -> int:
+    """Pool factor ``p = ceil(max(H, W) / frame_size)`` used to shrink frames for a sequence;
+    ``1`` (no pooling) when ``frame_size`` is ``None`` (full resolution)."""
+    if frame_size is None:
+        return 1
     return max(1, math.ceil(max(height, width) / frame_size))
+
+
+def frame_size_problems(frame_size: object) -> list[str]:
+    """Why ``frame_size`` is not a valid setting (empty when it is: ``None`` or an integer >= 1)."""
+    if frame_size is None or (isinstance(frame_size, int) and not isinstance(frame_size, bool) and frame_size >= 1):
+        return []
+    return [f"frame_size must be an integer >= 1 or None (full resolution), got {frame_size!r}"]
 
 
 # -- transitions and head: the same plan/build protocol as a layer gene -------------------------
@@ -169,7 +181,7 @@ def walk(
     head_units: int,
     head_activation: str,
     head_dropout: float = 0.0,
-    frame_size: int = DEFAULT_FRAME_SIZE,
+    frame_size: int | None = DEFAULT_FRAME_SIZE,
 ) -> Walk:
     """Walk ``layers`` (genes of registered kinds) from frames of ``input_shape`` to the head.
 
@@ -209,7 +221,7 @@ def _fixed(name: str) -> LayerContext:
 class _State:
     """The walk's position: current stage and shape, the steps so far, the problems."""
 
-    def __init__(self, shape: tuple[int, ...], family: Family, frame_size: int) -> None:
+    def __init__(self, shape: tuple[int, ...], family: Family, frame_size: int | None) -> None:
         self.shape = shape
         self.stage = FRAMES
         self.family = family

@@ -7,14 +7,19 @@ the per-generation tables). Written under ``DIR/tables`` and ``DIR/figures``:
   hyperparameters, best structure (before = the hand-picked arm, after = evolution);
 * ``table4_metrics`` — per family and generation, the best individual's *test* accuracy,
   precision, AUC and F1 (evolution arms);
-* ``table5_cnn_vs_rnn`` — test accuracy, precision, recall, F1 of the best individual of
-  every arm over the whole run;
+* ``table5_cnn_vs_rnn`` — test accuracy, precision, recall, F1 and macro AUC of the best
+  individual of every arm over the whole run (a ``random`` arm's at the compute of the
+  ``after`` arm of its family, :func:`evodeap.paper.evidence.final_best`), with the training
+  FLOPs each arm spent (``compute``);
 * ``figure2_best_fitness`` — best fitness per generation, before vs after (bars), per family;
 * ``figure3_metrics`` — test metrics of the best individual across generations (after arms);
 * ``figure4_cnn_vs_rnn`` — Table 5 as bars;
 * ``table6_before_vs_after`` (and ``table6_per_seed``, ``figure5_before_vs_after_by_seed``)
   — with two or more seeds: per family, whether after beats before on the test metrics,
   paired over the matched seeds (:mod:`evodeap.paper.evidence`);
+* ``table7_after_vs_random`` — the same against the random-search arm at equal compute, and
+  ``table8_preregistered`` — the pre-registered tests (after vs before and vs random, test
+  AUC and F1, Holm-adjusted; docs/paper.md);
 * ``table2_vs_paper`` … ``table5_vs_paper`` — the paper's own reported values (its
   Tables 2–5 as printed, :mod:`evodeap.paper.values`) beside ours; Figures 2–4 draw the
   paper's values too (black markers and dashed lines, or ``paper`` bars).
@@ -27,7 +32,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from evodeap.paper.evidence import before_vs_after, best_evaluations, family_of, final_test_metrics, phase_of
+from evodeap.paper.evidence import (
+    arm_vs_reference, before_vs_after, best_evaluations, evaluation_costs, family_of, final_best, final_test_metrics,
+    phase_of, preregistered,
+)
 from evodeap.paper.values import beside_ours, paper_reported
 from evodeap.reports.run_report import best_per_generation_table, output_folder, save_figure, write_table
 from evodeap.results.queries import snapshots
@@ -39,7 +47,7 @@ METRICS = ("accuracy", "precision", "recall", "auc", "f1")
 #: ``accuracy`` is then exact-set accuracy, see docs/paper.md).
 TABLE4_METRICS = ("accuracy", "label_accuracy", "precision", "auc", "f1")
 #: Table 5's columns, likewise.
-TABLE5_METRICS = ("accuracy", "label_accuracy", "precision", "recall", "f1")
+TABLE5_METRICS = ("accuracy", "label_accuracy", "precision", "recall", "f1", "auc")
 
 
 def _first_seed_arms(directory: Path) -> dict[str, Path]:
@@ -63,12 +71,20 @@ def paper_tables(directory: str | Path) -> dict:
         table.insert(0, "family", family)
         per_phase.setdefault(phase, []).append(table)
         best = best_evaluations(path)
+        if best.empty:  # started, no generation recorded yet: nothing to compare
+            continue
         for _, row in best.iterrows():
             if phase == "after":
                 metric_rows.append({"family": family, "generation": int(row["generation"]),
                                     **{m: row.get(f"metric_test_{m}") for m in TABLE4_METRICS if f"metric_test_{m}" in row}})
         top = best.loc[best["fitness"].idxmax()]  # the best individual over the whole run
-        final_rows.append({"family": family, "arm": phase, "fitness": float(top["fitness"]),
+        spent = float(evaluation_costs(path)["train_flops"].sum())
+        if phase == "random" and f"{family}-after" in runs:  # at the evolutionary arm's compute
+            top = final_best(path, float(evaluation_costs(runs[f"{family}-after"])["train_flops"].sum()))
+            spent = float(top["compute"]) if top is not None else spent
+        if top is None:
+            continue
+        final_rows.append({"family": family, "arm": phase, "fitness": float(top["fitness"]), "compute": spent,
                            **{m: top.get(f"metric_test_{m}") for m in TABLE5_METRICS if f"metric_test_{m}" in top}})
     concat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
     return {
@@ -99,7 +115,9 @@ def _write_paper_report(directory: Path, out: Path) -> list[Path]:
     per_run = final_test_metrics(directory)
     evidence = {}
     if not per_run.empty and per_run["seed"].nunique() > 1:  # evidence over matched seeds
-        evidence = {"table6_before_vs_after": before_vs_after(per_run), "table6_per_seed": per_run}
+        evidence = {"table6_before_vs_after": before_vs_after(per_run), "table6_per_seed": per_run,
+                    "table7_after_vs_random": arm_vs_reference(per_run, "after", "random"),
+                    "table8_preregistered": preregistered(per_run)}
     written: list[Path] = []
     for name, frame in {**tables, **beside_ours(tables), **evidence}.items():
         if not frame.empty:
@@ -182,7 +200,8 @@ def _figure4_cnn_vs_rnn(tables: dict[str, Any], paper: dict[str, Any]) -> Any:
     final = tables["table5_cnn_vs_rnn"]
     if final.empty:
         return None
-    long = final.melt(id_vars=["family", "arm", "fitness"], var_name="metric", value_name="value")
+    long = final.drop(columns=["compute"], errors="ignore").melt(id_vars=["family", "arm", "fitness"],
+                                                                 var_name="metric", value_name="value")
     ours = long[long["arm"] == "after"].assign(source=lambda d: "evodeap " + d["family"].str.upper())
     theirs = pd.DataFrame([{"metric": m, "value": row[m] / 100, "source": f"paper {row['model']}"}
                            for row in paper["table5_cnn_vs_rnn_percent"]

@@ -248,7 +248,8 @@ def _trained_export(run_dir: Path, epochs: int | None, train_on: str, fitness: A
     weights, source, bundle = _weights(run_dir, fitness, genome, best, epochs, splits)
     try:
         set_random_seed(int(best["seed"]))  # Keras' own, without loading TensorFlow on JAX or PyTorch
-        model = build_model(genome, bundle.input_shape, bundle.task, max_params=fitness.max_params)
+        model = build_model(genome, bundle.input_shape, bundle.task, max_params=fitness.max_params,
+                            rnn_frame_size=fitness.frame_size)
         load_weights_bytes(model, weights)
         model.optimizer.build(model.trainable_variables)  # saved complete: loading it warns about nothing
         info = {

@@ -59,7 +59,7 @@ def test_spec_validation(kwargs, match):
 
 
 def test_unknown_task_is_the_registry_error():
-    with pytest.raises(UnknownNameError, match="unknown task 'colour'; known: digit, digits, direction, exits"):
+    with pytest.raises(UnknownNameError, match=r"unknown task 'colour'; known: digit, digits, digits\+direction, direction, exits"):
         DataSpec(task="colour")
 
 

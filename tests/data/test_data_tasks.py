@@ -27,7 +27,7 @@ def test_task_infos():
         task_info("exits", "medium")
     with pytest.raises(DataError, match="easy version only"):
         task_info("digit", "hard")
-    with pytest.raises(UnknownNameError, match="unknown task 'colour'; known: digit, digits, direction, exits"):
+    with pytest.raises(UnknownNameError, match=r"unknown task 'colour'; known: digit, digits, digits\+direction, direction, exits"):
         task_info("colour", "hard")
 
 
@@ -98,3 +98,17 @@ def test_labels_against_caption_text(pools, version):
 def test_digit_count_mismatch_is_an_error():
     with pytest.raises(DataError, match="names 1 digit"):
         task_labels("digits", "hard", [parse_caption("A digit 1 is on the first frame.")])
+
+
+def test_digits_and_direction_together_is_both_label_sets_side_by_side():
+    c1 = Caption((7, 7), ((None, (1.0, 1.0)), ((-2.0, -1.0), (-1.0, 1.0))))
+    c2 = Caption((3, 5), (((2.0, 1.0), None), ((2.0, 1.0), None)))
+    both = task_labels("digits+direction", "hard", [c1, c2])
+    assert both.shape == (2, 18) and both.dtype == np.float32
+    assert both.tolist() == np.concatenate([task_labels("digits", "hard", [c1, c2]),
+                                            task_labels("direction", "hard", [c1, c2])], axis=1).tolist()
+    info = task_info("digits+direction", "medium")
+    assert info.kind == "multilabel" and info.n_outputs == 18
+    assert info.class_names[0] == "digits:0" and info.class_names[10] == "direction:digit1:up-right"
+    with pytest.raises(DataError, match="'direction' is multiclass on 'easy'"):
+        DataSpec(version="easy", task="digits+direction")

@@ -68,14 +68,15 @@ def test_paper_tables_and_figures_come_from_the_databases(tmp_path, capsys):
     before = pd.read_csv(tables / "table2_before.csv")
     after = pd.read_csv(tables / "table3_after.csv")
     assert list(before["family"].unique()) == ["cnn", "rnn"] and len(before) == 6
-    assert set(before["structure"]) == {"conv32k3relu-max > conv32k3relu-max", "rnn32tanh > rnn32tanh"}
+    assert set(before["structure"]) == {"conv32k3relu-max > conv32k3relu-max",
+                                        "conv32k3relu-max > rnn32tanh > rnn32tanh"}
     for family in ("cnn", "rnn"):
         gens = queries.generations(out / f"{family}-after" / "seed-0")
         assert list(after.loc[after["family"] == family, "best_fitness"]) == list(gens["best"])
     metrics = pd.read_csv(tables / "table4_metrics.csv")
     assert list(metrics.loc[metrics["family"] == "cnn", "generation"]) == [0, 1, 2]
     final = pd.read_csv(tables / "table5_cnn_vs_rnn.csv")
-    assert len(final) == 4
+    assert len(final) == 6 and set(final["arm"]) == {"before", "after", "random"}
     for _, row in final.iterrows():  # the stub's metrics are fixed multiples of the fitness
         assert row["accuracy"] == pytest.approx(0.5 * row["fitness"])
         assert row["f1"] == pytest.approx(0.65 * row["fitness"])
@@ -122,23 +123,32 @@ def test_f1_consistency_bound_and_the_papers_table5_rows():
 def test_every_preset_validates_for_every_arm():
     import runpy
 
-    from evodeap.config.experiment import preset_overrides
+    from evodeap.config.experiment import build_config, preset_overrides
 
     namespace = runpy.run_path(str(PAPER))
     assert set(namespace["PRESETS"]) == {"quick", "evidence", "paper"}
+    design = namespace["DESIGN_DATA_SEED"]
     for name in namespace["PRESETS"]:
         overrides = preset_overrides(namespace, name)
-        seeds = overrides.pop("seeds", None)
-        config = namespace["CONFIG"].with_overrides(overrides)
-        for variant, change in namespace["VARIANTS"].items():
-            arm = change(config).validate()
-            if variant.endswith("after"):  # the structural genes of how frames become a vector
-                assert {"frame_pool", "time_pool"} <= set(arm.space.kinds)
-            else:
-                assert arm.strategy == "fixed" and arm.fixed_schedule == "continue"
+        seeds = overrides.pop("seeds", None) or [0]
+        for seed in seeds:
+            for variant in namespace["VARIANTS"]:
+                arm = build_config(namespace, {"overrides": overrides, "variant": variant, "seed": seed}).validate()
+                data = arm.fitness_params["data"]
+                assert data["seed"] == namespace["data_seed"](seed) != design  # never the design data
+                assert data["task"] == "digits+direction" and data["frames"] // data.get("frame_stride", 1) >= 8
+                assert arm.fitness_params["thresholds"] == "validation" and arm.fitness_params["frame_size"] is None
+                assert arm.space.family == {"cnn": "cnn", "rnn": "cnn+rnn"}[variant.split("-")[0]]
+                if variant.endswith("before"):
+                    assert arm.strategy == "fixed" and arm.fixed_schedule == "continue"
+                else:  # the structural genes of how frames become a vector, in both searches
+                    assert {"frame_pool", "time_pool"} <= set(arm.space.kinds)
+                    assert arm.strategy == ("random" if variant.endswith("random") else "evolve")
         if name == "evidence":
-            assert seeds == [0, 1, 2, 3, 4]
-            assert overrides == preset_overrides(namespace, "quick")  # the quick preset, over five seeds
+            assert seeds == list(range(10))
+            assert overrides == preset_overrides(namespace, "quick")  # the quick preset, over ten seeds
+    paper = namespace["CONFIG"]
+    assert (paper.population_size, paper.generations, paper.fitness_params["data"]["frames"]) == (50, 20, 20)
 
 
 def test_a_preset_can_name_the_seeds_of_a_study(tmp_path, capsys):
@@ -185,5 +195,126 @@ def test_the_report_of_a_multi_seed_study_states_the_evidence(tmp_path):
     assert set(table["family"]) == {"cnn", "rnn"} and set(table["seeds"]) == {3}
     assert "test_auc" in set(table["metric"]) and set(table["verdict"]) <= {"after beats before", "not shown"}
     per_seed = pd.read_csv(out / "tables" / "table6_per_seed.csv")
-    assert len(per_seed) == 4 * 3
+    assert len(per_seed) == 6 * 3  # before, after, random of two families, three seeds
     assert (out / "figures" / "figure5_before_vs_after_by_seed.png").stat().st_size > 1000
+
+
+def test_the_random_arm_spends_the_evolutionary_arms_compute_within_one_models_training(tmp_path):
+    from evodeap.paper.evidence import evaluation_costs, final_test_metrics
+
+    experiment = tmp_path / "paper_cost.py"
+    experiment.write_text(STUDY.replace("MetricStubFitness", "CostStubFitness").replace("SEEDS, REFERENCE", "_, REFERENCE")
+                          + "SEEDS = [0, 1]\n")
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    per_run = final_test_metrics(out).set_index(["family", "arm", "seed"])
+    for family in ("cnn", "rnn"):
+        for seed in (0, 1):
+            budget = evaluation_costs(out / f"{family}-after" / f"seed-{seed}")["train_flops"].sum()
+            costs = evaluation_costs(out / f"{family}-random" / f"seed-{seed}")["train_flops"]
+            assert costs.sum() > budget  # it ran longer than it is counted
+            spent = per_run.loc[(family, "random", seed), "compute"]
+            counted = costs.cumsum()
+            last = costs[counted.searchsorted(spent)]  # the last model counted
+            assert budget <= spent < budget + last
+            assert per_run.loc[(family, "random", seed), "compute_share"] == pytest.approx(spent / budget)
+    assert main(["report", str(out)]) == 0
+    table = pd.read_csv(out / "tables" / "table7_after_vs_random.csv")
+    assert set(table["family"]) == {"cnn", "rnn"} and {"random_mean", "after_mean", "after_wins"} <= set(table.columns)
+    registered = pd.read_csv(out / "tables" / "table8_preregistered.csv")
+    assert len(registered) == 8 and set(registered["metric"]) == {"test_auc", "test_f1"}
+    assert (registered["p_holm"] >= registered["p_wilcoxon_greater"]).all()
+    import sqlite3
+
+    with sqlite3.connect(out / "rnn-after" / "seed-1" / "results.sqlite") as db:  # as if still running
+        db.execute("UPDATE runs SET status = 'running'")
+    rows = final_test_metrics(out)
+    assert len(rows) == len(per_run) - 2  # neither it nor the random arm it would be matched with
+    assert not ((rows["family"] == "rnn") & (rows["seed"] == 1) & (rows["arm"] != "before")).any()
+
+
+def test_equal_compute_prefix_and_the_preregistered_holm_family():
+    from evodeap.paper.evidence import equal_compute_prefix, preregistered
+
+    assert equal_compute_prefix([3, 4, 5], 7) == 2 and equal_compute_prefix([3, 4, 5], 7.5) == 3
+    assert equal_compute_prefix([3, 4, 5], 100) == 3 and equal_compute_prefix([3, 4, 5], 0) == 1
+    rows = []
+    for seed in range(6):
+        for family in ("cnn", "rnn"):
+            rows += [{"family": family, "arm": "before", "seed": seed, "auc": 0.7, "f1": 0.3},
+                     {"family": family, "arm": "random", "seed": seed, "auc": 0.8, "f1": 0.5 + 0.01 * seed},
+                     {"family": family, "arm": "after", "seed": seed, "auc": 0.9, "f1": 0.5}]
+    table = preregistered(pd.DataFrame(rows))
+    assert len(table) == 8
+    auc = table[table["metric"] == "test_auc"]
+    assert auc["p_wilcoxon_greater"].tolist() == pytest.approx([1 / 64] * 4)  # 6 wins of 6
+    # Holm over the 8 tests: six at 1/64 (AUC, and F1 against before), the smallest times 8
+    assert auc["p_holm"].tolist() == pytest.approx([8 / 64] * 4)
+    assert set(table["verdict"]) == {"not shown"}  # 0.125 after correction: not below 0.05
+
+
+def test_a_variant_sees_the_seed_of_its_sub_run():
+    from evodeap.config.experiment import build_config
+
+    namespace = {"CONFIG": ExperimentConfig(), "VARIANTS": {
+        "seeded": lambda c: c.with_overrides({"fitness_params": {"data_seed": 100 + c.seed}, "seed": 99})}}
+    config = build_config(namespace, {"overrides": {}, "variant": "seeded", "seed": 3})
+    assert config.seed == 3 and config.fitness_params == {"data_seed": 103}  # a variant cannot change the seed
+
+
+def test_sizing_reads_the_design_data_and_never_a_test_split(monkeypatch):
+    import runpy
+
+    import numpy as np
+
+    from evodeap.data import TaskInfo, from_arrays
+
+    sizing = runpy.run_path(str(ROOT / "experiments" / "sizing_quick.py"), run_name="sizing")
+    replication = runpy.run_path(str(PAPER))
+    for spec, _ in sizing["DATA"].values():
+        assert spec.seed == replication["DESIGN_DATA_SEED"]
+    assert sizing["DATA"]["quick"][0].task == "digits+direction"
+    rng = np.random.default_rng(0)
+    task = TaskInfo("digits+direction", "multilabel", 18, tuple(str(i) for i in range(18)))
+    x = [rng.random((16, 8, 18, 32, 1), dtype=np.float32) for _ in range(3)]
+    y = [(rng.random((16, 18)) < 0.3).astype(np.float32) for _ in range(3)]
+    bundle = from_arrays(x[0], y[0], x[1], y[1], x[2], y[2], task=task)
+    read = []
+
+    class Guarded:
+        """The bundle, with every split it is asked for recorded; the test split refused."""
+
+        def __getattr__(self, name):
+            attribute = getattr(bundle, name)
+            if not callable(attribute):
+                return attribute
+
+            def guarded(*args, **kwargs):
+                splits = [a for a in args if a in ("train", "val", "test")] + \
+                    [v for v in kwargs.values() if v in ("train", "val", "test")]
+                read.extend(splits)
+                if "test" in splits:
+                    raise AssertionError(f"sizing read the test split through {name}")
+                return attribute(*args, **kwargs)
+
+            return guarded
+
+    genome = sizing["MODELS"]["rnn_small"][1]
+    rows, _ = sizing["train"](genome, Guarded(), 1, 1)
+    assert set(read) == {"train", "val"} and {"value", "digits", "direction"} <= set(rows[0])
+
+
+def test_a_sub_run_without_a_recorded_generation_is_left_out_of_the_paper_tables(tmp_path):
+    import sqlite3
+
+    from evodeap.paper.report import paper_tables
+
+    experiment = tmp_path / "paper_tiny.py"
+    experiment.write_text(STUDY)
+    out = tmp_path / "study"
+    assert main(["run", str(experiment), "--out", str(out), "--quiet"]) == 0
+    with sqlite3.connect(out / "rnn-random" / "seed-0" / "results.sqlite") as db:  # as if just started
+        db.execute("DELETE FROM generations")
+        db.execute("DELETE FROM evaluations")
+    final = paper_tables(out)["table5_cnn_vs_rnn"]
+    assert len(final) == 5 and not ((final["family"] == "rnn") & (final["arm"] == "random")).any()
