@@ -6,6 +6,7 @@
     evodeap resume DIR [--experiment FILE] [--force] [--retrain-lost-weights] [--set generations=N] [--force-backend]
     evodeap export DIR [--epochs N] [--train-on train|train+val] [--out DIR] [--force]
     evodeap report DIR [--out OUT]
+    evodeap operators [EXPERIMENT.py] [--markdown]
     evodeap data generate|show|export ...
 
 Bad input (a malformed experiment, unknown operator, inverted range, corrupt checkpoint
@@ -303,6 +304,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_operators(args: argparse.Namespace) -> int:
+    from evodeap.operators import catalog
+
+    if args.experiment:
+        from evodeap.config.experiment import load_experiment
+
+        load_experiment(args.experiment)  # registers the operators the file defines
+    print(catalog.markdown() if args.markdown else catalog.text(), end="")
+    return 0
+
+
 def _add_output_flags(parser: argparse.ArgumentParser) -> None:
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", action="store_true", help="print only the final summary")
@@ -373,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     report_p.add_argument("--out", metavar="OUT", help="write tables/ and figures/ here instead of into the run "
                                                        "directory (e.g. for a read-only or received directory)")
     report_p.set_defaults(handler=_cmd_report)
+
+    operators_p = sub.add_parser("operators", help="list every operator and schedule with its parameters and defaults")
+    operators_p.add_argument("experiment", nargs="?", help="also list the operators this experiment file registers")
+    operators_p.add_argument("--markdown", action="store_true",
+                             help="the table of built-in operators docs/core.md holds")
+    operators_p.set_defaults(handler=_cmd_operators)
 
     try:
         from evodeap.data.cli import add_data_commands
