@@ -73,6 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for flag in ("executor",) if suite else ("executor", "workers"):  # a suite's workers: its job processes
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
+    _imply_processes(overrides, base_config(namespace).executor)
     path = Path(args.experiment).resolve()
     experiment = {"file": str(path), "overrides": overrides, "sources": describe_sources(path, namespace)}
     if suite:
@@ -96,6 +97,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     return _finish(result, out, args)
+
+
+def _imply_processes(overrides: dict, executor: str) -> None:
+    """``--workers N`` (N > 1) without ``--executor`` on a serial experiment runs on processes:
+    recorded as ``executor=process`` with the run's overrides, so config.json says what ran."""
+    workers = overrides.get("workers", 1)
+    if "executor" not in overrides and executor == "serial" and isinstance(workers, int) and workers > 1:
+        overrides["executor"] = "process"
 
 
 def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
@@ -333,9 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      "default: runs/<name>-<timestamp>")
     run_p.add_argument("--seed", type=int)
     run_p.add_argument("--preset", help="a named group of settings from the experiment's PRESETS (e.g. quick, paper)")
-    run_p.add_argument("--executor", choices=("serial", "process", "ray"))
-    run_p.add_argument("--workers", type=int, help="worker processes (a suite study: jobs at a time; default "
-                                                   "every core)")
+    run_p.add_argument("--executor", choices=("serial", "process", "ray"),
+                       help="how evaluations run (default: the experiment's; serial with --workers > 1 is process)")
+    run_p.add_argument("--workers", type=int, help="evaluations at once; more than 1 without --executor (on a serial "
+                                                   "experiment) implies --executor process (a suite study: jobs at "
+                                                   "a time; default every core)")
     run_p.add_argument("--suite", nargs="+", metavar="NAME",
                        help="run the study on a benchmark suite: 'design', 'standard' or problem names "
                             "(instead of the experiment's SUITE)")

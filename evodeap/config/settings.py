@@ -77,7 +77,8 @@ class ExperimentConfig:
         seed: the run seed (root of every random stream).
         executor, workers: how evaluations are run (a name in
             :data:`evodeap.execution.executors.EXECUTORS`: ``serial``, ``process``, ``ray`` or one
-            registered by the researcher) and on how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
+            registered by the researcher) and on how many workers (``serial`` with ``workers > 1``
+            runs on ``process``: :func:`executor_name`); ``executor_params`` go to the executor (``threads_per_worker``,
             ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
         tensorboard: write per-generation scalars, one HParams session per evaluation and
             training curves (when the fitness reports them) under ``tensorboard/`` in the run
@@ -175,8 +176,8 @@ class ExperimentConfig:
         check_settings(self)  # every field's type, range and bound (evodeap.config.fields)
         require(self.elitism < self.population_size,
                 f"elitism must be below population_size ({self.population_size}), got {self.elitism!r}")
-        check_executor_params(self.executor, self.executor_params)
-        check_parameters("executor", EXECUTORS.get(self.executor), self.executor_params, EXECUTOR_PARAMETERS)
+        check_executor_params(executor_name(self), self.executor_params)
+        check_parameters("executor", EXECUTORS.get(executor_name(self)), self.executor_params, EXECUTOR_PARAMETERS)
         if self.strategy == "fixed":
             check_fixed_genome(self.fixed_genome, self.space)
         check_fixed_schedule(self)
@@ -245,6 +246,12 @@ def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
         if f.name in ADDED_SETTINGS:
             data.setdefault(f.name, f.default)
     return data
+
+
+def executor_name(config: ExperimentConfig) -> str:
+    """The executor a run uses: ``config.executor``, except that ``serial`` with ``workers > 1``
+    is ``process`` (more workers than one imply processes; ``serial`` runs one at a time)."""
+    return "process" if config.executor == "serial" and config.workers > 1 else config.executor
 
 
 def fixed_epochs(config: ExperimentConfig, generation: int) -> int:

@@ -45,7 +45,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from evodeap.execution.backend import configured_backend, process_environment
 from evodeap.errors import ConfigError
-from evodeap.plugins import environment, load_sources, sources
+from evodeap.plugins import environment, sources
+from evodeap.execution.quiet import interrupts_ignored, quiet_start
 from evodeap.registry import Registry, parameter_mismatch
 from evodeap.execution.timeouts import call_with_timeout
 
@@ -131,10 +132,10 @@ class _Began:
 
 def _worker_main(conn, env: dict[str, str], plugins: Sequence = ()) -> None:
     os.environ.update(env)  # before anything imports TensorFlow
-    load_sources(plugins)  # the experiment file and modules that registered layer kinds
+    receive = quiet_start(conn, plugins)  # Ctrl-C is the parent's; start-up lines on stderr held back
     while True:
         try:
-            message = conn.recv()
+            message = receive()
         except EOFError:
             return
         if message is None:
@@ -188,7 +189,8 @@ class ProcessExecutor(Executor):
             target=_worker_main, args=(child, worker_environment(index, self.threads, self.gpus), sources()),
             daemon=True, name=f"evodeap-worker-{index}",
         )
-        process.start()
+        with interrupts_ignored():  # the worker starts with SIGINT ignored (evodeap.execution.quiet)
+            process.start()
         child.close()
         self.started += 1
         return _Worker(index, process, parent)
