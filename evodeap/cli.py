@@ -123,7 +123,7 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
         if not args.quiet:
             print(f"== {arm.variant} seed {arm.seed} -> {arm.path}", flush=True)
         progress.append(ConsoleProgress(config.generations, _per_generation(config),
-                                        quiet=not args.verbose, verbose=False))
+                                        quiet=not args.verbose, verbose=args.verbose))
         return progress[-1].generation, progress[-1].evaluation
 
     def done(arm, result):
