@@ -120,6 +120,10 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
             from evodeap.config.resolve import plan_run
 
             _warn_before_training(plan_run(config).fitness)
+            if extend:  # a sub-run is being extended: the study's own outputs predate it
+                from evodeap.runs.extension import mark_stale
+
+                mark_stale(out, extend)
         if not args.quiet:
             print(f"== {arm.variant} seed {arm.seed} -> {arm.path}", flush=True)
         progress.append(ConsoleProgress(config.generations, _per_generation(config),
@@ -141,6 +145,7 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
             arms = resume_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
                                 on_arm_start=start, on_arm_done=done, extend=extend,
                                 force_backend=args.force_backend)
+            _refresh_stale(out, arms)
         else:
             from evodeap.config.experiment import base_config, study_plan
 
@@ -239,6 +244,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         finally:
             for bar in progress:
                 bar.close()
+    _refresh_stale(out)  # what an extension made stale, now that it has finished
     if outcome.already_complete:
         state = directory.load_checkpoint()
         done = f"{out} is already complete ({state['generation']} generations)"
@@ -274,9 +280,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from evodeap.reports.run_report import output_folder, write_report
+    from evodeap.reports.run_report import write_report
     from evodeap.studies.study import is_study_directory
-    from evodeap.studies.report import write_study_report
 
     directory = Path(args.directory)
     if not directory.is_dir():
@@ -293,24 +298,58 @@ def _cmd_report(args: argparse.Namespace) -> int:
     elif not is_study_directory(directory):
         paths = write_report(directory, args.out)
     else:
-        from evodeap.paper.report import REPORTS
-        from evodeap.studies.study import check_sub_run_databases, read_study
-
-        check_sub_run_databases(directory)  # every sub-run, before any file of the report is written
-        with output_folder(directory, args.out) as target:
-            reports = [REPORTS.get(name) for name in read_study(directory).get("reports", [])]  # unknown: refused
-            from evodeap.studies.factorial import write_factorial_report
-
-            paths = write_study_report(directory, target) + write_factorial_report(directory, target)
-            for report in reports:
-                paths += report(directory, target)
+        paths = _write_study_outputs(directory, args.out)
     for path in paths:
         print(path)
     for path in paths:
         if path.name in ("study_warnings.md", "factorial_warnings.md", "run_warnings.md"):
             for line in path.read_text().splitlines():
                 print(f"warning: {line.lstrip('- ')}")
+    from evodeap.reports.stale import stale_notes
+
+    into_directory = args.out is None or Path(args.out).resolve() == directory.resolve()
+    for line in stale_notes(directory, wrote_report=into_directory):
+        print(f"warning: {line}")
     return 0
+
+
+def _write_study_outputs(directory: Path, out: str | Path | None) -> list[Path]:
+    """The study's report (and its factorial and extra reports) into ``out`` or the study directory."""
+    from evodeap.paper.report import REPORTS
+    from evodeap.reports.run_report import output_folder
+    from evodeap.studies.factorial import write_factorial_report
+    from evodeap.studies.report import write_study_report
+    from evodeap.studies.study import read_study
+
+    from evodeap.studies.study import check_sub_run_databases
+
+    check_sub_run_databases(directory)  # every sub-run, before any file of the report is written
+    with output_folder(directory, out) as target:
+        reports = [REPORTS.get(name) for name in read_study(directory).get("reports", [])]  # unknown: refused
+        paths = write_study_report(directory, target) + write_factorial_report(directory, target)
+        for report in reports:
+            paths += report(directory, target)
+    return paths
+
+
+def _refresh_stale(directory: Path, study_arms: list | None = None) -> None:
+    """After a resume: rebuild what an extension made stale (the run's, or the study's and
+    every sub-run's) and print what could not be (evodeap.reports.stale)."""
+    from evodeap.reports.stale import refresh_stale, stale_notes
+    from evodeap.runs.extension import read_stale
+
+    notes = []
+    for arm in study_arms or []:
+        if read_stale(arm.path):
+            notes += refresh_stale(arm.path)
+    if study_arms is None and read_stale(directory):
+        notes += refresh_stale(directory)
+    elif study_arms is not None and any(n in read_stale(directory).get("stale", []) for n in ("tables", "figures")):
+        for path in _write_study_outputs(directory, None):
+            print(path)
+        notes += stale_notes(directory, wrote_report=True)
+    for line in notes:
+        print(f"warning: {line}")
 
 
 def _cmd_operators(args: argparse.Namespace) -> int:

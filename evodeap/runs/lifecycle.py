@@ -26,7 +26,7 @@ from evodeap.evaluation.weights import WeightFileError
 from evodeap.execution.backend import reconcile_backend
 from evodeap.results.history import HistoryWriter
 from evodeap.results.storage import ResultsDB
-from evodeap.runs.extension import EXTENDABLE, check_extendable, extended_config, record_extension
+from evodeap.runs.extension import EXTENDABLE, check_extendable, extended_config, mark_stale, record_extension
 from evodeap.runs.checkpoints import run_binding
 from evodeap.runs.inspection import (RunOnDisk, check_checkpoint_fits, check_same_config, described_config, inspect_run,
                                      is_final, load_recorded_experiment, weights_refusal, with_registered_kinds)
@@ -182,8 +182,7 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         plan: ``config`` validated and resolved, if the caller did it already (:func:`evodeap.config.resolve.plan_run`).
 
     Raises:
-        RunDirectoryError: ``out`` holds anything, is in use, or cannot be written.
-        ConfigError: refused input; the start is undone (:meth:`RunDirectory.undo_start`).
+        RunDirectoryError: ``out`` holds anything, is in use, or cannot be written. ConfigError: refused input (the start is undone).
     """
     if plan is None:  # every name and parameter checked before anything is written
         plan = plan_run(config)
@@ -345,6 +344,8 @@ def _write_checked(directory: RunDirectory, checked: _Checked, extend: dict[str,
     if found.weight_problems:
         source = record_change(source, f"retrained lost weights from scratch: {', '.join(sorted(found.weight_problems))}",
                                forced=True, exact=False)
+    if source != found.source:
+        mark_stale(directory, extend)  # tables/, figures/, best_model.* predate the extension
     directory.record(source if source != found.source else None,
                      checked.config if found.recorded is None or (extend and source != found.source) else None,
                      checked.backend_record)
