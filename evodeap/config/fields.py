@@ -281,5 +281,13 @@ def check_parameters(role: str, fn: Callable, params: Mapping[str, Any],
             spec.check(f"{role}_params.{key}", value)
 
 
+def markdown() -> str:
+    """The table of settings and what each takes, as docs/core.md holds it (generated)."""
+    rows = ["| setting | takes |", "|---|---|"]
+    rows += [f"| `{name}` | {spec.describe()} |" for name, spec in FIELDS.items() if spec.kind != "any"]
+    rows += [f"| `*_params.{name}` | {spec.describe()} |" for name, spec in {**PARAMETERS, **EXECUTOR_PARAMETERS}.items()]
+    return "\n".join(rows) + "\n"
+
+
 __all__ = ["EXECUTOR_PARAMETERS", "FIELDS", "Field", "MAX_SEED", "PARAMETERS", "SCHEDULE_PARAMETERS", "check_parameters",
-           "check_plain", "check_schedule", "check_settings", "is_int", "is_real", "parameter_field"]
+           "check_plain", "check_schedule", "check_settings", "is_int", "is_real", "markdown", "parameter_field"]

@@ -231,3 +231,13 @@ def test_a_missing_data_folder_is_refused_before_anything_is_written(tmp_path, c
     _, err = capsys.readouterr()
     assert code == 2 and "data_dir" in err and "is not a folder" in err, err
     assert not out.exists()
+
+
+def test_docs_core_holds_the_generated_settings_table():
+    import re
+
+    from evodeap.config import fields
+
+    text = (ROOT / "docs" / "core.md").read_text()
+    found = re.search(r"<!-- settings:begin[^>]*-->\n(.*?)<!-- settings:end -->", text, re.S)
+    assert found and found.group(1) == fields.markdown()
