@@ -5,8 +5,10 @@ which imports the fitness's modules (Keras, TensorFlow, CUDA) — prints start-u
 stderr, once per worker. :func:`quiet_start` sets ``TF_CPP_MIN_LOG_LEVEL`` (unless set) before
 anything imports TensorFlow and sends file descriptor 2 to a temporary file for the start
 (C++ libraries write there directly, past ``sys.stderr``); what was held back is shown only
-when the start fails, so a broken import still says why. Python's absl logging is set to
-errors once TensorFlow is imported. After the start, stderr is the worker's own again.
+when the start fails, so a broken import still says why. When the first task imported
+TensorFlow, the worker lists its devices inside the quiet start too (CUDA's ``cuInit`` and its
+error line on a machine without a driver), and Python's absl logging is set to errors. After
+the start, stderr is the worker's own again.
 
 Ctrl-C in a terminal sends SIGINT to every process of the foreground group, workers
 included. Workers ignore it (:func:`quiet_start`, and :func:`interrupts_ignored` around the
@@ -84,13 +86,22 @@ def quiet_start(conn: Any, plugins: Sequence = ()) -> Callable[[], Any]:
         started.append(True)
         with quiet_stderr():
             message = conn.recv()
-            _quiet_absl()
+            _settle_tensorflow()
         return message
 
     return receive
 
 
-def _quiet_absl() -> None:
+def _settle_tensorflow() -> None:
+    """If the first task imported TensorFlow: let it look for its devices now (``cuInit`` and its
+    error line on a machine without a GPU driver), and set absl's Python logging to errors.
+    Listing the *physical* devices leaves their memory settings open (configure_runtime)."""
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is not None and hasattr(tensorflow, "config"):
+        try:
+            tensorflow.config.list_physical_devices()
+        except Exception:  # noqa: BLE001 — a broken device setup shows in the first evaluation
+            pass
     absl_logging = sys.modules.get("absl.logging")
     if absl_logging is not None:
         absl_logging.set_verbosity(absl_logging.ERROR)

@@ -55,8 +55,12 @@ def landscape_fitness(**params: Any) -> Any:
 
 @FITNESSES.register("keras")
 def keras_fitness(**params: Any) -> Any:
-    """:class:`KerasFitness` (imports Keras when called)."""
-    from evodeap.fitness.keras_fitness import KerasFitness
+    """:class:`KerasFitness` (imports Keras when called, with the backend's start-up lines on
+    stderr held back: :func:`evodeap.execution.quiet.quiet_stderr`)."""
+    from evodeap.execution.quiet import quiet_stderr
+
+    with quiet_stderr():
+        from evodeap.fitness.keras_fitness import KerasFitness
 
     return KerasFitness(**params)
 

@@ -30,8 +30,11 @@ def refresh_stale(run_dir: str | Path) -> list[str]:
     stale = read_stale(run_dir).get("stale", [])
     rebuilt, problems = [], []
     if any(name in stale for name in REPORT_OUTPUTS):
-        write_report(run_dir)
-        rebuilt += list(REPORT_OUTPUTS)
+        try:
+            write_report(run_dir)
+            rebuilt += list(REPORT_OUTPUTS)
+        except EvodeapError as exc:
+            problems.append(f"{run_dir}: tables/ and figures/ not rebuilt ({exc})")
     if any(name in stale for name in EXPORT_OUTPUTS):
         try:
             export_best(run_dir, train_on=_earlier_splits(run_dir), overwrite=True)

@@ -4,6 +4,7 @@ without ``--executor`` runs on processes."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import sqlite3
@@ -99,3 +100,22 @@ def test_ctrl_c_stops_a_process_run_with_one_line_and_no_traceback(tmp_path):
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert err.strip().splitlines() == [f"evodeap: error: interrupted; everything finished is saved. "
                                         f"Resume with: evodeap resume {out}"], err
+
+
+START_UP_LINE = re.compile(r"^(WARNING: All log messages before absl|[IWEF]\d{4} \d\d:\d\d:\d\d)", re.M)
+
+
+@pytest.mark.slow
+def test_a_keras_run_on_process_workers_prints_no_tensorflow_start_up_lines(tmp_path):
+    """Real Keras training in two spawned workers, TF_CPP_MIN_LOG_LEVEL unset: none of
+    TensorFlow's or CUDA's start-up lines (absl, oneDNN, cudart, cuInit) reach stderr."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    done = subprocess.run([sys.executable, "-m", "evodeap", "run", str(ROOT / "experiments" / "custom_kind.py"),
+                           "--out", str(tmp_path / "run"), "--workers", "2", "--quiet",
+                           "--set", "population_size=3", "--set", "generations=1",
+                           "--set", "fitness_params.data.videos=[16,8,8]", "--set", "space.epochs.high=1"],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not START_UP_LINE.search(done.stderr), done.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["executor"] == "process"
