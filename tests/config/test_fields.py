@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,23 @@ def test_docs_core_holds_the_generated_settings_table():
     text = (ROOT / "docs" / "core.md").read_text()
     found = re.search(r"<!-- settings:begin[^>]*-->\n(.*?)<!-- settings:end -->", text, re.S)
     assert found and found.group(1) == fields.markdown()
+
+
+@pytest.mark.parametrize("fitness, params, message", [
+    ("landscape", {"delay": 1e30}, "delay must be a number in [0, 3600]"),
+    ("landscape", {"delay": math.nan}, "fitness_params.delay must not be NaN"),
+    ("landscape", {"noise": "x"}, "noise must be a number"),
+    ("landscape", {"noise": True}, "noise must be a number"),
+    ("keras", {"data": {"videos": [8, 4, 4]}, "cost_weight": "yes"}, "cost_weight must be a finite number"),
+    ("keras", {"data": {"videos": [8, 4, 4]}, "deterministic": "yes"}, "deterministic must be true or false"),
+    ("keras", {"data": {"videos": [8, 4, 4], "frames": "many"}}, "frames must be an integer"),
+])
+def test_bad_fitness_settings_are_refused_before_anything_is_written(fitness, params, message, tmp_path, capsys):
+    with pytest.raises(EvodeapError, match=re.escape(message)):
+        plan_run(dataclasses.replace(base(), fitness=fitness, fitness_params=params))
+    out = tmp_path / "run"
+    code = main(["run", DEMO, "--set", f"fitness={fitness}", "--set", f"fitness_params={json.dumps(params)}",
+                 "--set", "population_size=4", "--set", "generations=1", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert not out.exists()
