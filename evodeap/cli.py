@@ -53,7 +53,7 @@ def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from evodeap.config.overrides import parse_assignments
+    from evodeap.config.overrides import imply_processes, parse_assignments
     from evodeap.config.experiment import load_experiment
     from evodeap.runs.provenance import describe_sources
     from evodeap.config.resolve import plan_run
@@ -73,7 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for flag in ("executor",) if suite else ("executor", "workers"):  # a suite's workers: its job processes
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
-    _imply_processes(overrides, base_config(namespace).executor)
+    imply_processes(overrides, base_config(namespace).executor)  # --workers 2 alone: processes
     path = Path(args.experiment).resolve()
     experiment = {"file": str(path), "overrides": overrides, "sources": describe_sources(path, namespace)}
     if suite:
@@ -99,18 +99,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return _finish(result, out, args)
 
 
-def _imply_processes(overrides: dict, executor: str) -> None:
-    """``--workers N`` (N > 1) without ``--executor`` on a serial experiment runs on processes:
-    recorded as ``executor=process`` with the run's overrides, so config.json says what ran."""
-    workers = overrides.get("workers", 1)
-    if "executor" not in overrides and executor == "serial" and isinstance(workers, int) and workers > 1:
-        overrides["executor"] = "process"
-
-
 def _run_study(namespace, out: Path | None, experiment: dict | None, args: argparse.Namespace,
                resume: bool = False, extend: dict | None = None, seeds: int | list[int] | None = None) -> int:
     from evodeap.engine.progress import ConsoleProgress
     from evodeap.runs.rundir import default_run_directory
+    from evodeap.paper.report import refresh_after_resume
+    from evodeap.runs.extension import mark_stale
     from evodeap.studies.study import resume_study, run_study
 
     progress: list[ConsoleProgress] = []
@@ -120,10 +114,7 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
             from evodeap.config.resolve import plan_run
 
             _warn_before_training(plan_run(config).fitness)
-            if extend:  # a sub-run is being extended: the study's own outputs predate it
-                from evodeap.runs.extension import mark_stale
-
-                mark_stale(out, extend)
+            mark_stale(out, extend or {})  # extending a sub-run: the study's own outputs predate it
         if not args.quiet:
             print(f"== {arm.variant} seed {arm.seed} -> {arm.path}", flush=True)
         progress.append(ConsoleProgress(config.generations, _per_generation(config),
@@ -145,7 +136,8 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
             arms = resume_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
                                 on_arm_start=start, on_arm_done=done, extend=extend,
                                 force_backend=args.force_backend)
-            _refresh_stale(out, arms)
+            for line in refresh_after_resume(out, arms):  # what the extension made stale
+                print(f"warning: {line}")
         else:
             from evodeap.config.experiment import base_config, study_plan
 
@@ -169,29 +161,16 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
     return 0
 
 
-def _suite_progress(args: argparse.Namespace, total: int):
-    import time
-
-    start, done = time.time(), []
-
-    def finished(path: str) -> None:
-        done.append(path)
-        if not args.quiet:
-            print(f"[{time.time() - start:6.0f} s] {len(done)}/{total} jobs: {path}", flush=True)
-
-    return finished
-
-
 def _run_suite_study(namespace, suite: list[str], experiment: dict, args: argparse.Namespace,
                      seeds: int | list[int] | None) -> int:
-    from evodeap.benchmarks.suite_study import plan_suite_study, run_suite_study
+    from evodeap.benchmarks.suite_study import plan_suite_study, progress_printer, run_suite_study
 
     if not args.out:
         raise ConfigError("a suite study needs --out DIR (its job files go there)")
     plan = plan_suite_study(namespace, experiment["overrides"], seeds, suite)  # refused before anything is written
     total = len(plan.problems) * len(plan.variants) * len(plan.seeds)
     results = run_suite_study(namespace, args.out, experiment, plan=plan, workers=args.workers,
-                              on_done=_suite_progress(args, total))
+                              on_done=progress_printer(total, args.quiet))
     print(f"suite study directory: {args.out} ({len(results)} jobs: {len(plan.variants)} variants × "
           f"{len(plan.problems)} problems × {len(plan.seeds)} seeds); compare them with: evodeap report {args.out}")
     return 0
@@ -208,7 +187,8 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
     from evodeap.config.overrides import parse_assignments
     from evodeap.runs.extension import check_extendable
-    from evodeap.benchmarks.suite_study import is_suite_study_directory, read_suite_study, resume_suite_study
+    from evodeap.benchmarks.suite_study import (is_suite_study_directory, progress_printer, read_suite_study,
+                                                resume_suite_study)
 
     out = Path(args.directory)
     extend = parse_assignments(args.set or [])
@@ -220,7 +200,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         info = read_suite_study(out)
         total = len(info["problems"]) * len(info["variants"]) * len(info["seeds"])
         results = resume_suite_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
-                                     on_done=_suite_progress(args, total))
+                                     on_done=progress_printer(total, args.quiet))
         print(f"suite study directory: {out} ({len(results)} jobs); compare them with: evodeap report {out}")
         return 0
     if is_study_directory(out):
@@ -244,7 +224,10 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         finally:
             for bar in progress:
                 bar.close()
-    _refresh_stale(out)  # what an extension made stale, now that it has finished
+    from evodeap.reports.stale import refresh_after_resume
+
+    for line in refresh_after_resume(out):  # what an extension made stale, now that it has finished
+        print(f"warning: {line}")
     if outcome.already_complete:
         state = directory.load_checkpoint()
         done = f"{out} is already complete ({state['generation']} generations)"
@@ -280,7 +263,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from evodeap.reports.run_report import write_report
+    from evodeap.reports.run_report import output_folder, write_report
+    from evodeap.reports.stale import stale_notes
     from evodeap.studies.study import is_study_directory
 
     directory = Path(args.directory)
@@ -298,68 +282,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     elif not is_study_directory(directory):
         paths = write_report(directory, args.out)
     else:
-        paths = _write_study_outputs(directory, args.out)
+        from evodeap.paper.report import write_study_reports
+
+        paths = write_study_reports(directory, args.out)
     for path in paths:
         print(path)
     for path in paths:
         if path.name in ("study_warnings.md", "factorial_warnings.md", "run_warnings.md"):
             for line in path.read_text().splitlines():
                 print(f"warning: {line.lstrip('- ')}")
-    from evodeap.reports.stale import stale_notes
-
-    into_directory = args.out is None or Path(args.out).resolve() == directory.resolve()
-    for line in stale_notes(directory, wrote_report=into_directory):
+    for line in stale_notes(directory, wrote_report=args.out is None or Path(args.out).resolve() == directory.resolve()):
         print(f"warning: {line}")
-    return 0
-
-
-def _write_study_outputs(directory: Path, out: str | Path | None) -> list[Path]:
-    """The study's report (and its factorial and extra reports) into ``out`` or the study directory."""
-    from evodeap.paper.report import REPORTS
-    from evodeap.reports.run_report import output_folder
-    from evodeap.studies.factorial import write_factorial_report
-    from evodeap.studies.report import write_study_report
-    from evodeap.studies.study import read_study
-
-    from evodeap.studies.study import check_sub_run_databases
-
-    check_sub_run_databases(directory)  # every sub-run, before any file of the report is written
-    with output_folder(directory, out) as target:
-        reports = [REPORTS.get(name) for name in read_study(directory).get("reports", [])]  # unknown: refused
-        paths = write_study_report(directory, target) + write_factorial_report(directory, target)
-        for report in reports:
-            paths += report(directory, target)
-    return paths
-
-
-def _refresh_stale(directory: Path, study_arms: list | None = None) -> None:
-    """After a resume: rebuild what an extension made stale (the run's, or the study's and
-    every sub-run's) and print what could not be (evodeap.reports.stale)."""
-    from evodeap.reports.stale import refresh_stale, stale_notes
-    from evodeap.runs.extension import read_stale
-
-    notes = []
-    for arm in study_arms or []:
-        if read_stale(arm.path):
-            notes += refresh_stale(arm.path)
-    if study_arms is None and read_stale(directory):
-        notes += refresh_stale(directory)
-    elif study_arms is not None and any(n in read_stale(directory).get("stale", []) for n in ("tables", "figures")):
-        for path in _write_study_outputs(directory, None):
-            print(path)
-        notes += stale_notes(directory, wrote_report=True)
-    for line in notes:
-        print(f"warning: {line}")
-
-
-def _cmd_operators(args: argparse.Namespace) -> int:
-    from evodeap.operators import catalog
-
-    if args.experiment:
-        from evodeap.config.experiment import load_experiment
-
-        load_experiment(args.experiment)  # registers the operators the file defines
-    print(catalog.markdown() if args.markdown else catalog.text(), end="")
     return 0
 
 
@@ -383,9 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--preset", help="a named group of settings from the experiment's PRESETS (e.g. quick, paper)")
     run_p.add_argument("--executor", choices=("serial", "process", "ray"),
                        help="how evaluations run (default: the experiment's; serial with --workers > 1 is process)")
-    run_p.add_argument("--workers", type=int, help="evaluations at once; more than 1 without --executor (on a serial "
-                                                   "experiment) implies --executor process (a suite study: jobs at "
-                                                   "a time; default every core)")
+    run_p.add_argument("--workers", type=int, help="evaluations at once; > 1 without --executor implies --executor "
+                                                   "process (a suite study: jobs at a time; default every core)")
     run_p.add_argument("--suite", nargs="+", metavar="NAME",
                        help="run the study on a benchmark suite: 'design', 'standard' or problem names "
                             "(instead of the experiment's SUITE)")
@@ -436,12 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "directory (e.g. for a read-only or received directory)")
     report_p.set_defaults(handler=_cmd_report)
 
-    operators_p = sub.add_parser("operators", help="list every operator and schedule with its parameters and defaults")
-    operators_p.add_argument("experiment", nargs="?", help="also list the operators this experiment file registers")
-    operators_p.add_argument("--markdown", action="store_true",
-                             help="the table of built-in operators docs/core.md holds")
-    operators_p.set_defaults(handler=_cmd_operators)
+    from evodeap.config.commands import add_operators_command
 
+    add_operators_command(sub)
     try:
         from evodeap.data.cli import add_data_commands
     except ImportError:

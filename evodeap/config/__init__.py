@@ -8,6 +8,7 @@
 * :mod:`evodeap.config.fields` — the typed field table: every setting's type, range and bound;
 * :mod:`evodeap.config.checks` — checks of single settings, one clear error each;
 * :mod:`evodeap.config.overrides` — ``--set key=value``: parsing and applying overrides;
+* :mod:`evodeap.config.commands` — ``evodeap operators``: every operator with its parameters;
 * :mod:`evodeap.config.presets` — named starting points: :func:`recommended`, the recommended configuration.
 
 ``from evodeap.config import ExperimentConfig`` is the public import.

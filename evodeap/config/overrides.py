@@ -166,3 +166,11 @@ def resolve_operator(role: str, registry: Any, spec: Any, params: Mapping[str, A
         raise ConfigError(f"{role} {display_name(spec)} has no parameter(s) {unknown}; it takes {known or 'none'}; "
                           f"fix: --set '{role}_params={json.dumps(kept)}'")
     return operator
+
+
+def imply_processes(overrides: dict[str, Any], executor: str) -> None:
+    """``--workers N`` (N > 1) without ``--executor`` on a serial experiment runs on processes:
+    ``executor=process`` is added to the run's overrides, so ``config.json`` says what ran."""
+    workers = overrides.get("workers", 1)
+    if "executor" not in overrides and executor == "serial" and isinstance(workers, int) and workers > 1:
+        overrides["executor"] = "process"

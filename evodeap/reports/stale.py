@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 from evodeap.errors import EvodeapError
 from evodeap.runs.extension import STALE, read_stale, unmark_stale
@@ -72,4 +73,22 @@ def stale_notes(directory: str | Path, wrote_report: bool) -> list[str]:
     return notes
 
 
-__all__ = ["refresh_stale", "stale_notes"]
+def refresh_after_resume(directory: str | Path, arms: list | None = None,
+                         study_reports: Callable[[Path], list[Path]] | None = None) -> list[str]:
+    """After a resume of a run (``arms=None``) or of a study (its ``arms``): rebuild what an
+    extension made stale — the run's outputs, or every sub-run's and, with ``study_reports``
+    (``directory -> paths``), the study's own tables and figures; returns the lines to print."""
+    directory = Path(directory)
+    notes: list[str] = []
+    for arm in arms or []:
+        if read_stale(arm.path):
+            notes += refresh_stale(arm.path)
+    if arms is None:
+        return notes + (refresh_stale(directory) if read_stale(directory) else [])
+    if study_reports is not None and any(n in read_stale(directory).get("stale", []) for n in REPORT_OUTPUTS):
+        study_reports(directory)
+        notes += stale_notes(directory, wrote_report=True)
+    return notes
+
+
+__all__ = ["refresh_after_resume", "refresh_stale", "stale_notes"]
