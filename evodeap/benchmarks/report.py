@@ -123,7 +123,7 @@ def write_report(out: str | Path, grid: Grid, reference: str, name: str = "suite
                write_bytes(out, f"{name}_curves.png", _png(curves_figure(grid)))]
     for fraction, ranking in rankings.items():
         figure = cd_diagram(ranking, title=f"mean ranks at {fraction:.0%} of the budget, "
-                                           f"{ranking.problems} problems, Friedman p = {ranking.friedman_p:.2g}")
+                                           f"{ranking.problems} problems, Friedman p = {format_p(ranking.friedman_p)}")
         written.append(write_bytes(out, f"{name}_cd_{int(fraction * 100)}.png", _png(figure)))
     return written
 
