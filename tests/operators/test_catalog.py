@@ -60,3 +60,19 @@ def test_evodeap_operators_lists_parameters_with_defaults(capsys):
     assert "selection (selection_params / survival_params)" in out
     assert main(["operators", "--markdown"]) == 0
     assert capsys.readouterr().out == catalog.markdown()
+
+
+def test_evodeap_operators_lists_what_an_experiment_file_registers(tmp_path, capsys):
+    experiment = tmp_path / "mine.py"
+    experiment.write_text(
+        "from evodeap.config.settings import ExperimentConfig\n"
+        "from evodeap.operators.registry import SELECTIONS\n\n"
+        "@SELECTIONS.register('greedy_for_test', replace=True)\n"
+        "def greedy(individuals, k, *, rng, greed: float = 0.5):\n"
+        "    '''Pick greedily.'''\n"
+        "    return list(individuals[:k])\n\n"
+        "CONFIG = ExperimentConfig(selection='greedy_for_test')\n")
+    assert main(["operators", str(experiment)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  greedy_for_test\s+greed=0.5  \[registered by your code\]$", out, re.M)
+    assert "greedy_for_test" not in catalog.markdown()  # the docs table holds the built-in ones only
