@@ -54,7 +54,7 @@ def test_demo_runs_and_writes_a_run_directory(tmp_path, capsys):
         (["--set", 'multi_fidelity={"eta": 1}'], "multi_fidelity.eta must be >= 2"),
         (["--set", 'multi_fidelity={"min_budget": 1, "eta": 3, "max_budget": 9}'], "must be fixed at max_budget=9"),
         (["--set", 'early_termination={"top_k": 2, "patience": 3}'], "early_termination has no setting(s) ['patience']"),
-        (["--set", "compute_budget=-5"], "compute_budget must be a number in (0, 1e+30] or null, got -5"),
+        (["--set", "compute_budget=-5"], "compute_budget must be a number of training FLOPs in (0, 1e+30] or null, got -5"),
     ],
 )
 def test_bad_settings_exit_2_with_one_line(capsys, argv, message):

@@ -49,6 +49,7 @@ class Field:
             ``finite=False``: ±inf allowed too).
         optional: ``None`` is allowed too.
         choices: the values of a ``choice``.
+        what: how a message names a number (default: "an integer", "a number").
     """
 
     kind: str
@@ -58,11 +59,12 @@ class Field:
     open_low: bool = False
     choices: tuple = ()
     finite: bool = True
+    what: str = ""
 
     def describe(self) -> str:
         """What the setting takes, as a message says it."""
         if self.kind in ("int", "real"):
-            what = "an integer" if self.kind == "int" else "a number"
+            what = self.what or ("an integer" if self.kind == "int" else "a number")
             low = "(" if self.open_low else "["
             text = f"{what} in {low}{_num(self.low)}, {_num(self.high)}]" if self.finite else f"{what} (inf allowed)"
         else:
@@ -155,7 +157,7 @@ FIELDS: dict[str, Field] = {
     "refine_epsilon": Real(0, 1),
     "refine_min_width": Real(0, 1, open_low=True),
     "hall_of_fame_size": Int(1, 10_000),
-    "failure_fitness": Real(-1e12, 1e12, optional=True),
+    "failure_fitness": Real(-1e12, 1e12, optional=True, what="a finite number"),
     "seed": Int(0, MAX_SEED),
     "executor": Field("spec"),
     "workers": Int(1, 1024),
@@ -168,10 +170,11 @@ FIELDS: dict[str, Field] = {
     "multi_fidelity": Field("mapping", optional=True),
     "inheritance": Field("bool"),
     "early_termination": Field("mapping", optional=True),
-    "compute_budget": Real(0, 1e30, optional=True, open_low=True),
+    "compute_budget": Real(0, 1e30, optional=True, open_low=True, what="a number of training FLOPs"),
     "invalid_offspring": Field("choice", choices=("repair", "error")),
     "max_failure_fraction": Real(0, 1, optional=True, open_low=True),
-    "evaluation_timeout": Real(0, 1e7, optional=True, open_low=True),
+    "evaluation_timeout": Real(0, 1e7, optional=True, open_low=True, what="a number of seconds"),
+    "screening": Field("mapping", optional=True),  # its keys and values: evodeap.evaluation.screening
 }
 
 #: parameters of the built-in operators, by name (a researcher's operator's parameters are

@@ -206,16 +206,16 @@ def test_the_issues_examples_exit_2_and_leave_no_directory(argv, tmp_path, capsy
     assert not out.exists()
 
 
-def test_a_refusal_after_the_start_undoes_it(tmp_path, capsys):
+def test_a_refusal_after_the_start_undoes_it(tmp_path, monkeypatch):
     """An executor that refuses its settings only when it starts (after the run directory's
     start files are written): the start is removed, the folder too when the run created it."""
     from evodeap.execution.executors import EXECUTORS, SerialExecutor
 
-    @EXECUTORS.register("refusing_for_test", replace=True)
     class Refusing(SerialExecutor):
         def __enter__(self):
             raise ConfigError("this executor refuses to start")
 
+    monkeypatch.setitem(EXECUTORS._items, "refusing_for_test", Refusing)  # registered for this test only
     fresh, existing = tmp_path / "fresh", tmp_path / "existing"
     existing.mkdir()
     for out in (fresh, existing):
