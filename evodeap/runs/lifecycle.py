@@ -31,7 +31,7 @@ from evodeap.runs.checkpoints import run_binding
 from evodeap.runs.inspection import (RunOnDisk, check_checkpoint_fits, check_same_config, described_config, inspect_run,
                                      is_final, load_recorded_experiment, weights_refusal, with_registered_kinds)
 from evodeap.runs.provenance import record_change
-from evodeap.runs.rundir import RunDirectory, default_run_directory
+from evodeap.runs.rundir import RunDirectory, default_run_directory, undo_start
 
 __all__ = ["Continuation", "RunInterrupted", "continue_run", "execute", "resume", "run",
            # this module's names before the split, for users' code (evodeap's own imports their homes)
@@ -197,7 +197,7 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
             directory.create(config, experiment)
             return execute(directory, config, None, on_generation, on_evaluation, executor, plan)
     except ConfigError:  # refused before anything was evaluated: no started run is left behind
-        directory.undo_start(remove_folder=fresh)
+        undo_start(directory, remove_folder=fresh)
         raise
 
 

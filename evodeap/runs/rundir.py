@@ -189,26 +189,6 @@ class RunDirectory:
             os.fsync(fd)
         return list(files)
 
-    def undo_start(self, remove_folder: bool = False) -> bool:
-        """Remove what :meth:`create` and a database without evaluations left, when a start was
-        refused before anything was evaluated (no checkpoint, no evaluation stored): refused
-        input leaves no started run behind; ``remove_folder``: the folder too when it is then
-        empty (the start created it). Returns whether it removed the start."""
-        from evodeap.results.storage import ResultsDB
-
-        if self.file(CHECKPOINT).exists():
-            return False
-        if self.db_path.is_file():
-            with ResultsDB(self.db_path, check=False, readonly=True) as db:
-                if next(iter(db.iter_evaluations()), None) is not None:
-                    return False
-        for name in (EXPERIMENT, CONFIG, RUNTIME, DATABASE, *(DATABASE + end for end in ("-wal", "-shm", "-journal"))):
-            if self.file(name).is_file() and not self.file(name).is_symlink():
-                self.file(name).unlink()
-        if remove_folder and not any(self.path.iterdir()):
-            self.path.rmdir()
-        return True
-
     # -- JSON files ----------------------------------------------------------------------
     def read_json(self, name: str) -> Any:
         """A JSON file of the directory (never through a link); a clear line when missing or corrupt."""
@@ -359,3 +339,24 @@ def default_run_directory(name: str, root: str | os.PathLike[str] = "runs") -> P
             raise os_error(exc, path, "create") from None
         return path
     raise RunDirectoryError(f"no free run directory name under {root} for {safe}-{stamp}")
+
+
+def undo_start(directory: RunDirectory, remove_folder: bool = False) -> bool:
+    """Remove what :meth:`RunDirectory.create` and a database without evaluations left, when a start was
+    refused before anything was evaluated (no checkpoint, no evaluation stored): refused
+    input leaves no started run behind; ``remove_folder``: the folder too when it is then
+    empty (the start created it). Returns whether it removed the start."""
+    from evodeap.results.storage import ResultsDB
+
+    if directory.file(CHECKPOINT).exists():
+        return False
+    if directory.db_path.is_file():
+        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+            if next(iter(db.iter_evaluations()), None) is not None:
+                return False
+    for name in (EXPERIMENT, CONFIG, RUNTIME, DATABASE, *(DATABASE + end for end in ("-wal", "-shm", "-journal"))):
+        if directory.file(name).is_file() and not directory.file(name).is_symlink():
+            directory.file(name).unlink()
+    if remove_folder and not any(directory.path.iterdir()):
+        directory.path.rmdir()
+    return True
