@@ -62,7 +62,8 @@ def test_evodeap_operators_lists_parameters_with_defaults(capsys):
     assert capsys.readouterr().out == catalog.markdown()
 
 
-def test_evodeap_operators_lists_what_an_experiment_file_registers(tmp_path, capsys):
+def test_evodeap_operators_lists_what_an_experiment_file_registers(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(SELECTIONS, "_items", dict(SELECTIONS._items))  # the file's registration ends with the test
     experiment = tmp_path / "mine.py"
     experiment.write_text(
         "from evodeap.config.settings import ExperimentConfig\n"
