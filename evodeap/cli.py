@@ -6,6 +6,7 @@
     evodeap resume DIR [--experiment FILE] [--force] [--retrain-lost-weights] [--set generations=N] [--force-backend]
     evodeap export DIR [--epochs N] [--train-on train|train+val] [--out DIR] [--force]
     evodeap report DIR [--out OUT]
+    evodeap operators [EXPERIMENT.py] [--markdown]
     evodeap data generate|show|export ...
 
 Bad input (a malformed experiment, unknown operator, inverted range, corrupt checkpoint
@@ -52,7 +53,7 @@ def _finish(result, out: Path | None, args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from evodeap.config.overrides import parse_assignments
+    from evodeap.config.overrides import imply_processes, parse_assignments
     from evodeap.config.experiment import load_experiment
     from evodeap.runs.provenance import describe_sources
     from evodeap.config.resolve import plan_run
@@ -72,6 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for flag in ("executor",) if suite else ("executor", "workers"):  # a suite's workers: its job processes
         if getattr(args, flag) is not None:
             overrides[flag] = getattr(args, flag)
+    imply_processes(overrides, base_config(namespace).executor)  # --workers 2 alone: processes
     path = Path(args.experiment).resolve()
     experiment = {"file": str(path), "overrides": overrides, "sources": describe_sources(path, namespace)}
     if suite:
@@ -101,6 +103,8 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
                resume: bool = False, extend: dict | None = None, seeds: int | list[int] | None = None) -> int:
     from evodeap.engine.progress import ConsoleProgress
     from evodeap.runs.rundir import default_run_directory
+    from evodeap.paper.report import refresh_after_resume
+    from evodeap.runs.extension import mark_stale
     from evodeap.studies.study import resume_study, run_study
 
     progress: list[ConsoleProgress] = []
@@ -110,10 +114,11 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
             from evodeap.config.resolve import plan_run
 
             _warn_before_training(plan_run(config).fitness)
+            mark_stale(out, extend or {})  # extending a sub-run: the study's own outputs predate it
         if not args.quiet:
             print(f"== {arm.variant} seed {arm.seed} -> {arm.path}", flush=True)
         progress.append(ConsoleProgress(config.generations, _per_generation(config),
-                                        quiet=not args.verbose, verbose=False))
+                                        quiet=not args.verbose, verbose=args.verbose))
         return progress[-1].generation, progress[-1].evaluation
 
     def done(arm, result):
@@ -131,6 +136,8 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
             arms = resume_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
                                 on_arm_start=start, on_arm_done=done, extend=extend,
                                 force_backend=args.force_backend)
+            for line in refresh_after_resume(out, arms):  # what the extension made stale
+                print(f"warning: {line}")
         else:
             from evodeap.config.experiment import base_config, study_plan
 
@@ -154,29 +161,16 @@ def _run_study(namespace, out: Path | None, experiment: dict | None, args: argpa
     return 0
 
 
-def _suite_progress(args: argparse.Namespace, total: int):
-    import time
-
-    start, done = time.time(), []
-
-    def finished(path: str) -> None:
-        done.append(path)
-        if not args.quiet:
-            print(f"[{time.time() - start:6.0f} s] {len(done)}/{total} jobs: {path}", flush=True)
-
-    return finished
-
-
 def _run_suite_study(namespace, suite: list[str], experiment: dict, args: argparse.Namespace,
                      seeds: int | list[int] | None) -> int:
-    from evodeap.benchmarks.suite_study import plan_suite_study, run_suite_study
+    from evodeap.benchmarks.suite_study import plan_suite_study, progress_printer, run_suite_study
 
     if not args.out:
         raise ConfigError("a suite study needs --out DIR (its job files go there)")
     plan = plan_suite_study(namespace, experiment["overrides"], seeds, suite)  # refused before anything is written
     total = len(plan.problems) * len(plan.variants) * len(plan.seeds)
     results = run_suite_study(namespace, args.out, experiment, plan=plan, workers=args.workers,
-                              on_done=_suite_progress(args, total))
+                              on_done=progress_printer(total, args.quiet))
     print(f"suite study directory: {args.out} ({len(results)} jobs: {len(plan.variants)} variants × "
           f"{len(plan.problems)} problems × {len(plan.seeds)} seeds); compare them with: evodeap report {args.out}")
     return 0
@@ -193,7 +187,8 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
     from evodeap.config.overrides import parse_assignments
     from evodeap.runs.extension import check_extendable
-    from evodeap.benchmarks.suite_study import is_suite_study_directory, read_suite_study, resume_suite_study
+    from evodeap.benchmarks.suite_study import (is_suite_study_directory, progress_printer, read_suite_study,
+                                                resume_suite_study)
 
     out = Path(args.directory)
     extend = parse_assignments(args.set or [])
@@ -205,7 +200,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         info = read_suite_study(out)
         total = len(info["problems"]) * len(info["variants"]) * len(info["seeds"])
         results = resume_suite_study(out, experiment_file=args.experiment, force=args.force, announce=_announce,
-                                     on_done=_suite_progress(args, total))
+                                     on_done=progress_printer(total, args.quiet))
         print(f"suite study directory: {out} ({len(results)} jobs); compare them with: evodeap report {out}")
         return 0
     if is_study_directory(out):
@@ -229,6 +224,10 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         finally:
             for bar in progress:
                 bar.close()
+    from evodeap.reports.stale import refresh_after_resume
+
+    for line in refresh_after_resume(out):  # what an extension made stale, now that it has finished
+        print(f"warning: {line}")
     if outcome.already_complete:
         state = directory.load_checkpoint()
         done = f"{out} is already complete ({state['generation']} generations)"
@@ -265,8 +264,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from evodeap.reports.run_report import output_folder, write_report
+    from evodeap.reports.stale import stale_notes
     from evodeap.studies.study import is_study_directory
-    from evodeap.studies.report import write_study_report
 
     directory = Path(args.directory)
     if not directory.is_dir():
@@ -283,23 +282,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     elif not is_study_directory(directory):
         paths = write_report(directory, args.out)
     else:
-        from evodeap.paper.report import REPORTS
-        from evodeap.studies.study import check_sub_run_databases, read_study
+        from evodeap.paper.report import write_study_reports
 
-        check_sub_run_databases(directory)  # every sub-run, before any file of the report is written
-        with output_folder(directory, args.out) as target:
-            reports = [REPORTS.get(name) for name in read_study(directory).get("reports", [])]  # unknown: refused
-            from evodeap.studies.factorial import write_factorial_report
-
-            paths = write_study_report(directory, target) + write_factorial_report(directory, target)
-            for report in reports:
-                paths += report(directory, target)
+        paths = write_study_reports(directory, args.out)
     for path in paths:
         print(path)
     for path in paths:
         if path.name in ("study_warnings.md", "factorial_warnings.md", "run_warnings.md"):
             for line in path.read_text().splitlines():
                 print(f"warning: {line.lstrip('- ')}")
+    for line in stale_notes(directory, wrote_report=args.out is None or Path(args.out).resolve() == directory.resolve()):
+        print(f"warning: {line}")
     return 0
 
 
@@ -321,9 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "default: runs/<name>-<timestamp>")
     run_p.add_argument("--seed", type=int)
     run_p.add_argument("--preset", help="a named group of settings from the experiment's PRESETS (e.g. quick, paper)")
-    run_p.add_argument("--executor", choices=("serial", "process", "ray"))
-    run_p.add_argument("--workers", type=int, help="worker processes (a suite study: jobs at a time; default "
-                                                   "every core)")
+    run_p.add_argument("--executor", choices=("serial", "process", "ray"),
+                       help="how evaluations run (default: the experiment's; serial with --workers > 1 is process)")
+    run_p.add_argument("--workers", type=int, help="evaluations at once; > 1 without --executor implies --executor "
+                                                   "process (a suite study: jobs at a time; default every core)")
     run_p.add_argument("--suite", nargs="+", metavar="NAME",
                        help="run the study on a benchmark suite: 'design', 'standard' or problem names "
                             "(instead of the experiment's SUITE)")
@@ -374,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "directory (e.g. for a read-only or received directory)")
     report_p.set_defaults(handler=_cmd_report)
 
+    from evodeap.config.commands import add_operators_command
+
+    add_operators_command(sub)
     try:
         from evodeap.data.cli import add_data_commands
     except ImportError:

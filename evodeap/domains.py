@@ -17,6 +17,7 @@ This module imports nothing else of evodeap's but its errors, so layer kinds
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Mapping, Union
 
@@ -40,8 +41,21 @@ def _from_unit(low: float, high: float, u: float, log: bool) -> float:
     return low + u * (high - low)
 
 
+#: the largest magnitude of a gene bound: past it a range is a typo (1e30), not a search space
+MAX_BOUND = 1e9
+#: the most options a choice may have
+MAX_OPTIONS = 10_000
+
+
 def _check_range(name: str, low: float, high: float, log: bool) -> None:
-    """``low <= high``, and ``low > 0`` on a log scale (a clear error otherwise)."""
+    """Bounds that are real numbers within ±:data:`MAX_BOUND`, ``low <= high``, and ``low > 0``
+    on a log scale (a clear error otherwise)."""
+    for bound in (low, high):
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Real) or not math.isfinite(bound) \
+                or abs(bound) > MAX_BOUND:
+            raise SearchSpaceError(f"{name}: bounds must be finite numbers within ±{MAX_BOUND:g}, got [{low!r}, {high!r}]")
+    if not isinstance(log, bool):
+        raise SearchSpaceError(f"{name}: log must be true or false, got {log!r}")
     if low > high:
         raise SearchSpaceError(f"{name}: inverted range [{low}, {high}] (low > high)")
     if log and low <= 0:
@@ -57,8 +71,6 @@ class Real:
     log: bool = False
 
     def validate(self, name: str) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise SearchSpaceError(f"{name}: bounds must be finite, got [{self.low}, {self.high}]")
         _check_range(name, self.low, self.high, self.log)
 
     def to_unit(self, value: Any) -> float:
@@ -94,9 +106,9 @@ class Integer:
     log: bool = False
 
     def validate(self, name: str) -> None:
+        _check_range(name, self.low, self.high, self.log)
         if int(self.low) != self.low or int(self.high) != self.high:
             raise SearchSpaceError(f"{name}: integer bounds must be whole numbers")
-        _check_range(name, self.low, self.high, self.log)
 
     def to_unit(self, value: Any) -> float:
         return _unit(self.low, self.high, float(value), self.log)
@@ -140,6 +152,11 @@ class Choice:
     def validate(self, name: str) -> None:
         if not self.options:
             raise SearchSpaceError(f"{name}: a choice needs at least one option")
+        if len(self.options) > MAX_OPTIONS:
+            raise SearchSpaceError(f"{name}: a choice has at most {MAX_OPTIONS} options, got {len(self.options)}")
+        for option in self.options:
+            if isinstance(option, float) and not math.isfinite(option):
+                raise SearchSpaceError(f"{name}: options must be finite, got {option!r}")
         if len(set(self.options)) != len(self.options):
             raise SearchSpaceError(f"{name}: duplicate options in {list(self.options)}")
 

@@ -27,6 +27,13 @@ Keras training::
     evodeap run experiments/selection_pressure.py --preset landscape --out runs/pressure-keras \\
         --set fitness=keras --set fitness_params='{"data": {"videos": [96, 32, 32], "frames": 8, "downsample": 4}, "metric": "auc"}' \\
         --set population_size=8 --set generations=4
+
+Both reports lead with the two-sided Wilcoxon signed-rank test of each arm against β = 5,
+paired by seed and Holm-adjusted over the arms: the suite report (``report/study.md``) counts
+the problems where it finds an arm better or worse beside the effect size and A12, then gives
+the mean ranks with the Friedman test; the landscape preset's ``study_ranking`` table gives its
+p-values (``p (W)``, ``p_holm (W)``) first, then the unpaired Mann–Whitney U test (``p (MW)``)
+and A12. p-values below 10⁻⁴ print as ``< 1e-4``.
 """
 from evodeap.config.settings import ExperimentConfig
 from evodeap.genome.space import SearchSpace

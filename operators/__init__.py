@@ -1,7 +1,9 @@
 """Pluggable DEAP operators for evodeap genomes.
 
 One module per family (crossover, mutation, selection, schedules, refinement, surrogate), each
-operator registered by name so experiments can name them as strings::
+operator registered by name so experiments can name them as strings (``registry``:
+the tables; ``contract``: what every operator must satisfy; ``repair``: back into the space;
+``catalog``: every operator's parameters and defaults, for ``evodeap operators`` and the docs)::
 
     from evodeap.operators import CROSSOVERS
     toolbox.register("mate", CROSSOVERS.get("two_point"), space=space, rng=rng)

@@ -72,8 +72,13 @@ def boltzmann_probabilities(fitness: Sequence[float], beta: float) -> np.ndarray
     return weights / weights.sum()
 
 
+#: β of Boltzmann selection when nothing sets it: the operator's default and the config's
+#: (``ExperimentConfig.selection_params``) are this one number
+DEFAULT_BETA = 5.0
+
+
 @SELECTIONS.register("boltzmann")
-def sel_boltzmann(individuals: Sequence, k: int, *, rng: np.random.Generator, beta: float = 1.0) -> list:
+def sel_boltzmann(individuals: Sequence, k: int, *, rng: np.random.Generator, beta: float = DEFAULT_BETA) -> list:
     """Draw ``k`` individuals with replacement with the Boltzmann probabilities (β = pressure)."""
     p = boltzmann_probabilities(_primary_fitness(individuals), beta)
     return [individuals[int(i)] for i in rng.choice(len(individuals), size=k, p=p)]

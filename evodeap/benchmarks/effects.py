@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from evodeap.benchmarks.analysis import Grid, paired_tests, ranks_at
-from evodeap.reports.stats import bootstrap_ci, vargha_delaney_a12
+from evodeap.reports.stats import bootstrap_ci, format_p, is_p_column, vargha_delaney_a12
 
 #: the columns of :func:`variant_effects` and :func:`problem_effects`
 SUMMARY_COLUMNS = ("variant", "rank_25", "rank_100", "effect", "ci_low", "ci_high", "median_a12", "better",
@@ -111,7 +111,8 @@ def effects_markdown(grid: Grid, reference: str, alpha: float = 0.05) -> str:
     lines += ["", "## Per problem", "", "| " + " | ".join(PROBLEM_COLUMNS) + " |",
               "|" + "---|" * len(PROBLEM_COLUMNS)]
     for row in problem_effects(grid, reference, 1.0, alpha):
-        lines.append("| " + " | ".join(_cell(row[c]) for c in PROBLEM_COLUMNS) + " |")
+        lines.append("| " + " | ".join(format_p(row[c]) if is_p_column(c) else _cell(row[c]) for c in PROBLEM_COLUMNS)
+                     + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ from evodeap.benchmarks.analysis import (
 )
 from evodeap.files import write_bytes, write_text
 from evodeap.reports.ranking import cd_diagram
+from evodeap.reports.stats import format_p
 
 RANKS_COLUMNS = ("method", "budget_fraction", "mean_rank", "problems", "seeds")
 
@@ -90,14 +91,15 @@ def markdown(grid: Grid, reference: str) -> str:
         lines.append(f"| {method} | " + " | ".join(
             f"{r.mean_ranks[r.methods.index(method)]:.2f}" for r in rankings.values()) + " |")
     for f, r in rankings.items():
-        lines.append(f"\nAt {f:.0%}: Friedman χ² = {r.friedman_statistic:.2f}, p = {r.friedman_p:.2g}; "
+        lines.append(f"\nAt {f:.0%}: Friedman χ² = {r.friedman_statistic:.2f}, p = {format_p(r.friedman_p)}; "
                      f"Nemenyi CD (α = {r.alpha}) = {r.critical_difference:.2f}; best: {r.best()}.")
     lines += ["", f"## {reference} against each method, per problem (final regret, two-sided Wilcoxon, Holm)", "",
               "| problem | method | median regret (" + reference + ") | median regret (method) | wins | losses | p | p (Holm) |",
               "|---|---|---|---|---|---|---|---|"]
     for row in paired_tests(grid, reference):
-        lines.append("| " + " | ".join(_fmt(row[k]) for k in ("problem", "method", "reference_median", "method_median",
-                                                              "wins", "losses", "p", "p_holm")) + " |")
+        lines.append("| " + " | ".join(format_p(row[k]) if k in ("p", "p_holm") else _fmt(row[k])
+                                       for k in ("problem", "method", "reference_median", "method_median",
+                                                 "wins", "losses", "p", "p_holm")) + " |")
     if "random" in grid.methods and reference != "random":
         reached = reach(grid, reference)
         lines += ["", f"## Budget fraction at which {reference} reaches random search's final value (median over seeds)",
@@ -121,7 +123,7 @@ def write_report(out: str | Path, grid: Grid, reference: str, name: str = "suite
                write_bytes(out, f"{name}_curves.png", _png(curves_figure(grid)))]
     for fraction, ranking in rankings.items():
         figure = cd_diagram(ranking, title=f"mean ranks at {fraction:.0%} of the budget, "
-                                           f"{ranking.problems} problems, Friedman p = {ranking.friedman_p:.2g}")
+                                           f"{ranking.problems} problems, Friedman p = {format_p(ranking.friedman_p)}")
         written.append(write_bytes(out, f"{name}_cd_{int(fraction * 100)}.png", _png(figure)))
     return written
 

@@ -30,6 +30,7 @@ from evodeap.benchmarks.suite_study import read_suite_study
 from evodeap.errors import ConfigError
 from evodeap.files import write_bytes, write_text
 from evodeap.reports.ranking import cd_diagram
+from evodeap.reports.stats import format_p
 
 FOLDER = "report"
 
@@ -79,7 +80,7 @@ def write_suite_study_report(directory: str | Path, target: str | Path | None = 
     ]
     for fraction, ranking in rankings.items():
         figure = cd_diagram(ranking, title=f"{info['name']}: mean ranks at {fraction:.0%} of the budget, "
-                                           f"{ranking.problems} problems, Friedman p = {ranking.friedman_p:.2g}")
+                                           f"{ranking.problems} problems, Friedman p = {format_p(ranking.friedman_p)}")
         written.append(write_bytes(out, f"study_cd_{int(fraction * 100)}.png", _png(figure)))
     return written
 

@@ -245,6 +245,21 @@ def resume_suite_study(out: str | Path, *, namespace: Mapping[str, Any] | None =
     return _run_plan(out, plan, workers, on_done)
 
 
+def progress_printer(total: int, quiet: bool = False) -> Callable[[str], None]:
+    """An ``on_done(path)`` hook for the command line: one line per finished job (elapsed
+    seconds, jobs done of ``total``, the job file), nothing when ``quiet``."""
+    import time
+
+    start, done = time.time(), []
+
+    def finished(path: str) -> None:
+        done.append(path)
+        if not quiet:
+            print(f"[{time.time() - start:6.0f} s] {len(done)}/{total} jobs: {path}", flush=True)
+
+    return finished
+
+
 __all__ = ["RECORD", "SUITES", "SuitePlan", "VariantSearch", "is_suite_study_directory", "plan_suite_study",
-           "problem_names", "problem_config", "read_suite_study", "resume_suite_study", "run_suite_study",
+           "problem_names", "problem_config", "progress_printer", "read_suite_study", "resume_suite_study", "run_suite_study",
            "variant_config"]

@@ -10,8 +10,11 @@ import dataclasses
 import json
 from typing import Any, Mapping
 
-from evodeap.config.rates import DefaultSetting
-from evodeap.errors import ConfigError
+from evodeap.config.fields import FIELDS
+from evodeap.config.rates import DefaultSetting, given_keys, is_given, takes
+from evodeap.errors import ConfigError, EvodeapError
+from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.registry import display_name, parameter_mismatch
 from evodeap.genome.space import SearchSpace
 
 
@@ -54,19 +57,13 @@ def apply_override(config: Any, key: str, value: Any) -> Any:
 
 
 def _coerce(name: str, current: Any, value: Any) -> Any:
-    """Check a ``--set`` value against the type of the setting it replaces."""
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{name} expects true or false, got {value!r}")
-    elif isinstance(current, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{name} expects an integer, got {value!r}")
-    elif isinstance(current, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{name} expects a number, got {value!r}")
+    """Check a ``--set`` value against the setting's field (:data:`evodeap.config.fields.FIELDS`:
+    type, range, bound); a whole number given for a real setting becomes a float."""
+    spec = FIELDS.get(name)
+    if spec is not None and spec.kind not in ("any", "mapping"):
+        spec.check(name, value)
+    if spec is not None and spec.kind == "real" and isinstance(value, int):
         value = float(value)
-    elif isinstance(current, str) and not isinstance(value, (str, dict)) and value is not None:
-        raise ConfigError(f"{name} expects a name, got {value!r}")
     return value
 
 
@@ -110,3 +107,70 @@ def _override_space(space: SearchSpace, path: str, value: Any) -> SearchSpace:
     if attr == "options":
         value = tuple(value)
     return space.with_domain(gene_path, dataclasses.replace(domain, **{attr: value}))
+
+
+#: operator settings and the registries their names are looked up in
+OPERATOR_ROLES = {"crossover": CROSSOVERS, "mutation": MUTATIONS, "selection": SELECTIONS, "survival": SELECTIONS}
+
+
+def drop_old_parameters(before: Any, after: Any, assignments: Mapping[str, Any]) -> Any:
+    """``after`` (``before`` with ``assignments`` applied) without the parameters of operators
+    the assignments replaced: when ``selection`` (``crossover``, ``mutation``, ``survival``)
+    changes, each ``selection_params`` key the new operator does not take is dropped unless
+    the assignments set it themselves — and so are ``selection_pressure`` (β(t)) for a
+    selection without ``beta`` and ``mutation_rate`` (μ(t)) for a mutation without ``indpb``.
+    A default that was never given stays (the rates leave it out: :mod:`evodeap.config.rates`),
+    so that a config's record does not change. What the assignments set themselves is
+    kept, and :meth:`~evodeap.config.settings.ExperimentConfig.validate` refuses it with the fix."""
+    changes: dict[str, Any] = {}
+    for role, registry in OPERATOR_ROLES.items():
+        spec = getattr(after, role)
+        if spec is getattr(before, role) or spec == getattr(before, role):
+            continue
+        try:
+            new = registry.resolve(spec, None, role) if spec is not None else None
+        except EvodeapError:
+            continue  # an unknown name: validate() says so
+        prefix = f"{role}_params"
+        given = set(getattr(after, prefix)) if prefix in assignments else {
+            key[len(prefix) + 1:].partition(".")[0] for key in assignments if key.startswith(prefix + ".")}
+        changes[prefix] = _without_old(getattr(after, prefix), new, given)
+        if role == "selection" and "selection_pressure" not in assignments and not takes(new, "beta"):
+            changes["selection_pressure"] = None
+        if role == "mutation" and "mutation_rate" not in assignments and not takes(new, "indpb") \
+                and is_given(after.mutation_rate):
+            changes["mutation_rate"] = None
+    return dataclasses.replace(after, **changes) if changes else after
+
+
+def _without_old(params: Mapping[str, Any], operator: Any, given: set[str]) -> Mapping[str, Any]:
+    """``params`` without the keys ``operator`` does not take that were given before (not now)."""
+    old = given_keys(params) - given
+    drop = {k for k in old if operator is None or parameter_mismatch(operator, {k: None}, keyword_only=True)[0]}
+    if not drop:
+        return params
+    kept = {k: v for k, v in params.items() if k not in drop}
+    if isinstance(params, DefaultSetting):
+        defaults = {k: v for k, v in params.defaults.items() if k not in drop}
+        return DefaultSetting(kept, params.given - drop, defaults)
+    return kept
+
+
+def resolve_operator(role: str, registry: Any, spec: Any, params: Mapping[str, Any], given: Mapping[str, Any]) -> Any:
+    """The operator ``spec`` of ``role``, refused — with the exact ``--set`` that fixes it —
+    when ``params`` hold names it does not take (``given``: the whole ``*_params`` setting)."""
+    operator = registry.resolve(spec, None, role)
+    unknown, known = parameter_mismatch(operator, params, hidden=("space", "rng"), keyword_only=True)
+    if unknown:
+        kept = {k: v for k, v in given.items() if k not in unknown}
+        raise ConfigError(f"{role} {display_name(spec)} has no parameter(s) {unknown}; it takes {known or 'none'}; "
+                          f"fix: --set '{role}_params={json.dumps(kept)}'")
+    return operator
+
+
+def imply_processes(overrides: dict[str, Any], executor: str) -> None:
+    """``--workers N`` (N > 1) without ``--executor`` on a serial experiment runs on processes:
+    ``executor=process`` is added to the run's overrides, so ``config.json`` says what ran."""
+    workers = overrides.get("workers", 1)
+    if "executor" not in overrides and executor == "serial" and isinstance(workers, int) and workers > 1:
+        overrides["executor"] = "process"

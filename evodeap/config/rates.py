@@ -10,7 +10,9 @@ rate   a schedule                                   a constant parameter
 μ      ``mutation_rate`` (default: exponential      ``mutation_params["indpb"]``
        decay ``μ0 = 0.05, λ = 0.05``)
 β      ``selection_pressure`` (default: none)       ``selection_params["beta"]``
-                                                    (default: 5.0)
+                                                    (default: 5.0, the one
+                                                    ``DEFAULT_BETA`` of
+                                                    ``sel_boltzmann``)
 =====  ===========================================  ====================================
 
 Precedence: a setting the experiment gives (in the file, by ``--set`` or by a study
@@ -20,7 +22,9 @@ variant) wins over a default; giving *both* settings of one rate is a
 operator that has no such parameter (``selection_pressure`` with ``tournament``, an
 explicit ``mutation_rate`` with ``add_layer``) is an error too; with default settings such
 an operator simply gets no rate and the logbook shows ``None``. When neither setting of β
-is given, β is the selection's own default for ``beta``.
+is given, β is the selection's own default for ``beta`` — for Boltzmann selection the same
+5.0 as the config's default (``evodeap.operators.selection.DEFAULT_BETA``), so
+``selection_params={}`` and the default agree.
 """
 from __future__ import annotations
 
@@ -107,7 +111,7 @@ def _default_of(fn: Callable, name: str) -> Any:
 def mutation_rate_source(config: Any, mutate: Callable, name: str) -> tuple[Schedule | None, dict]:
     """μ(t) of ``config`` for the mutation ``mutate`` and its remaining parameters."""
     params = dict(config.mutation_params)
-    schedule_given = is_given(config.mutation_rate)
+    schedule_given = config.mutation_rate is not None and is_given(config.mutation_rate)
     if "indpb" in params and schedule_given:
         raise ConfigError(
             f"the mutation rate is set twice: mutation_params.indpb={params['indpb']!r} and mutation_rate="
@@ -115,13 +119,16 @@ def mutation_rate_source(config: Any, mutate: Callable, name: str) -> tuple[Sche
     if not takes(mutate, "indpb"):
         if schedule_given:
             raise ConfigError(f"mutation_rate is set but mutation {name} takes no indpb, so μ(t) would not be "
-                              f"used; drop mutation_rate or use a mutation with a per-gene rate")
+                              f"used; fix: --set mutation_rate=null (or use a mutation with a per-gene rate)")
         return None, params
     if "indpb" in params:
         indpb = _real_number(params.pop("indpb"), "mutation_params.indpb")
         if not 0.0 <= indpb <= 1.0:
             raise ConfigError(f"mutation_params.indpb is a probability in [0, 1], got {indpb!r}")
         return Constant(indpb), params
+    if config.mutation_rate is None:
+        raise ConfigError(f"mutation {name} takes indpb but mutation_rate is null: set mutation_rate (a schedule "
+                          f"or a number in [0, 1]) or mutation_params.indpb")
     return make_schedule(config.mutation_rate), params
 
 
@@ -138,17 +145,17 @@ def selection_pressure_source(config: Any, select: Callable, name: str) -> tuple
     if not takes(select, "beta"):
         if schedule is not None:
             raise ConfigError(f"selection_pressure is set but selection {name} takes no beta, so β(t) would "
-                              f"not be used")
+                              f"not be used; fix: --set selection_pressure=null")
         if not beta_given:
             params.pop("beta", None)  # the default β belongs to Boltzmann-like selections only
         return None, params
     if schedule is not None:
         params.pop("beta", None)
         return make_schedule(schedule), params
-    beta = params.pop("beta") if "beta" in params else _default_of(select, "beta")
-    if beta is None:
-        return None, params
-    return Constant(_real_number(beta, "selection_params.beta")), params
+    if "beta" in params:  # given (null too): a real number
+        return Constant(_real_number(params.pop("beta"), "selection_params.beta")), params
+    beta = _default_of(select, "beta")
+    return (None if beta is None else Constant(_real_number(beta, "selection_params.beta"))), params
 
 
 def _real_number(value: Any, setting: str) -> float:

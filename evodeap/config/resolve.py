@@ -88,12 +88,16 @@ def plan_run(config: ExperimentConfig, fitness: Any = None) -> RunPlan:
 
     Raises:
         ConfigError: a setting out of its range or of the wrong type (``config.validate()``).
+        EvodeapError: what the fitness's ``check_ready()`` refuses, if it has one (the Keras
+            fitness: a data folder that does not exist).
         UnknownNameError: a name no registry holds (the message lists the known ones).
         ConfigError: parameters an operator or fitness does not take, inconsistent fitness
             objectives, or a ``failure_fitness`` that would rank failures above trained models.
     """
     config.validate()
     fitness = resolve_fitness(config) if fitness is None else fitness
+    if callable(getattr(fitness, "check_ready", None)):
+        fitness.check_ready()  # e.g. the Keras fitness's data folders, before anything is written
     objectives = Objectives.of(fitness, config.failure_fitness)
     rates = rate_sources(config)
     operators = {role: registry.resolve(spec, params, role)

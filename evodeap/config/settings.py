@@ -15,12 +15,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from evodeap.operators.contract import check_policy
 from evodeap.errors import ConfigError
-from evodeap.execution.executors import check_executor_params
-from evodeap.evaluation.failures import check_fraction
+from evodeap.execution.executors import EXECUTORS, check_executor_params
 from evodeap.fitness import FITNESSES
 from evodeap.operators.registry import CROSSOVERS, MUTATIONS, SELECTIONS
+from evodeap.operators.selection import DEFAULT_BETA
 from evodeap.config.checks import (
     FIXED_SCHEDULES,
     check_budget_settings,
@@ -29,11 +28,11 @@ from evodeap.config.checks import (
     check_mlflow_settings,
     require,
 )
-from evodeap.config.overrides import apply_override, parse_assignments, parse_value
+from evodeap.config.fields import EXECUTOR_PARAMETERS, check_parameters, check_settings
+from evodeap.config.overrides import apply_override, drop_old_parameters, resolve_operator, parse_assignments, parse_value
 from evodeap.config.rates import DefaultSetting, RateSources, rate_sources
 from evodeap.registry import Registry
 from evodeap.genome.space import SearchSpace
-from evodeap.execution.timeouts import check_timeout
 
 OperatorLike = Any  # a registry name (str) or a DEAP-conventional callable
 
@@ -78,7 +77,8 @@ class ExperimentConfig:
         seed: the run seed (root of every random stream).
         executor, workers: how evaluations are run (a name in
             :data:`evodeap.execution.executors.EXECUTORS`: ``serial``, ``process``, ``ray`` or one
-            registered by the researcher) and on how many workers; ``executor_params`` go to the executor (``threads_per_worker``,
+            registered by the researcher) and on how many workers (``serial`` with ``workers > 1``
+            runs on ``process``: :func:`executor_name`); ``executor_params`` go to the executor (``threads_per_worker``,
             ``recycle_after``, ``gpus`` for process; ``address``, ``num_cpus``, ``num_gpus`` for ray).
         tensorboard: write per-generation scalars, one HParams session per evaluation and
             training curves (when the fitness reports them) under ``tensorboard/`` in the run
@@ -137,7 +137,7 @@ class ExperimentConfig:
     mutation: OperatorLike = "split"
     mutation_params: dict[str, Any] = field(default_factory=dict)
     selection: OperatorLike = "boltzmann"
-    selection_params: dict[str, Any] = field(default_factory=lambda: DefaultSetting({"beta": 5.0}))
+    selection_params: dict[str, Any] = field(default_factory=lambda: DefaultSetting({"beta": DEFAULT_BETA}))
     survival: OperatorLike | None = None
     survival_params: dict[str, Any] = field(default_factory=dict)
     cxpb: float = 0.7
@@ -176,49 +176,21 @@ class ExperimentConfig:
         :class:`~evodeap.errors.UnknownNameError` (listing the known names) with a clear message."""
         if not isinstance(self.space, SearchSpace):
             raise ConfigError(f"space must be a SearchSpace, got {type(self.space).__name__}")
-        require(isinstance(self.population_size, int) and self.population_size >= 2,
-                 f"population_size must be an integer >= 2, got {self.population_size!r}")
-        require(isinstance(self.generations, int) and self.generations >= 0,
-                 f"generations must be an integer >= 0, got {self.generations!r}")
-        for name in ("cxpb", "mutpb", "refine_top"):
-            value = getattr(self, name)
-            require(isinstance(value, (int, float)) and 0 <= value <= 1, f"{name} must be in [0, 1], got {value!r}")
-        require(self.refine_top > 0, "refine_top must be > 0")
-        require(isinstance(self.elitism, int) and 0 <= self.elitism < self.population_size,
-                 f"elitism must be an integer in [0, population_size), got {self.elitism!r}")
-        require(isinstance(self.refine_every, int) and self.refine_every >= 0,
-                 f"refine_every must be an integer >= 0, got {self.refine_every!r}")
-        require(self.refine_epsilon >= 0 and 0 < self.refine_min_width <= 1,
-                 "refine_epsilon must be >= 0 and refine_min_width in (0, 1]")
-        require(isinstance(self.hall_of_fame_size, int) and self.hall_of_fame_size >= 1,
-                 "hall_of_fame_size must be an integer >= 1")
-        require(isinstance(self.seed, int) and self.seed >= 0, f"seed must be an integer >= 0, got {self.seed!r}")
-        require(isinstance(self.executor, str), f"executor must be a registered name, got {self.executor!r}")
-        require(isinstance(self.workers, int) and self.workers >= 1, f"workers must be an integer >= 1, got {self.workers!r}")
-        check_executor_params(self.executor, self.executor_params)
-        require(self.failure_fitness is None or (isinstance(self.failure_fitness, (int, float))
-                                                  and not isinstance(self.failure_fitness, bool)
-                                                  and math.isfinite(self.failure_fitness)),
-                 f"failure_fitness must be a finite number or null, got {self.failure_fitness!r}")
-        require(self.strategy in ("evolve", "fixed", "random"),
-                 f"strategy must be 'evolve', 'fixed' or 'random', got {self.strategy!r}")
+        check_settings(self)  # every field's type, range and bound (evodeap.config.fields)
+        require(self.elitism < self.population_size,
+                f"elitism must be below population_size ({self.population_size}), got {self.elitism!r}")
+        check_executor_params(executor_name(self), self.executor_params)
+        check_parameters("executor", EXECUTORS.get(executor_name(self)), self.executor_params, EXECUTOR_PARAMETERS)
         if self.strategy == "fixed":
             check_fixed_genome(self.fixed_genome, self.space)
         check_fixed_schedule(self)
-        require(isinstance(self.inheritance, bool), f"inheritance must be true or false, got {self.inheritance!r}")
         check_budget_settings(self)
-        require(self.compute_budget is None or (isinstance(self.compute_budget, (int, float))
-                                                 and not isinstance(self.compute_budget, bool)
-                                                 and self.compute_budget > 0),
-                 f"compute_budget must be a number of training FLOPs > 0 or null, got {self.compute_budget!r}")
-        check_policy(self.invalid_offspring)
-        check_fraction(self.max_failure_fraction)
-        check_timeout(self.evaluation_timeout)
         if self.tensorboard and importlib.util.find_spec("tensorboard") is None:
             raise ConfigError("tensorboard=True needs TensorBoard: pip install 'evodeap[tensorboard]'")
         check_mlflow_settings(self.mlflow)
         for role, registry, spec, params in self.operator_specs():  # μ and β: one source each
-            registry.resolve(spec, params, role)
+            given = getattr(self, f"{role}_params")
+            check_parameters(role, resolve_operator(role, registry, spec, params, given), params)
         if isinstance(self.fitness, str):
             FITNESSES.get(self.fitness)
         else:
@@ -255,7 +227,7 @@ class ExperimentConfig:
         config = dataclasses.replace(self)
         for key, value in assignments.items():
             config = apply_override(config, key, value)
-        return config
+        return drop_old_parameters(self, config, assignments)  # an operator swapped by name
 
 
 #: settings whose value in config.json files of older versions means today's default
@@ -277,6 +249,12 @@ def comparable(description: Mapping[str, Any]) -> dict[str, Any]:
         if f.name in ADDED_SETTINGS:
             data.setdefault(f.name, f.default)
     return data
+
+
+def executor_name(config: ExperimentConfig) -> str:
+    """The executor a run uses: ``config.executor``, except that ``serial`` with ``workers > 1``
+    is ``process`` (more workers than one imply processes; ``serial`` runs one at a time)."""
+    return "process" if config.executor == "serial" and config.workers > 1 else config.executor
 
 
 def fixed_epochs(config: ExperimentConfig, generation: int) -> int:

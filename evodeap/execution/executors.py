@@ -49,6 +49,7 @@ from evodeap.execution.backend import configured_backend, process_environment
 from evodeap.execution.workers import WorkerBegan, WorkerFailed, worker_main, worker_environment
 from evodeap.errors import ConfigError
 from evodeap.plugins import environment, sources
+from evodeap.execution.quiet import interrupts_ignored
 from evodeap.registry import Registry, parameter_mismatch
 from evodeap.execution.timeouts import call_with_timeout
 
@@ -111,6 +112,7 @@ class SerialExecutor(Executor):
 
 
 # -- process pool ---------------------------------------------------------------------------
+from evodeap.execution.quiet import interrupts_ignored
 @dataclass
 class _Worker:
     index: int
@@ -155,7 +157,8 @@ class ProcessExecutor(Executor):
             target=worker_main, args=(child, worker_environment(index, self.threads, self.gpus), sources()),
             daemon=True, name=f"evodeap-worker-{index}",
         )
-        process.start()
+        with interrupts_ignored():  # the worker starts with SIGINT ignored (evodeap.execution.quiet)
+            process.start()
         child.close()
         self.started += 1
         return _Worker(index, process, parent)

@@ -13,7 +13,7 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable, Sequence
 
 from evodeap.execution.backend import process_environment
-from evodeap.plugins import load_sources
+from evodeap.execution.quiet import quiet_start
 
 
 def worker_environment(index: int, threads: int | None, gpus: Sequence[str] | None) -> dict[str, str]:
@@ -61,10 +61,10 @@ def sendable(fn: Callable, item: Any) -> bytes:
 
 def worker_main(conn, env: dict[str, str], plugins: Sequence = ()) -> None:
     os.environ.update(env)  # before anything imports TensorFlow
-    load_sources(plugins)  # the experiment file and modules that registered layer kinds
+    receive = quiet_start(conn, plugins)  # Ctrl-C is the parent's; start-up lines on stderr held back
     while True:
         try:
-            message = conn.recv()
+            message = receive()
         except EOFError:
             return
         if message is None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-from evodeap.errors import ConfigError
+from evodeap.errors import ConfigError, EvodeapError
 from evodeap.registry import Registry
 
 #: name -> factory ``(**fitness_params) -> fitness``
@@ -55,8 +55,12 @@ def landscape_fitness(**params: Any) -> Any:
 
 @FITNESSES.register("keras")
 def keras_fitness(**params: Any) -> Any:
-    """:class:`KerasFitness` (imports Keras when called)."""
-    from evodeap.fitness.keras_fitness import KerasFitness
+    """:class:`KerasFitness` (imports Keras when called, with the backend's start-up lines on
+    stderr held back: :func:`evodeap.execution.quiet.quiet_stderr`)."""
+    from evodeap.execution.quiet import quiet_stderr
+
+    with quiet_stderr():
+        from evodeap.fitness.keras_fitness import KerasFitness
 
     return KerasFitness(**params)
 
@@ -99,12 +103,15 @@ def make_fitness(name: str, **params: Any) -> Any:
 
     Raises:
         UnknownNameError: ``name`` is not registered.
-        ConfigError: the parameters do not fit the fitness (unknown or missing ones).
+        ConfigError: the parameters do not fit the fitness (unknown or missing ones, or of the
+            wrong type).
     """
     factory = FITNESSES.get(name)
     try:
         return factory(**params)
-    except TypeError as exc:
+    except EvodeapError:
+        raise
+    except (TypeError, ValueError) as exc:  # e.g. float("yes") for a weight
         raise ConfigError(f"bad parameters for fitness {name!r}: {exc}") from None
 
 

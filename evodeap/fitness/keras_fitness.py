@@ -170,6 +170,12 @@ class KerasFitness(KerasSettings):
         note = split_warning(bundle.task.kind, self.metric, bundle.arrays("val")[1], n_classes=bundle.task.n_outputs)
         return [note] if note else []
 
+    def check_ready(self) -> None:
+        """Cheap checks of what the first evaluation needs (the data's folders exist), made by
+        :func:`evodeap.config.resolve.plan_run` before a run writes anything."""
+        if hasattr(self.data, "check_sources"):
+            self.data.check_sources()
+
     def prepare(self) -> None:
         """Load the data now (call in the master to fail fast on a bad data spec)."""
         self.bundle()

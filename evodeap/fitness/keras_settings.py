@@ -71,6 +71,13 @@ class KerasSettings:
     thresholds: str = "fixed"
 
     def __post_init__(self) -> None:
+        for name in ("multi_objective", "evaluate_test", "deterministic"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        for name in ("accuracy_weight", "cost_weight", "robustness_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
         if isinstance(self.data, Mapping):
             from evodeap.data import DataSpec
 

@@ -152,8 +152,10 @@ class LandscapeFitness:
     def __post_init__(self) -> None:
         if self.n_objectives != 1:
             raise ConfigError(f"the landscape has one objective; n_objectives must be 1, got {self.n_objectives!r}")
-        if not (math.isfinite(self.noise) and self.noise >= 0):
-            raise ConfigError(f"noise must be a finite number >= 0, got {self.noise!r}")
+        for name, high in (("noise", 1e6), ("delay", 3600.0)):  # a delay of 1e30 s would hang the run
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
+                raise ConfigError(f"{name} must be a number in [0, {high:g}], got {value!r}")
 
     @property
     def failure_fitness(self) -> tuple[float, ...]:

@@ -53,6 +53,10 @@ def default_layer_domains(family: str | None = None) -> dict[str, dict[str, Doma
     return {kind: get_kind(kind).default_domains() for kind in kinds}
 
 
+#: the most layers a genome may have: a bound that refuses a typo, not a search
+MAX_LAYERS = 1000
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """Every gene's domain plus the layer-count bounds of one model family.
@@ -100,8 +104,10 @@ class SearchSpace:
             fam = get_family(self.family)
         except UnknownNameError as exc:
             raise SearchSpaceError(str(exc)) from None
-        if not (isinstance(self.min_layers, int) and isinstance(self.max_layers, int)):
-            raise SearchSpaceError("min_layers and max_layers must be integers")
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (self.min_layers, self.max_layers)):
+            raise SearchSpaceError(f"min_layers and max_layers must be integers, got {self.min_layers!r}, {self.max_layers!r}")
+        if self.max_layers > MAX_LAYERS:
+            raise SearchSpaceError(f"max_layers must be at most {MAX_LAYERS}, got {self.max_layers}")
         if self.min_layers < 1:
             raise SearchSpaceError(f"min_layers must be at least 1, got {self.min_layers}")
         if self.min_layers > self.max_layers:

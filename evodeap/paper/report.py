@@ -26,6 +26,10 @@ the per-generation tables). Written under ``DIR/tables`` and ``DIR/figures``:
 
 The best individual of a generation is the population's best (``best_key`` in the logbook);
 its metrics are those of the evaluation that produced its fitness.
+
+:func:`write_study_reports` writes every report of a study directory — the comparison
+(:mod:`evodeap.studies.report`), the factorial one and the extra reports in :data:`REPORTS`
+its ``study.json`` names (``evodeap report`` and the rebuild after an extension use it).
 """
 from __future__ import annotations
 
@@ -235,3 +239,31 @@ def _figure5_before_vs_after(per_run: Any) -> Any:
 #: name -> ``report(study_dir, out) -> [paths]``, the extra reports a study may name in ``REPORTS``
 REPORTS: Registry[Callable[..., list]] = Registry("report")
 REPORTS.register("paper")(write_paper_report)
+
+
+def write_study_reports(directory: str | Path, out: str | Path | None = None) -> list[Path]:
+    """Every report of the study in ``directory`` into ``out`` (default: the study directory,
+    under its lock): the comparison, the factorial report and the extra ``REPORTS`` it names
+    (an unknown name is refused before anything is written); returns the paths written."""
+    from evodeap.studies.factorial import write_factorial_report
+    from evodeap.studies.report import write_study_report
+
+    from evodeap.studies.study import check_sub_run_databases
+
+    directory = Path(directory)
+    check_sub_run_databases(directory)  # every sub-run, before any file of the report is written
+    with output_folder(directory, out) as target:
+        reports = [REPORTS.get(name) for name in read_study(directory).get("reports", [])]
+        paths = write_study_report(directory, target) + write_factorial_report(directory, target)
+        for report in reports:
+            paths += report(directory, target)
+    return paths
+
+
+def refresh_after_resume(directory: str | Path, arms: list | None = None) -> list[str]:
+    """:func:`evodeap.reports.stale.refresh_after_resume` of a study, whose own tables and figures
+    are rebuilt by :func:`write_study_reports`."""
+    from evodeap.reports import stale
+
+    return stale.refresh_after_resume(directory, arms, write_study_reports)
+

@@ -7,5 +7,6 @@
 * :mod:`evodeap.reports.export` — ``evodeap export DIR``: the best model as a Keras file;
 * :mod:`evodeap.reports.exported` — an export read back: the model and its input pipeline (``evodeap.export.load``);
 * :mod:`evodeap.reports.importance` — which genes matter: first-order importance over the trials table;
-* :mod:`evodeap.reports.learning` — does the best model learn: hall of fame (validation beside test), chance.
+* :mod:`evodeap.reports.learning` — does the best model learn: hall of fame (validation beside test), chance;
+* :mod:`evodeap.reports.stale` — outputs an extension made stale: rebuilt, or named until they are.
 """

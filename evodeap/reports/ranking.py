@@ -34,6 +34,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from evodeap.errors import ConfigError
+from evodeap.reports.stats import format_p
 
 
 def normalised_regret(value: float | np.ndarray, best: float, worst: float) -> np.ndarray:
@@ -168,7 +169,7 @@ def cd_diagram(ranking: Ranking, ax=None, title: str | None = None):
     ax.hlines(1.1, 1, 1 + ranking.critical_difference, color="red", lw=2)
     ax.text(1, 1.3, f"CD = {ranking.critical_difference:.2f} (α = {ranking.alpha})", fontsize=8)
     ax.axis("off")
-    ax.set_title(title or f"mean ranks over {ranking.problems} problems, Friedman p = {ranking.friedman_p:.2g}",
+    ax.set_title(title or f"mean ranks over {ranking.problems} problems, Friedman p = {format_p(ranking.friedman_p)}",
                  fontsize=9)
     return fig
 

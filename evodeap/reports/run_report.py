@@ -35,15 +35,21 @@ from evodeap.results.schema import database_path, decode_column
 
 
 def markdown_table(frame, float_format: str = "{:.4f}") -> str:
-    """A GitHub Markdown table of a DataFrame (no extra dependency)."""
-    def cell(value) -> str:
+    """A GitHub Markdown table of a DataFrame (no extra dependency); p-value columns are
+    printed by :func:`evodeap.reports.stats.format_p` (never ``0.0000``)."""
+    from evodeap.reports.stats import format_p, is_p_column
+
+    def cell(value, column) -> str:
+        if isinstance(value, float) and is_p_column(column):
+            return format_p(value)
         if isinstance(value, float):
             return float_format.format(value)
         return str(value).replace("|", "\\|")
 
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    rows = ["| " + " | ".join(cell(v, c) for v, c in zip(row, frame.columns)) + " |"
+            for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *rows]) + "\n"
 
 

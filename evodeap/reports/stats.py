@@ -16,7 +16,8 @@
 * :func:`compare_arms` — one row per arm: n, mean [CI], median [CI] of a measure, the
   paired and unpaired tests against a reference arm (raw and Holm-adjusted p), A12, the
   median paired difference [CI] and the smallest attainable p; :func:`comparison_warnings`
-  says in words what the table cannot show.
+  says in words what the table cannot show;
+* :func:`format_p` — the one way reports and the console print a p-value (never ``0.0000``).
 """
 from __future__ import annotations
 
@@ -25,6 +26,27 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats as scipy_stats
+
+
+#: p-values below this print as ``< 1e-4``: a smaller one says no more, and 0.0000 would say p = 0
+P_FLOOR = 1e-4
+P_BELOW_FLOOR = "< 1e-4"
+
+
+def format_p(p: Any) -> str:
+    """A p-value as every report and table prints it: ``< 1e-4`` below :data:`P_FLOOR`, else
+    three significant digits (``0.0312``, ``0.000123``, ``1``); ``nan`` when there was no test."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "nan"
+    p = float(p)
+    return P_BELOW_FLOOR if p < P_FLOOR else f"{p:.3g}"
+
+
+def is_p_column(name: Any) -> bool:
+    """True for a table column that holds p-values (``p``, ``p_value``, ``p_holm``,
+    ``p (W)``, ``min_p_wilcoxon`` …)."""
+    name = str(name)
+    return name == "p" or name.startswith(("p_", "p ", "p(", "min_p_"))
 
 
 def bootstrap_ci(values: Sequence[float], statistic: Callable[[np.ndarray], float] = np.mean,
@@ -260,11 +282,11 @@ def comparison_warnings(table, alpha: float = 0.05, measure: str = "the measure"
         for test, column in (("Mann–Whitney", "min_p_mann_whitney"), ("Wilcoxon signed-rank", "min_p_wilcoxon")):
             smallest = float(tested[column].min())
             if smallest >= alpha:
-                notes.append(f"{measure}: with these seeds the smallest {test} p is {smallest:.3g} >= alpha = "
+                notes.append(f"{measure}: with these seeds the smallest {test} p is {format_p(smallest)} >= alpha = "
                              f"{alpha:g}; no comparison can be significant — add seeds")
             elif m > 1 and m * smallest >= alpha:
                 notes.append(f"{measure}: after Holm over {m} comparisons the smallest adjusted {test} p is "
-                             f"{m * smallest:.3g} >= alpha = {alpha:g}; no comparison can be significant — add seeds "
+                             f"{format_p(m * smallest)} >= alpha = {alpha:g}; no comparison can be significant — add seeds "
                              f"or compare fewer arms")
     few = int(table["n"].min()) if len(table) else 0
     if 0 < few < 10:

@@ -4,9 +4,16 @@ Only the settings in :data:`EXTENDABLE` may change in an existing run; an extens
 refused when the run already completed more generations than asked for, and is recorded in
 ``experiment.json`` (``overrides``, ``extensions`` and ``changes``) so the run still says
 what it ran. :func:`evodeap.runs.lifecycle.continue_run` applies it.
+
+An extension makes the outputs written from the shorter run — ``tables/``, ``figures/``,
+``best_model.json`` and ``best_model.keras`` — stale. :func:`mark_stale` records which ones in
+the marker file :data:`STALE` (``STALE.json``) when the extension starts; ``evodeap resume``
+rebuilds them when the extension finishes and removes the marker
+(:mod:`evodeap.reports.stale`), and ``evodeap report`` says what is still stale.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,10 +21,12 @@ from typing import Any
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError
 from evodeap.runs.formats import EXTENDABLE
+from evodeap.files import write_json
 from evodeap.runs.inspection import described_config
 from evodeap.runs.provenance import record_change
 
-__all__ = ["EXTENDABLE", "check_extendable", "extended_config", "record_extension"]
+__all__ = ["EXTENDABLE", "OUTPUTS", "STALE", "check_extendable", "extended_config", "mark_stale", "read_stale",
+           "record_extension", "unmark_stale"]
 
 
 
@@ -59,3 +68,50 @@ def record_extension(source: dict[str, Any], recorded: dict[str, Any], config: E
                                                                "after_generation": done, "changes": changes}]}
     described = ", ".join(f"{k} {c['from']} -> {c['to']}" for k, c in changes.items())
     return record_change(updated, f"extended after generation {done}: {described}")
+
+
+#: the marker of outputs that predate an extension
+STALE = "STALE.json"
+#: outputs written from a run's results that an extension makes stale
+OUTPUTS = ("tables", "figures", "best_model.json", "best_model.keras")
+
+
+def mark_stale(directory: Path | object, extend: dict[str, Any]) -> list[str]:
+    """Record in ``directory/STALE.json`` the :data:`OUTPUTS` present in a run (or study)
+    directory that the extension ``extend`` makes stale (kept with those of an earlier
+    extension not yet rebuilt); returns them. Nothing is written when there are none."""
+    path = Path(getattr(directory, "path", directory))
+    if not extend:
+        return []
+    earlier = read_stale(path)
+    stale = sorted(set(earlier.get("stale", [])) | {name for name in OUTPUTS if (path / name).exists()})
+    if stale:
+        described = ", ".join(f"{k}={v}" for k, v in sorted(extend.items()))
+        write_json(path, STALE, {"since": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "extension": described,
+                                 "stale": stale})
+    return stale
+
+
+def read_stale(path: Path) -> dict[str, Any]:
+    """The marker of ``path`` (``{}`` without one, or when it is not a marker this module wrote)."""
+    marker = Path(path) / STALE
+    if not marker.is_file() or marker.is_symlink() or marker.stat().st_size > 65536:
+        return {}
+    try:
+        data = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return {}
+    ok = isinstance(data, dict) and isinstance(data.get("stale"), list) and set(data["stale"]) <= set(OUTPUTS)
+    return data if ok else {}
+
+
+def unmark_stale(path: Path, rebuilt: list[str]) -> list[str]:
+    """Drop ``rebuilt`` from the marker of ``path`` (the file goes when nothing is left); returns
+    what is still stale."""
+    data = read_stale(Path(path))
+    left = [name for name in data.get("stale", []) if name not in rebuilt]
+    if left:
+        write_json(Path(path), STALE, {**data, "stale": left})
+    elif (Path(path) / STALE).is_file():
+        (Path(path) / STALE).unlink()
+    return left

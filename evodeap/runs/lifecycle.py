@@ -1,9 +1,7 @@
 """Runs in a run directory: start, checkpoint, resume, finish.
 
-The directory's files and their formats are described in :mod:`evodeap.runs.rundir`. Every
-command here holds the directory's lock while it writes (:mod:`evodeap.runs.lock`).
-
-Nothing in the folder is a pickle and nothing in it is executed: ``resume`` re-runs the
+The directory's files are described in :mod:`evodeap.runs.rundir`; every command here holds
+its lock while it writes (:mod:`evodeap.runs.lock`). Nothing in the folder is a pickle and nothing in it is executed: ``resume`` re-runs the
 original experiment *file* (at its recorded path, or one the user names), after checking
 that its hash is the recorded one (:mod:`evodeap.runs.provenance`), and checks that it still
 describes the same configuration. Reading and checking a run directory before anything is
@@ -23,17 +21,17 @@ from evodeap.engine.loop import evolve
 from evodeap.engine.records import EvolutionResult, GenerationReport
 from evodeap.engine.state import ResumeState
 from evodeap.evaluation.evaluator import EvaluationRecord
-from evodeap.errors import DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
+from evodeap.errors import ConfigError, DiskFullError, EvodeapError, RunDirectoryError, UserCodeError
 from evodeap.evaluation.weights import WeightFileError
 from evodeap.execution.backend import reconcile_backend
 from evodeap.results.history import HistoryWriter
 from evodeap.results.storage import ResultsDB
-from evodeap.runs.extension import EXTENDABLE, check_extendable, extended_config, record_extension
+from evodeap.runs.extension import EXTENDABLE, check_extendable, extended_config, mark_stale, record_extension
 from evodeap.runs.checkpoints import run_binding
 from evodeap.runs.inspection import (RunOnDisk, check_checkpoint_fits, check_same_config, described_config, inspect_run,
                                      is_final, load_recorded_experiment, weights_refusal, with_registered_kinds)
 from evodeap.runs.provenance import record_change
-from evodeap.runs.rundir import LogbookFile, RunDirectory, default_run_directory
+from evodeap.runs.rundir import LogbookFile, RunDirectory, default_run_directory, undo_start
 
 __all__ = ["Continuation", "RunInterrupted", "continue_run", "execute", "resume", "run",
            # this module's names before the split, for users' code (evodeap's own imports their homes)
@@ -185,7 +183,7 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         plan: ``config`` validated and resolved, if the caller did it already (:func:`evodeap.config.resolve.plan_run`).
 
     Raises:
-        RunDirectoryError: ``out`` holds anything, is in use, or cannot be written.
+        RunDirectoryError: ``out`` holds anything, is in use, or cannot be written. ConfigError: refused input (the start is undone).
     """
     if plan is None:  # every name and parameter checked before anything is written
         plan = plan_run(config)
@@ -193,10 +191,15 @@ def run(config: ExperimentConfig, out: str | Path | None = None, *,
         return evolve(config, callback=on_generation, on_evaluation=on_evaluation, executor=executor,
                       plan=plan)
     directory = RunDirectory(Path(out))
+    fresh = not directory.path.exists()
     directory.make()
-    with directory.lock("run"):
-        directory.create(config, experiment)
-        return execute(directory, config, None, on_generation, on_evaluation, executor, plan)
+    try:
+        with directory.lock("run"):
+            directory.create(config, experiment)
+            return execute(directory, config, None, on_generation, on_evaluation, executor, plan)
+    except ConfigError:  # refused before anything was evaluated: no started run is left behind
+        undo_start(directory, remove_folder=fresh)
+        raise
 
 
 @dataclass
@@ -342,6 +345,8 @@ def _write_checked(directory: RunDirectory, checked: _Checked, extend: dict[str,
     if found.weight_problems:
         source = record_change(source, f"retrained lost weights from scratch: {', '.join(sorted(found.weight_problems))}",
                                forced=True, exact=False)
+    if source != found.source:
+        mark_stale(directory, extend)  # tables/, figures/, best_model.* predate the extension
     directory.record(source if source != found.source else None,
                      checked.config if found.recorded is None or (extend and source != found.source) else None,
                      checked.backend_record)
@@ -382,13 +387,10 @@ def resume(out: str | Path, config: ExperimentConfig | None = None, *,
            on_generation: Callable[[GenerationReport], None] | None = None,
            on_evaluation: Callable[[EvaluationRecord], None] | None = None,
            executor: Any = None, extend: dict[str, Any] | None = None) -> EvolutionResult:
-    """Continue a stopped run in ``out``; evaluations already stored are reused, not retrained.
-
-    With a deterministic fitness the resumed run ends exactly as an uninterrupted one.
-    Without ``config`` this *executes* the recorded experiment file (or
-    ``experiment_file``): see :func:`continue_run` for the checks made first.
-    ``extend={"generations": N}`` extends a run, finished or not, to N generations (recorded).
-    """
+    """Continue a stopped run in ``out``; evaluations already stored are reused, not retrained, and
+    with a deterministic fitness it ends exactly as an uninterrupted run. Without ``config`` this
+    *executes* the recorded experiment file (or ``experiment_file``): see :func:`continue_run`
+    for the checks made first. ``extend={"generations": N}`` extends a run to N generations (recorded)."""
     directory = RunDirectory(Path(out))
     directory.require()
     with directory.lock("resume"):

@@ -398,3 +398,24 @@ def default_run_directory(name: str, root: str | os.PathLike[str] = "runs") -> P
             raise os_error(exc, path, "create") from None
         return path
     raise RunDirectoryError(f"no free run directory name under {root} for {safe}-{stamp}")
+
+
+def undo_start(directory: RunDirectory, remove_folder: bool = False) -> bool:
+    """Remove what :meth:`RunDirectory.create` and a database without evaluations left, when a start was
+    refused before anything was evaluated (no checkpoint, no evaluation stored): refused
+    input leaves no started run behind; ``remove_folder``: the folder too when it is then
+    empty (the start created it). Returns whether it removed the start."""
+    from evodeap.results.storage import ResultsDB
+
+    if directory.file(CHECKPOINT).exists():
+        return False
+    if directory.db_path.is_file():
+        with ResultsDB(directory.db_path, check=False, readonly=True) as db:
+            if next(iter(db.iter_evaluations()), None) is not None:
+                return False
+    for name in (EXPERIMENT, CONFIG, RUNTIME, DATABASE, *(DATABASE + end for end in ("-wal", "-shm", "-journal"))):
+        if directory.file(name).is_file() and not directory.file(name).is_symlink():
+            directory.file(name).unlink()
+    if remove_folder and not any(directory.path.iterdir()):
+        directory.path.rmdir()
+    return True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import inspect
 import math
 
 import pytest
@@ -68,9 +69,13 @@ def test_an_operator_without_the_parameter_gets_no_rate():
         small(selection="tournament", selection_pressure=SCHEDULE).validate()
 
 
-def test_without_any_beta_the_selections_own_default_is_bound_and_logged():
-    result = evolve(small(selection_params={}))
-    assert column(result, "beta") == [1.0] * 4  # sel_boltzmann(beta=1.0)
+def test_without_any_beta_the_one_default_is_bound_and_logged():
+    from evodeap.operators.selection import DEFAULT_BETA, sel_boltzmann
+
+    assert DEFAULT_BETA == 5.0 == ExperimentConfig().selection_params["beta"]
+    assert inspect.signature(sel_boltzmann).parameters["beta"].default == DEFAULT_BETA
+    assert column(evolve(small(selection_params={})), "beta") == [DEFAULT_BETA] * 4
+    assert column(evolve(small()), "beta") == [DEFAULT_BETA] * 4
 
 
 @pytest.mark.parametrize("setting, value", [("selection_params.beta", math.nan), ("selection_params.beta", "hot"),

@@ -133,7 +133,7 @@ def test_malformed_declarations_are_config_errors(fitness, message):
 
 def test_a_bad_failure_fitness_setting_is_a_config_error():
     for bad in (float("nan"), "low", True):
-        with pytest.raises(ConfigError, match="failure_fitness must be a finite number or null"):
+        with pytest.raises(ConfigError, match=r"failure_fitness must be a finite number in \[-1e\+12, 1e\+12\] or null"):
             ExperimentConfig(failure_fitness=bad).validate()
 
 

@@ -181,3 +181,32 @@ def test_compare_arms_pairs_by_seed_and_warns_when_alpha_is_out_of_reach():
                for n in holm_notes)
     enough = {f"a{i}": [float(i + s) for s in range(12)] for i in range(2)}
     assert comparison_warnings(compare_arms(enough, reference="a0")) == []
+
+
+def test_p_values_never_print_as_zero_and_one_formatter_prints_them():
+    from evodeap.reports.run_report import markdown_table
+    from evodeap.reports.stats import format_p, is_p_column
+    import pandas as pd
+
+    assert [format_p(p) for p in (0.0, 1e-12, 9.99e-5, 1e-4, 0.000123, 0.0312456, 0.5, 1.0, float("nan"))] == \
+        ["< 1e-4", "< 1e-4", "< 1e-4", "0.0001", "0.000123", "0.0312", "0.5", "1", "nan"]
+    assert all(is_p_column(c) for c in ("p", "p_value", "p_holm", "p (W)", "p_holm (W, AUC)", "min_p_wilcoxon"))
+    assert not any(is_p_column(c) for c in ("params", "parents", "population", "A12", "mean"))
+    table = markdown_table(pd.DataFrame({"arm": ["a"], "mean": [0.00001], "p (W)": [3e-7], "p_value": [0.04567]}))
+    assert "0.0000 | < 1e-4 | 0.0457 |" in table and "0.0000 | 0.0000" not in table
+
+
+def test_the_selection_pressure_docstring_names_the_test_the_report_leads_with():
+    import ast
+    from pathlib import Path
+
+    from evodeap.studies.report import ranking_table
+
+    arms = {"beta5": [0.5, 0.6, 0.7, 0.8, 0.9, 0.55], "beta20": [0.9, 0.95, 0.97, 0.99, 0.96, 0.93]}
+    comparisons = {"final_best": compare_arms(arms, reference="beta5"),
+                   "auc_best_so_far": compare_arms(arms, reference="beta5")}
+    first_p = next(c for c in ranking_table(comparisons, "beta5").columns if str(c).startswith("p"))
+    assert first_p == "p (W)"  # the paired Wilcoxon signed-rank test leads
+    root = Path(__file__).resolve().parents[2]
+    doc = ast.get_docstring(ast.parse((root / "experiments" / "selection_pressure.py").read_text()))
+    assert "lead with the two-sided Wilcoxon signed-rank test" in " ".join(doc.split())

@@ -205,7 +205,7 @@ def test_report_refuses_a_study_without_a_complete_sub_run(tmp_path):
     ("VARIANTS = {'a': 3}", "variant 'a' must be a dict of overrides or a function"),
     ("VARIANTS = {'a': lambda c: 3}", "variant 'a' must return an ExperimentConfig"),
     ("VARIANTS = {'a': {'no_such_setting': 1}}", "unknown setting 'no_such_setting'"),
-    ("VARIANTS = {'a': {'population_size': 1}}", "population_size must be an integer >= 2"),
+    ("VARIANTS = {'a': {'population_size': 1}}", "population_size must be an integer in [2, 100_000], got 1"),
     ("SEEDS = []", "SEEDS must be a non-empty list"),
     ("SEEDS = [1, -1]", "SEEDS must be a non-empty list of integers >= 0"),
     ("SEEDS = ['0']", "SEEDS must be a non-empty list of integers >= 0"),
@@ -219,6 +219,19 @@ def test_bad_study_declarations_exit_2_with_one_line(tmp_path, capsys, body, mes
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("evodeap: error: ") and message in err
     assert not out.exists()  # refused before anything was written
+
+
+def test_verbose_shows_generation_and_evaluation_lines_in_studies_too(tmp_path, capsys):
+    experiment = write_experiment(tmp_path, "SEEDS = [1]\n")
+    assert main(["run", str(experiment), "--out", str(tmp_path / "out"), "--verbose",
+                 "--set", "generations=1", "--set", "population_size=4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    evaluations = [line for line in lines if line.startswith("  g0 ") or line.startswith("  g1 ")]
+    assert len(evaluations) >= 4 and all(" ok " in line and "fitness" in line for line in evaluations)
+    assert any(line.split()[:2] == ["gen", "nevals"] for line in lines)
+    assert main(["run", str(experiment), "--out", str(tmp_path / "quiet"), "--quiet",
+                 "--set", "generations=1", "--set", "population_size=4"]) == 0
+    assert not any(line.startswith("  g0 ") for line in capsys.readouterr().out.splitlines())
 
 
 def test_study_without_out_writes_a_default_study_directory(tmp_path, capsys, monkeypatch):
