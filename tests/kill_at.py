@@ -39,7 +39,7 @@ def install(stage: str) -> None:
         return path
 
     files.write_bytes = killing_write
-    from evodeap.runs.rundir import LogbookFile
+    from evodeap.runs.logbook import LogbookFile
 
     append = LogbookFile.append
 

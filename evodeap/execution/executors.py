@@ -112,7 +112,6 @@ class SerialExecutor(Executor):
 
 
 # -- process pool ---------------------------------------------------------------------------
-from evodeap.execution.quiet import interrupts_ignored
 @dataclass
 class _Worker:
     index: int

@@ -11,9 +11,9 @@ import os
 
 from evodeap.config.settings import ExperimentConfig
 from evodeap.results.storage import ResultsDB
-from evodeap.runs import rundir
+from evodeap.runs import logbook as rundir  # the module that writes logbook.csv
 from evodeap.runs.lifecycle import resume, run
-from evodeap.runs.rundir import logbook_text
+from evodeap.runs.logbook import logbook_text
 from helpers_rundir import db_logbook, stopped_run
 
 
