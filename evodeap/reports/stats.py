@@ -49,6 +49,18 @@ def is_p_column(name: Any) -> bool:
     return name == "p" or name.startswith(("p_", "p ", "p(", "min_p_"))
 
 
+def displayable(frame: Any, digits: int = 4) -> Any:
+    """A copy of a DataFrame for display: p-value columns (:func:`is_p_column`) as :func:`format_p`
+    text, every other float column rounded to ``digits`` — so a notebook never shows p = 0.0000."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if is_p_column(column):
+            shown[column] = [format_p(p) for p in shown[column]]
+        elif shown[column].dtype.kind == "f":
+            shown[column] = shown[column].round(digits)
+    return shown
+
+
 def bootstrap_ci(values: Sequence[float], statistic: Callable[[np.ndarray], float] = np.mean,
                  confidence: float = 0.95, n_resamples: int = 10_000, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of ``statistic``.

@@ -210,3 +210,15 @@ def test_the_selection_pressure_docstring_names_the_test_the_report_leads_with()
     root = Path(__file__).resolve().parents[2]
     doc = ast.get_docstring(ast.parse((root / "experiments" / "selection_pressure.py").read_text()))
     assert "lead with the two-sided Wilcoxon signed-rank test" in " ".join(doc.split())
+
+
+def test_displayable_never_shows_a_p_value_of_zero():
+    import pandas as pd
+
+    from evodeap.reports.stats import displayable
+
+    frame = pd.DataFrame({"arm": ["a", "b"], "mean": [0.123456, 0.5], "p_wilcoxon": [1e-9, 0.04567],
+                          "p_value": [float("nan"), 1.0]})
+    shown = displayable(frame)
+    assert list(shown["p_wilcoxon"]) == ["< 1e-4", "0.0457"] and list(shown["p_value"]) == ["nan", "1"]
+    assert list(shown["mean"]) == [0.1235, 0.5] and frame["p_wilcoxon"][0] == 1e-9
