@@ -37,6 +37,7 @@ from evodeap.config.resolve import plan_run
 from evodeap.runs.inspection import load_recorded_experiment
 from evodeap.runs.lifecycle import continue_run, execute
 from evodeap.runs.rundir import RunDirectory
+from evodeap.studies.pool import SharedExecutors
 
 STUDY = "study.json"
 
@@ -193,31 +194,41 @@ def _run_arms(namespace: Mapping[str, Any], out: Path, experiment: dict[str, Any
 
     With ``extend``, an existing sub-run is continued from its recorded ``experiment`` and
     extended; a sub-run not started yet starts from the ``extended`` record."""
-    for variant in variants:
-        for seed in seeds:
-            arm = Arm(variant, seed, out / variant / f"seed-{seed}")
-            directory = RunDirectory(arm.path)
-            exists = directory.holds_run()
-            source = sub_run_source(experiment if exists or not extend else extended, variant, seed)
-            config = build_config(namespace, source)
-            hooks = on_arm_start(arm, config.with_overrides(extend) if extend else config) if on_arm_start else None
-            on_generation, on_evaluation = hooks if hooks else (None, None)
-            directory.make()
-            with directory.lock("resume" if resume else "run"):
-                if directory.holds_run():
-                    outcome = continue_run(directory, config, want_result=False, on_generation=on_generation,
-                                           on_evaluation=on_evaluation, extend=extend,
-                                           force_backend=force_backend)
-                    if outcome.already_complete:
-                        done.append(arm)
-                        continue
-                    result = outcome.result
-                else:
-                    directory.create(config, source)
-                    result = execute(directory, config, None, on_generation, on_evaluation, None)
-            if on_arm_done:
-                on_arm_done(arm, result)
-            done.append(arm)
+    with SharedExecutors() as pool:  # one worker pool for every sub-run (evodeap.studies.pool)
+        for variant in variants:
+            for seed in seeds:
+                _run_arm(namespace, Arm(variant, seed, out / variant / f"seed-{seed}"), experiment, pool,
+                         on_arm_start, on_arm_done, done, resume, extend, extended, force_backend)
+
+
+def _run_arm(namespace: Mapping[str, Any], arm: Arm, experiment: dict[str, Any], pool: SharedExecutors,
+             on_arm_start: Callable | None, on_arm_done: Callable | None, done: list, resume: bool,
+             extend: dict[str, Any] | None, extended: dict[str, Any] | None, force_backend: bool) -> None:
+    """Run or continue one arm under its own lock (see :func:`_run_arms`)."""
+    variant, seed = arm.variant, arm.seed
+    directory = RunDirectory(arm.path)
+    exists = directory.holds_run()
+    source = sub_run_source(experiment if exists or not extend else extended, variant, seed)
+    config = build_config(namespace, source)
+    hooks = on_arm_start(arm, config.with_overrides(extend) if extend else config) if on_arm_start else None
+    on_generation, on_evaluation = hooks if hooks else (None, None)
+    directory.make()
+    with directory.lock("resume" if resume else "run"):
+        executor = pool.for_config(config.with_overrides(extend) if extend else config)
+        if directory.holds_run():
+            outcome = continue_run(directory, config, want_result=False, on_generation=on_generation,
+                                   on_evaluation=on_evaluation, extend=extend,
+                                   force_backend=force_backend, executor=executor)
+            if outcome.already_complete:
+                done.append(arm)
+                return
+            result = outcome.result
+        else:
+            directory.create(config, source)
+            result = execute(directory, config, None, on_generation, on_evaluation, executor)
+    if on_arm_done:
+        on_arm_done(arm, result)
+    done.append(arm)
 
 
 def _stopped_by_user_code(out: Path) -> bool:
