@@ -5,6 +5,10 @@ FC-Net (4) and YAHPO-SO v1.0's LCBench instances (3). Budgets: 6,544 epochs on L
 published one), 200 × the mean cost of a random configuration elsewhere. Seeds 0–29. The
 analysis is fixed in docs/benchmarks.md ("Protocol") and in :mod:`evodeap.benchmarks.analysis`.
 
+The multi-fidelity peers (``optuna_tpe_hyperband``, ``smac_multi_fidelity``, ``dehb``,
+``keras_tuner_hyperband``; :mod:`evodeap.benchmarks.fidelity_peers`) run only on the problems
+with a fidelity (LCBench); ``dehb`` needs ``EVODEAP_DEHB_PYTHON`` (docs/baselines.md).
+
 Every (problem, method, seed) writes ``OUT/jobs/<problem>/<method>-<seed>.json`` (a few KB),
 so a stopped suite continues where it was; ``--report`` only reads the finished jobs and
 writes ``OUT/report/`` (``suite.md``, ``ranks.csv``, figures) for the seeds every job has.

@@ -3,6 +3,8 @@
 * :mod:`evodeap.benchmarks.problem` — :class:`SuiteProblem` (a fitness, its space, budget and how to read a record) and
   ``METHODS``, the registry of search methods;
 * :mod:`evodeap.benchmarks.methods` — evodeap's arms and the peers, registered by name;
+* :mod:`evodeap.benchmarks.fidelity_peers` — the multi-fidelity peers on problems with a fidelity,
+  through one adapter (the problem's space plus an ``epochs`` gene), registered by name;
 * :mod:`evodeap.benchmarks.jobs` — one (problem, method, seed) job and its small result file;
 * :mod:`evodeap.benchmarks.suite` — run every job not done yet on every core;
 * :mod:`evodeap.benchmarks.analysis` — normalised-regret curves, mean ranks at budget

@@ -9,7 +9,9 @@
   :func:`suite_problem` builds one from :data:`evodeap.fitness.benchmarks.PROBLEMS`.
 * A method is registered in :data:`METHODS` (an :class:`evodeap.registry.Registry`) as
   ``method(problem, seed) -> list[EvaluationRecord]``; it must stop once the problem's budget
-  is spent (the evaluation that crosses it is its last).
+  is spent (the evaluation that crosses it is its last). A method with the attribute
+  ``needs_fidelity = True`` (a multi-fidelity peer) runs only on problems with a fidelity
+  (:func:`runs_on`); a suite skips it elsewhere.
 """
 from __future__ import annotations
 
@@ -72,6 +74,16 @@ class SuiteProblem:
 METHODS: Registry[Callable[[SuiteProblem, int], list[EvaluationRecord]]] = Registry("benchmark method")
 
 
+def runs_on(method: str, problem: SuiteProblem) -> bool:
+    """Whether the method ``method`` of :data:`METHODS` runs on ``problem``: always, unless it
+    needs a fidelity (``needs_fidelity``) and the problem has none (``max_fidelity is None``).
+
+    Raises:
+        UnknownNameError: no method has that name.
+    """
+    return problem.max_fidelity is not None or not getattr(METHODS.get(method), "needs_fidelity", False)
+
+
 #: The standard suite: every NAS-Bench-201, HPOBench-NN and FC-Net problem, and YAHPO-SO v1.0's
 #: three LCBench instances.
 STANDARD_SUITE: tuple[str, ...] = (
@@ -123,4 +135,4 @@ def suite_problem(name: str, budget: float | None = None) -> SuiteProblem:
 
 
 __all__ = ["COST_DRAWS", "DESIGN_SUITE", "FULL_EVALUATIONS", "LCBENCH_BUDGET", "METHODS", "STANDARD_SUITE",
-           "SuiteProblem", "mean_random_cost", "suite_problem"]
+           "SuiteProblem", "mean_random_cost", "runs_on", "suite_problem"]

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from evodeap.benchmarks import methods as _builtin_methods  # noqa: F401  (fills METHODS)
+from evodeap.benchmarks import fidelity_peers as _fidelity_peers  # noqa: F401  (fills METHODS)
 from evodeap.benchmarks.jobs import JobResult, job_path, read_job, timed, trace_of, write_job
-from evodeap.benchmarks.problem import METHODS, SuiteProblem
+from evodeap.benchmarks.problem import METHODS, SuiteProblem, runs_on
 from evodeap.errors import ConfigError
 
 
@@ -45,14 +46,17 @@ def _one_thread() -> None:
 
 def pending_jobs(out: Path, problems: Sequence[SuiteProblem], methods: Sequence[str],
                  seeds: Iterable[int]) -> list[tuple[SuiteProblem, str, int]]:
-    """The ``(problem, method, seed)`` jobs whose result file does not exist yet."""
-    return [(p, m, s) for p in problems for m in methods for s in seeds if not job_path(out, p.name, m, s).exists()]
+    """The ``(problem, method, seed)`` jobs whose result file does not exist yet (a method
+    that does not run on a problem, :func:`~evodeap.benchmarks.problem.runs_on`, has none there)."""
+    return [(p, m, s) for p in problems for m in methods if runs_on(m, p) for s in seeds
+            if not job_path(out, p.name, m, s).exists()]
 
 
 def run_suite(out: str | Path, problems: Sequence[SuiteProblem], methods: Sequence[str], seeds: Iterable[int], *,
               jobs: int | None = None, on_done: Callable[[str], None] | None = None,
               searches: Mapping[str, Callable[[SuiteProblem, int], list]] | None = None) -> list[JobResult]:
-    """Run every job not done yet and return the results of all jobs (done before or now).
+    """Run every job not done yet and return the results of all jobs (done before or now);
+    a method that does not run on a problem (:func:`~evodeap.benchmarks.problem.runs_on`) has no jobs there.
 
     Args:
         out: the suite's folder (``jobs/`` inside it).
@@ -78,7 +82,7 @@ def run_suite(out: str | Path, problems: Sequence[SuiteProblem], methods: Sequen
         _run_items(todo, jobs, on_done)
     finally:
         _SEARCHES.clear()
-    return [read_job(job_path(out, p.name, m, s)) for p in problems for m in methods for s in seeds]
+    return [read_job(job_path(out, p.name, m, s)) for p in problems for m in methods if runs_on(m, p) for s in seeds]
 
 
 def _run_items(todo: list, jobs: int, on_done: Callable[[str], None] | None) -> None:
