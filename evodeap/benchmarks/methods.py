@@ -11,10 +11,15 @@ suite's analysis counts only what was found within the budget):
 * ``evodeap_mf`` — the same with multi-fidelity successive halving over the epochs (problems
   with a fidelity only; elsewhere it is ``evodeap_published``).
 
+* ``evodeap_recommended`` — the recommended configuration (:func:`evodeap.config.presets.recommended`)
+  with successive halving where the problem has a fidelity, and its ablations
+  (:data:`RECOMMENDED_ARMS`: at full fidelity, with surrogate screening, with population 20).
+
 The peers are the baselines of :data:`evodeap.baselines.methods.BASELINES` that search at full
 fidelity (random search, regularized evolution, Optuna's TPE, SMAC3's HPO facade, Nevergrad's
-NGOpt, DE and discrete (1+1), DEHB), each run with the problem's budget as its compute budget;
-:data:`PEERS` names them.
+NGOpt, DE and discrete (1+1)), each run with the problem's budget as its compute budget;
+:data:`PEERS` names them. The multi-fidelity peers (DEHB, TPE + Hyperband, SMAC3's
+multi-fidelity facade, Hyperband) are in :mod:`evodeap.benchmarks.fidelity_peers`.
 """
 from __future__ import annotations
 
