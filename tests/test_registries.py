@@ -49,7 +49,7 @@ def test_every_table_is_a_registry_with_the_same_unknown_name_error(family):
 def test_built_in_names():
     assert FITNESSES.names() == ["fcnet", "hpobench_nn", "keras", "landscape", "lcbench", "nasbench201"]
     assert EXECUTORS.names() == ["process", "ray", "serial", "simulated"]
-    assert TASKS.names() == ["digit", "digits", "direction", "exits"]
+    assert TASKS.names() == ["digit", "digits", "digits+direction", "direction", "exits"]
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -45,5 +45,5 @@ def test_a_random_run_resumes_exactly(tmp_path):
 
 
 def test_an_unknown_strategy_is_refused():
-    with pytest.raises(ConfigError, match="strategy must be 'evolve', 'fixed' or 'random'"):
+    with pytest.raises(ConfigError, match="strategy must be one of 'evolve', 'fixed', 'random'"):
         config(strategy="grid").validate()
