@@ -25,7 +25,6 @@ job files are kept, the rest run.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -38,7 +37,7 @@ from evodeap.config.experiment import apply_variant, base_config, study_plan, su
 from evodeap.config.resolve import plan_run
 from evodeap.config.settings import ExperimentConfig
 from evodeap.errors import ConfigError, DamagedFileError, RunDirectoryError
-from evodeap.files import SUITE_STUDY_FORMAT, read_bytes, write_json
+from evodeap.files import SUITE_STUDY_FORMAT, read_json, write_json
 
 RECORD = "suite_study.json"
 #: the suites a ``SUITE`` may name
@@ -160,11 +159,9 @@ def read_suite_study(directory: str | Path) -> dict[str, Any]:
     """
     path = Path(directory) / RECORD
     try:
-        info = json.loads(read_bytes(directory, RECORD))
+        info = read_json(directory, RECORD)  # the one bounded reader: DamagedFileError when corrupt
     except FileNotFoundError:
         raise RunDirectoryError(f"{directory} is not a suite study (no {RECORD})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DamagedFileError(f"{path} is corrupt: {exc}") from None
     try:
         if info.get("format") != SUITE_STUDY_FORMAT:
             raise ValueError(f"format {info.get('format')!r}, expected {SUITE_STUDY_FORMAT}")

@@ -18,7 +18,6 @@ A ``best_model.json`` of format 1 (before the data was recorded) loads the model
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from evodeap.errors import RunDirectoryError
-from evodeap.files import BEST_MODEL_FORMAT, read_bytes
+from evodeap.files import BEST_MODEL_FORMAT, read_json
 from evodeap.reports.export import INFO_FILE, MODEL_FILE
 
 __all__ = ["LoadedModel", "load"]
@@ -109,11 +108,9 @@ def load(directory: str | Path) -> LoadedModel:
         raise RunDirectoryError(f"{directory} is a study: load one sub-run's export, e.g. "
                                 f"evodeap.export.load('{directory}/<variant>/seed-<seed>')")
     try:
-        info = json.loads(read_bytes(directory, INFO_FILE))
+        info = read_json(directory, INFO_FILE)  # the one bounded reader: DamagedFileError when corrupt
     except FileNotFoundError:
         raise RunDirectoryError(f"no export in {directory}: make one with: evodeap export {directory}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirectoryError(f"{directory / INFO_FILE} is corrupt: {exc}") from None
     version = info.get("format", 1) if isinstance(info, dict) else None
     if not isinstance(version, int) or isinstance(version, bool):
         raise RunDirectoryError(f"{directory / INFO_FILE} is corrupt: not an export record")
